@@ -1,0 +1,336 @@
+import { z } from 'zod';
+import { parseDuration } from '../util/duration.js';
+import { CLOUDWATCH_PREFIX, isKnownMetric, METRIC_CATALOGUE } from '../soak/catalogue.js';
+
+/** A duration such as `30s`, `15m`, `72h`, parsed to milliseconds. */
+export const durationSchema = z
+  .union([z.string(), z.number().int().nonnegative()])
+  .transform((value, ctx) => {
+    if (typeof value === 'number') return value;
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use e.g. 30s, 15m, 72h, 7d)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const redisUrl = z
+  .string()
+  .refine((u) => /^rediss?:\/\/[^\s]+$/.test(u), { message: 'must be redis:// or rediss://' })
+  .refine(
+    (u) => {
+      try {
+        new URL(u);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'is not a valid URL' },
+  );
+
+/** A secret: inline (local use), from an environment variable, or from AWS Secrets Manager. */
+export const secretRefSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
+  z.strictObject({
+    secretId: z.string().min(1),
+    /** JSON field of the secret holding the value; the whole secret string when absent. */
+    field: z.string().min(1).optional(),
+  }),
+]);
+export type SecretRef = z.infer<typeof secretRefSchema>;
+
+/** TLS options. Verification is never turned off: a private CA is given instead. */
+const tlsSchema = z.strictObject({
+  /** PEM of a private CA, or a path to one (`caFile`). */
+  ca: z.string().min(1).optional(),
+  caFile: z.string().min(1).optional(),
+  servername: z.string().min(1).optional(),
+});
+export type TlsOptions = z.infer<typeof tlsSchema>;
+
+const hostPort = z.union([
+  z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+    .transform((s) => {
+      const i = s.lastIndexOf(':');
+      return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+    }),
+  z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }),
+]);
+
+const credentials = {
+  username: z.string().min(1).optional(),
+  password: secretRefSchema.optional(),
+  tls: z.union([z.literal(true), tlsSchema]).optional(),
+};
+
+const dbIndex = z.number().int().min(0).max(15);
+
+const legacySchema = z
+  .strictObject({
+    url: redisUrl.optional(),
+    sentinel: z
+      .strictObject({
+        hosts: z.array(hostPort).min(1),
+        name: z.string().min(1),
+        username: z.string().min(1).optional(),
+        password: secretRefSchema.optional(),
+      })
+      .optional(),
+    dbs: z.array(dbIndex).min(1).default([0]),
+    ...credentials,
+    /** Addresses (`host:port` as the legacy primary sees them) of a CDC tool connected as a replica. */
+    cdcReplicas: z.array(z.string().min(1)).default([]),
+    heartbeat: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        db: dbIndex.default(0),
+      })
+      .default({ enabled: true, db: 0 }),
+  })
+  .refine((l) => Boolean(l.url) !== Boolean(l.sentinel), {
+    message: 'give exactly one of url or sentinel',
+  });
+
+const dbMapSchema = z
+  .record(z.string().regex(/^\d+$/, 'dbMap keys are legacy db numbers'), z.string())
+  .default({ '0': '' });
+
+const targetSchema = z.strictObject({
+  url: redisUrl,
+  cluster: z.boolean().default(false),
+  ...credentials,
+  replicationGroupId: z.string().min(1).optional(),
+  dbMap: dbMapSchema,
+});
+
+const comparator = z.enum(['>', '>=', '<', '<=']);
+
+export const criterionSchema = z
+  .strictObject({
+    id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'),
+    metric: z.string().min(1),
+    /** `db<N>` for per-db metrics. */
+    scope: z
+      .string()
+      .regex(/^db\d+$/, 'scope is db<N>')
+      .optional(),
+    aggregate: z.enum(['last', 'max', 'min', 'mean', 'p95', 'sum']).default('last'),
+    window: durationSchema.default(60_000),
+    op: comparator.default('>'),
+    threshold: z.number(),
+    /** Breaches tolerated in a row before the criterion fires (1 = fire on the first). */
+    consecutive: z.number().int().min(1).default(1),
+    severity: z.enum(['warn', 'critical', 'fatal']).default('critical'),
+    /** For `cloudwatch:<Metric>` criteria: the statistic and period of the GetMetricData query. */
+    cloudwatch: z
+      .strictObject({
+        stat: z.enum(['Average', 'Maximum', 'Minimum', 'Sum', 'p95', 'p99']).default('Maximum'),
+        periodSeconds: z.number().int().min(60).default(60),
+        namespace: z.string().default('AWS/ElastiCache'),
+      })
+      .optional(),
+    runbook: z.string().url().optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.metric.startsWith(CLOUDWATCH_PREFIX)) {
+      if (c.metric.length === CLOUDWATCH_PREFIX.length)
+        ctx.addIssue({ code: 'custom', path: ['metric'], message: 'cloudwatch: needs a metric name' });
+      return;
+    }
+    if (!isKnownMetric(c.metric)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['metric'],
+        message: `unknown metric "${c.metric}" (known: ${Object.keys(METRIC_CATALOGUE).join(', ')}, or cloudwatch:<Name>)`,
+      });
+      return;
+    }
+    const info = METRIC_CATALOGUE[c.metric];
+    if (c.scope && !('scope' in info))
+      ctx.addIssue({ code: 'custom', path: ['scope'], message: `metric ${c.metric} takes no scope` });
+  });
+export type Criterion = z.infer<typeof criterionSchema>;
+
+const phaseCriteria = z.array(criterionSchema);
+
+export const DEFAULT_REPLICATION_CRITERIA: z.input<typeof criterionSchema>[] = [
+  { id: 'key-drift', metric: 'persistentKeyDriftRatio', aggregate: 'max', window: '5m', threshold: 0.001, consecutive: 3 },
+  { id: 'cdc-lag', metric: 'cdcLagMs', aggregate: 'p95', window: '15m', threshold: 5_000, consecutive: 3 },
+  { id: 'spot-check', metric: 'spotCheckMismatches', aggregate: 'sum', window: '15m', threshold: 0 },
+  { id: 'stream-restart', metric: 'streamRestarts', aggregate: 'sum', window: '5m', threshold: 0 },
+  { id: 'sampler', metric: 'samplerFailures', aggregate: 'max', window: '5m', threshold: 0, consecutive: 5, severity: 'warn' },
+];
+
+export const DEFAULT_SOAK_CRITERIA: z.input<typeof criterionSchema>[] = [
+  { id: 'memory', metric: 'targetMemoryPct', aggregate: 'max', window: '5m', threshold: 85, severity: 'warn' },
+  { id: 'memory-critical', metric: 'targetMemoryPct', aggregate: 'max', window: '5m', threshold: 95 },
+  { id: 'evictions', metric: 'targetEvictions', aggregate: 'sum', window: '5m', threshold: 0 },
+  { id: 'errors', metric: 'targetErrorRate', aggregate: 'mean', window: '5m', threshold: 1, consecutive: 3 },
+  { id: 'target-replication', metric: 'targetReplicationLinksDown', aggregate: 'max', window: '5m', threshold: 0, consecutive: 3 },
+  { id: 'legacy-writes', metric: 'legacyWriteOps', aggregate: 'sum', window: '5m', threshold: 0 },
+  { id: 'legacy-clients', metric: 'legacyAppClients', aggregate: 'max', window: '5m', threshold: 0, consecutive: 3 },
+  { id: 'sampler', metric: 'samplerFailures', aggregate: 'max', window: '5m', threshold: 0, consecutive: 5, severity: 'warn' },
+];
+
+export const policySchema = z.strictObject({
+  mode: z.enum(['online', 'offline']).default('online'),
+  sampleInterval: durationSchema.default(60_000),
+  minCoverage: z.number().min(0).max(1).default(0.95),
+  maxResets: z.number().int().min(0).default(3),
+  autoApprove: z.boolean().default(false),
+  autoCutover: z.boolean().default(false),
+  replication: z
+    .strictObject({
+      readyAfter: durationSchema.default(3_600_000),
+      criteria: phaseCriteria.default(() => phaseCriteria.parse(DEFAULT_REPLICATION_CRITERIA)),
+    })
+    .default(() => ({ readyAfter: 3_600_000, criteria: phaseCriteria.parse(DEFAULT_REPLICATION_CRITERIA) })),
+  soak: z
+    .strictObject({
+      duration: durationSchema.default(72 * 3_600_000),
+      criteria: phaseCriteria.default(() => phaseCriteria.parse(DEFAULT_SOAK_CRITERIA)),
+    })
+    .default(() => ({ duration: 72 * 3_600_000, criteria: phaseCriteria.parse(DEFAULT_SOAK_CRITERIA) })),
+  /** What ElastiCache / CloudWatch events do: reset the soak clock, or only get recorded. */
+  events: z
+    .strictObject({
+      resetOn: z
+        .array(z.string().min(1))
+        .default([
+          'ElastiCache:FailoverComplete',
+          'ElastiCache:ReplicationGroupScalingFailed',
+          'ElastiCache:NodeReplaceStarted',
+          'ElastiCache:CacheNodeReplaceStarted',
+          'CloudWatchAlarm',
+        ]),
+    })
+    .default({
+      resetOn: [
+        'ElastiCache:FailoverComplete',
+        'ElastiCache:ReplicationGroupScalingFailed',
+        'ElastiCache:NodeReplaceStarted',
+        'ElastiCache:CacheNodeReplaceStarted',
+        'CloudWatchAlarm',
+      ],
+    }),
+});
+export type Policy = z.infer<typeof policySchema>;
+
+const triggerSchema = z.union([
+  z.enum(['PASSED', 'FAILED', 'SCALE_DOWN_APPROVED', 'CUTOVER_READY', 'SOAK_RESET']),
+  z.string().regex(/^criterion:[A-Za-z0-9_.-]+$/, 'criterion:<id>'),
+]);
+
+export const hookSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+  on: z.array(triggerSchema).min(1),
+  action: z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('sns'), topicArn: z.string().min(1) }),
+    z.strictObject({ type: z.literal('lambda'), functionName: z.string().min(1) }),
+    z.strictObject({
+      type: z.literal('webhook'),
+      url: z.string().url(),
+      secret: secretRefSchema,
+    }),
+    z.strictObject({
+      type: z.literal('elasticache'),
+      operation: z.enum(['addShards', 'addReplicas']),
+      count: z.number().int().min(1).max(10).default(1),
+    }),
+  ]),
+  cooldown: durationSchema.default(3_600_000),
+  dryRun: z.boolean().default(false),
+});
+export type Hook = z.infer<typeof hookSchema>;
+
+export const tenantSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _; at most 63'),
+  legacy: legacySchema,
+  target: targetSchema,
+  soak: policySchema.default(() => policySchema.parse({})),
+  hooks: z.array(hookSchema).default([]),
+  /** CloudWatch alarm names starting with this prefix belong to the tenant (default `soakwatch-<id>-`). */
+  alarmPrefix: z.string().min(1).optional(),
+});
+export type TenantConfig = z.infer<typeof tenantSchema>;
+export type LegacyConfig = TenantConfig['legacy'];
+export type TargetConfig = TenantConfig['target'];
+
+export const configSchema = z
+  .strictObject({
+    stateStore: z
+      .strictObject({
+        url: redisUrl.default('redis://127.0.0.1:6379/0'),
+        password: secretRefSchema.optional(),
+        tls: z.union([z.literal(true), tlsSchema]).optional(),
+        keyPrefix: z.string().default('soakwatch:'),
+      })
+      .default({ url: 'redis://127.0.0.1:6379/0', keyPrefix: 'soakwatch:' }),
+    notifications: z
+      .strictObject({
+        alertTopicArn: z.string().min(1).optional(),
+        releaseTopicArn: z.string().min(1).optional(),
+        repeatEvery: durationSchema.default(30 * 60_000),
+      })
+      .default({ repeatEvery: 30 * 60_000 }),
+    sampling: z
+      .strictObject({
+        commandTimeoutMs: z.number().int().min(10).default(1_000),
+        connectTimeoutMs: z.number().int().min(10).default(2_000),
+        budgetMs: z.number().int().min(100).default(5_000),
+        spotCheckKeys: z.number().int().min(0).default(100),
+        scanKeysPerTick: z.number().int().min(0).default(10_000),
+      })
+      .default({ commandTimeoutMs: 1_000, connectTimeoutMs: 2_000, budgetMs: 5_000, spotCheckKeys: 100, scanKeysPerTick: 10_000 }),
+    tenants: z.array(tenantSchema).min(1),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.tenants.forEach((t, i) => {
+      const first = seen.get(t.id);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tenants', i, 'id'],
+          message: `duplicate tenant id "${t.id}" (also tenants[${first}])`,
+        });
+      else seen.set(t.id, i);
+      checkDbMap(t, i, ctx);
+    });
+  });
+export type Config = z.infer<typeof configSchema>;
+
+/**
+ * Two legacy dbs must not land on overlapping prefixes, or their keys could not be told apart.
+ * An empty prefix is the catch-all for keys under no other prefix (legacy db 0 usually).
+ */
+function checkDbMap(t: TenantConfig, i: number, ctx: z.RefinementCtx): void {
+  const entries = Object.entries(t.target.dbMap);
+  for (let a = 0; a < entries.length; a++) {
+    for (let b = a + 1; b < entries.length; b++) {
+      const [dbA, pa] = entries[a] as [string, string];
+      const [dbB, pb] = entries[b] as [string, string];
+      // An empty prefix is the catch-all ("everything not under another prefix"); only one may exist.
+      const overlap = pa === '' || pb === '' ? pa === pb : pa.startsWith(pb) || pb.startsWith(pa);
+      if (overlap)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tenants', i, 'target', 'dbMap', dbB],
+          message: `prefix "${pb}" of db ${dbB} overlaps prefix "${pa}" of db ${dbA}`,
+        });
+    }
+  }
+  for (const db of t.legacy.dbs) {
+    if (!(String(db) in t.target.dbMap))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tenants', i, 'target', 'dbMap'],
+        message: `legacy db ${db} is watched but has no entry in dbMap`,
+      });
+  }
+}

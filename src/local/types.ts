@@ -1,0 +1,58 @@
+/**
+ * Real local Redis topologies for tests and the demo: redis-server / redis-sentinel processes
+ * on free loopback ports, in temp dirs, stopped by PID.
+ */
+export interface RedisProcess {
+  host: string; // always 127.0.0.1
+  port: number;
+  pid: number;
+  /** redis://127.0.0.1:port (rediss:// when TLS) */
+  url: string;
+  /** SIGSTOP / SIGCONT: a frozen node for timeout tests. */
+  freeze(): void;
+  thaw(): void;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+export interface TlsMaterial {
+  /** PEM of the self-signed CA that signed the server certificate. */
+  caPem: string;
+  caFile: string;
+}
+
+export interface StandaloneOptions {
+  /** Extra redis.conf directives, e.g. { maxmemory: '100mb' }. */
+  config?: Record<string, string>;
+  /** Require this password for the default user. */
+  password?: string;
+  /** ACL lines (`user name on >pw ~* +@all`) written to an ACL file. */
+  aclUsers?: string[];
+  /** Serve TLS only (port is the TLS port), with a CA generated for the topology. */
+  tls?: boolean;
+}
+
+export interface Standalone {
+  node: RedisProcess;
+  tls?: TlsMaterial;
+  stop(): Promise<void>;
+}
+
+export interface Replicated {
+  primary: RedisProcess;
+  replicas: RedisProcess[];
+  sentinels: RedisProcess[];
+  /** Sentinel master name. */
+  masterName: string;
+  /** Make Sentinel promote a replica (SENTINEL FAILOVER) and wait until it reports the new primary. */
+  failover(timeoutMs?: number): Promise<{ host: string; port: number }>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterTopology {
+  masters: RedisProcess[];
+  replicas: RedisProcess[];
+  /** Any node works as the configuration endpoint. */
+  url: string;
+  stop(): Promise<void>;
+}
