@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseDuration } from '../util/duration.js';
 import { CLOUDWATCH_PREFIX, isKnownMetric, METRIC_CATALOGUE } from '../soak/catalogue.js';
+import { parseDuration } from '../util/duration.js';
 
 /** A duration such as `30s`, `15m`, `72h`, parsed to milliseconds. */
 export const durationSchema = z
@@ -33,7 +33,9 @@ const redisUrl = z
 /** A secret: inline (local use), from an environment variable, or from AWS Secrets Manager. */
 export const secretRefSchema = z.union([
   z.string().min(1),
-  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
+  z.strictObject({
+    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+  }),
   z.strictObject({
     secretId: z.string().min(1),
     /** JSON field of the secret holding the value; the whole secret string when absent. */
@@ -159,22 +161,66 @@ export type Criterion = z.infer<typeof criterionSchema>;
 const phaseCriteria = z.array(criterionSchema);
 
 export const DEFAULT_REPLICATION_CRITERIA: z.input<typeof criterionSchema>[] = [
-  { id: 'key-drift', metric: 'persistentKeyDriftRatio', aggregate: 'max', window: '5m', threshold: 0.001, consecutive: 3 },
+  {
+    id: 'key-drift',
+    metric: 'persistentKeyDriftRatio',
+    aggregate: 'max',
+    window: '5m',
+    threshold: 0.001,
+    consecutive: 3,
+  },
   { id: 'cdc-lag', metric: 'cdcLagMs', aggregate: 'p95', window: '15m', threshold: 5_000, consecutive: 3 },
   { id: 'spot-check', metric: 'spotCheckMismatches', aggregate: 'sum', window: '15m', threshold: 0 },
   { id: 'stream-restart', metric: 'streamRestarts', aggregate: 'sum', window: '5m', threshold: 0 },
-  { id: 'sampler', metric: 'samplerFailures', aggregate: 'max', window: '5m', threshold: 0, consecutive: 5, severity: 'warn' },
+  {
+    id: 'sampler',
+    metric: 'samplerFailures',
+    aggregate: 'max',
+    window: '5m',
+    threshold: 0,
+    consecutive: 5,
+    severity: 'warn',
+  },
 ];
 
 export const DEFAULT_SOAK_CRITERIA: z.input<typeof criterionSchema>[] = [
-  { id: 'memory', metric: 'targetMemoryPct', aggregate: 'max', window: '5m', threshold: 85, severity: 'warn' },
+  {
+    id: 'memory',
+    metric: 'targetMemoryPct',
+    aggregate: 'max',
+    window: '5m',
+    threshold: 85,
+    severity: 'warn',
+  },
   { id: 'memory-critical', metric: 'targetMemoryPct', aggregate: 'max', window: '5m', threshold: 95 },
   { id: 'evictions', metric: 'targetEvictions', aggregate: 'sum', window: '5m', threshold: 0 },
   { id: 'errors', metric: 'targetErrorRate', aggregate: 'mean', window: '5m', threshold: 1, consecutive: 3 },
-  { id: 'target-replication', metric: 'targetReplicationLinksDown', aggregate: 'max', window: '5m', threshold: 0, consecutive: 3 },
+  {
+    id: 'target-replication',
+    metric: 'targetReplicationLinksDown',
+    aggregate: 'max',
+    window: '5m',
+    threshold: 0,
+    consecutive: 3,
+  },
   { id: 'legacy-writes', metric: 'legacyWriteOps', aggregate: 'sum', window: '5m', threshold: 0 },
-  { id: 'legacy-clients', metric: 'legacyAppClients', aggregate: 'max', window: '5m', threshold: 0, consecutive: 3 },
-  { id: 'sampler', metric: 'samplerFailures', aggregate: 'max', window: '5m', threshold: 0, consecutive: 5, severity: 'warn' },
+  {
+    id: 'legacy-clients',
+    metric: 'legacyAppClients',
+    aggregate: 'max',
+    window: '5m',
+    threshold: 0,
+    consecutive: 3,
+  },
+  {
+    id: 'sampler',
+    metric: 'samplerFailures',
+    aggregate: 'max',
+    window: '5m',
+    threshold: 0,
+    consecutive: 5,
+    severity: 'warn',
+  },
 ];
 
 export const policySchema = z.strictObject({
@@ -286,7 +332,13 @@ export const configSchema = z
         spotCheckKeys: z.number().int().min(0).default(100),
         scanKeysPerTick: z.number().int().min(0).default(10_000),
       })
-      .default({ commandTimeoutMs: 1_000, connectTimeoutMs: 2_000, budgetMs: 5_000, spotCheckKeys: 100, scanKeysPerTick: 10_000 }),
+      .default({
+        commandTimeoutMs: 1_000,
+        connectTimeoutMs: 2_000,
+        budgetMs: 5_000,
+        spotCheckKeys: 100,
+        scanKeysPerTick: 10_000,
+      }),
     tenants: z.array(tenantSchema).min(1),
   })
   .superRefine((cfg, ctx) => {
