@@ -155,3 +155,11 @@ describe('parseConfigText', () => {
     expect(() => parseConfigText('tenants: [', 'x.yml')).toThrow(ConfigError);
   });
 });
+
+describe('soakwatch.example.yml', () => {
+  it('is a valid configuration, so the documented example never rots', async () => {
+    const { loadConfig } = await import('../../../src/config/index.js');
+    const config = loadConfig(new URL('../../../soakwatch.example.yml', import.meta.url).pathname);
+    expect(config.tenants.map((t) => t.id)).toEqual(['acme']);
+  });
+});
