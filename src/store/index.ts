@@ -1,0 +1,7 @@
+export type { StoreErrorContext } from './errors.js';
+export { StoreError } from './errors.js';
+export type { TenantKeys } from './keys.js';
+export { claimKey, DEFAULT_KEY_PREFIX, tenantKeys, tenantsKey } from './keys.js';
+export { stateStoreRedisOptions } from './options.js';
+export { createStateStore } from './store.js';
+export type { AuditEntry, CasResult, Lock, StateStore, StateStoreOptions, StoredState } from './types.js';

@@ -1,0 +1,46 @@
+/**
+ * Key layout of the state store. Every per-tenant key carries the tenant as a hash tag
+ * (`soakwatch:t:{acme}:state`) so a Lua script touching several keys of one tenant stays in one
+ * slot — that keeps the scripts valid on a cluster-mode state store.
+ */
+export interface TenantKeys {
+  /** Hash: `v` = version (integer), `s` = soak state (JSON). */
+  state: string;
+  /** List of AuditEntry JSON, newest last, capped. */
+  audit: string;
+  /** Stream, id `<sample.at>-0`, field `json`. */
+  samples: string;
+  /** Sorted set: score = event.at, member = event JSON. */
+  events: string;
+  /** String marker per event id (SET NX PX), so a re-delivered event is recorded once. */
+  eventId(id: string): string;
+  /** String holding the owner's random token (SET NX PX). */
+  lock(name: string): string;
+  /** String holding a JSON document of another module. */
+  doc(name: string): string;
+}
+
+export const DEFAULT_KEY_PREFIX = 'soakwatch:';
+
+export function tenantKeys(prefix: string, tenant: string): TenantKeys {
+  const base = `${prefix}t:{${tenant}}:`;
+  return {
+    state: `${base}state`,
+    audit: `${base}audit`,
+    samples: `${base}samples`,
+    events: `${base}events`,
+    eventId: (id) => `${base}event-id:${id}`,
+    lock: (name) => `${base}lock:${name}`,
+    doc: (name) => `${base}doc:${name}`,
+  };
+}
+
+/** Set of tenant ids that have a soak state (maintained by casState). */
+export function tenantsKey(prefix: string): string {
+  return `${prefix}tenants`;
+}
+
+/** Idempotency claims (claimOnce); not per tenant, the caller's key says what it is for. */
+export function claimKey(prefix: string, key: string): string {
+  return `${prefix}once:${key}`;
+}

@@ -1,0 +1,19 @@
+import type { RedisOptions } from 'ioredis';
+
+/**
+ * What the caller must set on the state-store client so an unreachable store fails a tick in
+ * seconds instead of hanging until the Lambda times out:
+ * - `commandTimeout`: a frozen or partitioned server rejects the command ("Command timed out");
+ * - `maxRetriesPerRequest`: small, so commands are not replayed over many reconnect attempts;
+ * - `enableOfflineQueue: false`: while disconnected, commands reject at once instead of queuing.
+ *   With it off, wait for the connection before the first command
+ *   (`lazyConnect: true` then `await redis.connect()`), or the first command fails while connecting.
+ * - `connectTimeout`: a black-holed address fails the connect quickly.
+ */
+export const stateStoreRedisOptions = {
+  commandTimeout: 2_000,
+  connectTimeout: 3_000,
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: false,
+  lazyConnect: true,
+} as const satisfies RedisOptions;
