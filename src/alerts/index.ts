@@ -1,0 +1,18 @@
+export { AlertError } from './errors.js';
+export { formatTime, formatValue, safeSubject } from './format.js';
+export { milestoneOf } from './milestones.js';
+export type { SnsPublisher } from './publish.js';
+export { createSnsPublisher } from './publish.js';
+export { emptyAlertMemory, planAlerts } from './renderAlert.js';
+export type {
+  AlertInput,
+  AlertKind,
+  AlertMemory,
+  AlertPlan,
+  AlertPlanOptions,
+  AlertTransition,
+  FiringCriterion,
+  Milestone,
+  OutgoingMessage,
+  Severity,
+} from './types.js';

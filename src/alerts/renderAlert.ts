@@ -1,0 +1,241 @@
+import { formatDuration } from '../util/duration.js';
+import {
+  formatCoverage,
+  formatSince,
+  formatTime,
+  formatValue,
+  safeSubject,
+  subjectWithList,
+} from './format.js';
+import { milestoneOf, milestoneSeverity, milestoneTitle, nextStep } from './milestones.js';
+import type {
+  AlertInput,
+  AlertKind,
+  AlertMemory,
+  AlertPlan,
+  AlertPlanOptions,
+  FiringCriterion,
+  Milestone,
+  OutgoingMessage,
+  Severity,
+} from './types.js';
+
+const RANK: Record<Severity, number> = { warn: 1, critical: 2, fatal: 3 };
+// A body lists at most this many criteria; SNS caps a message at 256 KB and a phone screen much earlier.
+const BODY_LIST_MAX = 25;
+
+/** An empty memory: nothing open, nothing announced. */
+export function emptyAlertMemory(): AlertMemory {
+  return {
+    v: 1,
+    firing: {},
+    openedAt: null,
+    worst: null,
+    lastSentAt: null,
+    lastSentIds: [],
+    lastMilestoneAt: null,
+    milestoneKeys: [],
+  };
+}
+
+function worst(severities: Iterable<Severity>): Severity | undefined {
+  let out: Severity | undefined;
+  for (const s of severities) if (!out || RANK[s] > RANK[out]) out = s;
+  return out;
+}
+
+/** One entry per criterion id (the worst severity wins), most severe first, then by id. */
+function dedupeFiring(firing: readonly FiringCriterion[]): FiringCriterion[] {
+  const byId = new Map<string, FiringCriterion>();
+  for (const f of firing) {
+    const seen = byId.get(f.id);
+    if (!seen || RANK[f.severity] > RANK[seen.severity]) byId.set(f.id, f);
+  }
+  return [...byId.values()].sort((a, b) => RANK[b.severity] - RANK[a.severity] || a.id.localeCompare(b.id));
+}
+
+/**
+ * Plans the SNS messages of one tick for one tenant: at most one on-call message grouping everything
+ * that fires (sent when a criterion starts firing or its severity rises, repeated every
+ * `repeatEveryMs` while anything fires, and a RESOLVED when everything has cleared), and one release
+ * message per milestone transition. Pure; persist the returned memory only once the messages were published.
+ */
+export function planAlerts(
+  input: AlertInput,
+  previous: AlertMemory | undefined,
+  opts: AlertPlanOptions,
+): AlertPlan {
+  const prev = previous ?? emptyAlertMemory();
+  const messages: OutgoingMessage[] = [];
+  const firing = dedupeFiring(input.firing);
+  const now = input.now;
+  let memory: AlertMemory = { ...prev, milestoneKeys: [...prev.milestoneKeys] };
+
+  if (firing.length > 0) {
+    // Compared with the last tick, not the last message: a criterion that cleared quietly and
+    // fires again, or drops to warn and climbs back, is news.
+    const fresh = firing.filter((f) => {
+      const was = prev.firing[f.id];
+      return was === undefined || RANK[f.severity] > RANK[was];
+    });
+    const due = prev.lastSentAt === null || now - prev.lastSentAt >= opts.repeatEveryMs;
+    const kind: AlertKind | undefined = fresh.length > 0 ? 'alert' : due ? 'repeat' : undefined;
+    const openedAt = prev.openedAt ?? now;
+    memory = {
+      ...memory,
+      firing: Object.fromEntries(firing.map((f) => [f.id, f.severity])),
+      openedAt,
+      worst: worst([...(prev.worst ? [prev.worst] : []), ...firing.map((f) => f.severity)]) ?? null,
+    };
+    if (kind) {
+      const cleared = prev.lastSentIds.filter((id) => !firing.some((f) => f.id === id));
+      if (opts.alertTopicArn)
+        messages.push(renderFiring(input, firing, fresh, cleared, kind, openedAt, opts.alertTopicArn));
+      memory = { ...memory, lastSentAt: now, lastSentIds: firing.map((f) => f.id) };
+    }
+  } else if (Object.keys(prev.firing).length > 0 || prev.lastSentIds.length > 0) {
+    if (opts.alertTopicArn) messages.push(renderResolved(input, prev, opts.alertTopicArn));
+    memory = { ...memory, firing: {}, openedAt: null, worst: null, lastSentAt: now, lastSentIds: [] };
+  }
+
+  for (const t of [...input.transitions].sort((a, b) => a.at - b.at)) {
+    const milestone = milestoneOf(t);
+    if (!milestone) continue;
+    const key = `${input.tenant}:release:${milestone}:${t.at}`;
+    // A re-delivered tick carries the same transitions: announce each once.
+    if (memory.lastMilestoneAt !== null && t.at < memory.lastMilestoneAt) continue;
+    if (t.at === memory.lastMilestoneAt && memory.milestoneKeys.includes(key)) continue;
+    if (opts.releaseTopicArn) messages.push(renderMilestone(input, t, milestone, key, opts.releaseTopicArn));
+    memory =
+      t.at === memory.lastMilestoneAt
+        ? { ...memory, milestoneKeys: [...memory.milestoneKeys, key] }
+        : { ...memory, lastMilestoneAt: t.at, milestoneKeys: [key] };
+  }
+  return { messages, memory };
+}
+
+function renderFiring(
+  input: AlertInput,
+  firing: FiringCriterion[],
+  fresh: FiringCriterion[],
+  cleared: string[],
+  kind: AlertKind,
+  openedAt: number,
+  topicArn: string,
+): OutgoingMessage {
+  const severity = worst(firing.map((f) => f.severity)) ?? 'warn';
+  const label = severity.toUpperCase();
+  const subject =
+    kind === 'repeat'
+      ? subjectWithList(
+          `[${label}] soakwatch ${input.tenant}: still firing: `,
+          firing.map((f) => f.id),
+        )
+      : subjectWithList(
+          `[${label}] soakwatch ${input.tenant}: `,
+          firing.map((f) => f.id),
+          ' firing',
+        );
+
+  const lines: string[] = [];
+  lines.push(`${label}: tenant ${input.tenant} (state ${input.state}), ${formatTime(input.now)}`);
+  const count = `${firing.length} ${firing.length === 1 ? 'criterion' : 'criteria'} firing`;
+  lines.push(
+    kind === 'repeat'
+      ? `${count}, open for ${formatDuration(input.now - openedAt)} (reminder).`
+      : `${count}. New or worse since the last message: ${fresh.map((f) => f.id).join(', ')}.`,
+  );
+  if (cleared.length > 0) lines.push(`Cleared since the last message: ${cleared.join(', ')}.`);
+  lines.push('');
+  for (const f of firing.slice(0, BODY_LIST_MAX)) {
+    lines.push(
+      `- [${f.severity.toUpperCase()}] ${f.id}: ${f.metric} is ${formatValue(f.value)}, threshold ${f.op} ${formatValue(f.threshold)}, ${formatSince(f.since, input.now)}`,
+    );
+    lines.push(`  Runbook: ${f.runbook ?? 'none configured for this criterion'}`);
+  }
+  if (firing.length > BODY_LIST_MAX) lines.push(`- … and ${firing.length - BODY_LIST_MAX} more`);
+  lines.push('', `What to do: ${impact(severity, input.state)}`);
+  lines.push(...footer(input));
+  return {
+    topic: 'alert',
+    topicArn,
+    subject: safeSubject(subject),
+    body: lines.join('\n'),
+    attributes: { tenant: input.tenant, severity, state: input.state, kind },
+    dedupeKey: `${input.tenant}:${kind}:${firing.map((f) => `${f.id}=${f.severity}`).join(',')}:${input.now}`,
+  };
+}
+
+function renderResolved(input: AlertInput, prev: AlertMemory, topicArn: string): OutgoingMessage {
+  const ids = [...new Set([...prev.lastSentIds, ...Object.keys(prev.firing)])].sort();
+  const severity = prev.worst ?? worst(Object.values(prev.firing)) ?? 'warn';
+  const lines = [
+    `RESOLVED: tenant ${input.tenant} (state ${input.state}), ${formatTime(input.now)}`,
+    `Nothing is firing any more. Cleared: ${ids.join(', ')}. Worst severity while open: ${severity}.`,
+  ];
+  if (prev.openedAt !== null)
+    lines.push(`Open since ${formatTime(prev.openedAt)}, for ${formatDuration(input.now - prev.openedAt)}.`);
+  lines.push('', 'What to do: nothing urgent; note the cause in the incident log if there was one.');
+  lines.push(...footer(input));
+  return {
+    topic: 'alert',
+    topicArn,
+    subject: safeSubject(subjectWithList(`[RESOLVED] soakwatch ${input.tenant}: `, ids, ' back to ok')),
+    body: lines.join('\n'),
+    // The worst severity it resolves, so a subscription filtering on critical also gets the resolution.
+    attributes: { tenant: input.tenant, severity, state: input.state, kind: 'resolved' },
+    dedupeKey: `${input.tenant}:resolved:${input.now}`,
+  };
+}
+
+function renderMilestone(
+  input: AlertInput,
+  t: AlertInput['transitions'][number],
+  milestone: Milestone,
+  dedupeKey: string,
+  topicArn: string,
+): OutgoingMessage {
+  const title = milestoneTitle(milestone);
+  const lines = [
+    `Tenant ${input.tenant}: ${title}.`,
+    `When: ${formatTime(t.at)}`,
+    `Transition: ${t.from} -> ${t.to}`,
+    `Reason: ${t.reason || 'none given'}`,
+    `By: ${t.actor ?? 'soakwatch'}`,
+    '',
+    `Next: ${nextStep(milestone, input.tenant)}`,
+    ...footer(input),
+  ];
+  return {
+    topic: 'release',
+    topicArn,
+    subject: safeSubject(`[RELEASE] soakwatch ${input.tenant}: ${title}`),
+    body: lines.join('\n'),
+    attributes: {
+      tenant: input.tenant,
+      severity: milestoneSeverity(milestone),
+      state: t.to,
+      kind: milestone,
+    },
+    dedupeKey,
+  };
+}
+
+/** What the severity means for the migration, in the phase the tenant is in. */
+function impact(severity: Severity, state: string): string {
+  const replication = state === 'REPLICATING' || state === 'CUTOVER_READY';
+  if (severity === 'fatal')
+    return 'a fatal breach FAILS the soak. Rollback advised: keep the applications on (or move them back to) the legacy cluster, never scale it down, then follow the runbook.';
+  if (severity === 'critical')
+    return replication
+      ? 'follow the runbook. Cutover readiness is revoked until this clears; do not cut over.'
+      : 'follow the runbook. A critical breach resets the soak clock; do not scale down the legacy cluster.';
+  return 'follow the runbook. Warnings do not affect the soak yet; act before they become critical.';
+}
+
+function footer(input: AlertInput): string[] {
+  const left = input.remainingMs === null ? 'n/a' : formatDuration(Math.max(0, input.remainingMs));
+  const out = ['', `Soak: coverage ${formatCoverage(input.coverage)}, time left ${left}.`];
+  if (input.links?.status) out.push(`Status: ${input.links.status}`);
+  return out;
+}

@@ -1,0 +1,104 @@
+export type Severity = 'warn' | 'critical' | 'fatal';
+
+/** A criterion that fires this tick (its tolerated consecutive breaches are used up). */
+export interface FiringCriterion {
+  id: string;
+  metric: string;
+  severity: Severity;
+  /** Current value; null when the sample could not see it. */
+  value: number | null;
+  threshold: number;
+  op: string;
+  /** When the breach began (epoch ms); null when unknown. */
+  since: number | null;
+  runbook?: string;
+}
+
+/** A state change of the tenant's soak, as the judge recorded it. */
+export interface AlertTransition {
+  at: number;
+  from: string;
+  to: string;
+  kind: string;
+  reason: string;
+  actor?: string;
+}
+
+/**
+ * What the alert planner needs from one tick of the judge. Structural on purpose: the judge's own
+ * verdict type maps onto it without `src/alerts` depending on `src/soak`.
+ */
+export interface AlertInput {
+  tenant: string;
+  now: number;
+  state: string;
+  firing: FiringCriterion[];
+  /** Transitions made by this tick (older ones are ignored through the memory). */
+  transitions: AlertTransition[];
+  /** Share of the soak window covered by samples, 0..1; null when unknown. */
+  coverage: number | null;
+  remainingMs: number | null;
+  links?: { status?: string };
+}
+
+/** Release milestones announced on the release topic. */
+export type Milestone =
+  | 'ready-for-cutover'
+  | 'readiness-revoked'
+  | 'cutover'
+  | 'soak-reset'
+  | 'passed'
+  | 'failed'
+  | 'approved'
+  | 'scaled-down'
+  | 'aborted'
+  | 'restarted';
+
+export type AlertKind = 'alert' | 'repeat' | 'resolved';
+
+export interface OutgoingMessage {
+  topic: 'alert' | 'release';
+  topicArn: string;
+  /** ≤ 100 printable ASCII characters (the SNS limit for email subjects). */
+  subject: string;
+  /** Plain text for a human. */
+  body: string;
+  /** Sent as SNS MessageAttributes (String), so subscriptions can filter on them. */
+  attributes: {
+    tenant: string;
+    /** warn | critical | fatal for alerts (a resolution carries the worst severity it resolves); info for milestones. */
+    severity: string;
+    state: string;
+    kind: AlertKind | Milestone;
+  };
+  /** Same tick, same message → same key (FIFO deduplication, logs). */
+  dedupeKey: string;
+}
+
+/** What the planner remembers between ticks, per tenant. Small JSON, persisted by the caller. */
+export interface AlertMemory {
+  v: 1;
+  /** What fired at the last tick: criterion id → severity. Empty when nothing is open. */
+  firing: Record<string, Severity>;
+  /** When the open incident began (first alert), null when nothing is open. */
+  openedAt: number | null;
+  /** The worst severity of the open incident, so its resolution can carry it. */
+  worst: Severity | null;
+  lastSentAt: number | null;
+  /** Criterion ids listed in the last alert message (to say what cleared since). */
+  lastSentIds: string[];
+  /** Newest milestone time announced, and the keys announced at exactly that time. */
+  lastMilestoneAt: number | null;
+  milestoneKeys: string[];
+}
+
+export interface AlertPlanOptions {
+  repeatEveryMs: number;
+  alertTopicArn?: string;
+  releaseTopicArn?: string;
+}
+
+export interface AlertPlan {
+  messages: OutgoingMessage[];
+  memory: AlertMemory;
+}
