@@ -4,4 +4,12 @@ export type { TenantKeys } from './keys.js';
 export { claimKey, DEFAULT_KEY_PREFIX, tenantKeys, tenantsKey } from './keys.js';
 export { stateStoreRedisOptions } from './options.js';
 export { createStateStore } from './store.js';
-export type { AuditEntry, CasResult, Lock, StateStore, StateStoreOptions, StoredState } from './types.js';
+export type {
+  AuditEntry,
+  CasResult,
+  Lock,
+  StateStore,
+  StateStoreClient,
+  StateStoreOptions,
+  StoredState,
+} from './types.js';

@@ -9,6 +9,8 @@ import type { RedisOptions } from 'ioredis';
  *   With it off, wait for the connection before the first command
  *   (`lazyConnect: true` then `await redis.connect()`), or the first command fails while connecting.
  * - `connectTimeout`: a black-holed address fails the connect quickly.
+ * For a cluster-mode store pass these as the Cluster's `redisOptions`, and set the Cluster's own
+ * `enableOfflineQueue: false` and `lazyConnect: true` too.
  */
 export const stateStoreRedisOptions = {
   commandTimeout: 2_000,

@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { StoreError, type StoreErrorContext } from './errors.js';
 import { claimKey, DEFAULT_KEY_PREFIX, type TenantKeys, tenantKeys, tenantsKey } from './keys.js';
 import { appendEventScript, appendSampleScript, casStateScript, releaseLockScript } from './scripts.js';
-import type { AuditEntry, CasResult, Lock, StateStore, StateStoreOptions, StoredState } from './types.js';
+import type {
+  AuditEntry,
+  CasResult,
+  Lock,
+  StateStore,
+  StateStoreClient,
+  StateStoreOptions,
+  StoredState,
+} from './types.js';
 
 const DEFAULT_AUDIT_CAP = 10_000;
 const DEFAULT_AUDIT_LIMIT = 1_000;
@@ -16,7 +23,7 @@ const TENANT_SCAN_COUNT = 1_000;
  * A state store on the caller's Redis client. The client decides how fast an unreachable store
  * fails: see `stateStoreRedisOptions`.
  */
-export function createStateStore(redis: Redis, opts: StateStoreOptions = {}): StateStore {
+export function createStateStore(redis: StateStoreClient, opts: StateStoreOptions = {}): StateStore {
   const prefix = opts.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const auditCap = opts.auditCap ?? DEFAULT_AUDIT_CAP;
   if (!Number.isInteger(auditCap) || auditCap < 1) {

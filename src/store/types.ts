@@ -1,3 +1,11 @@
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * The caller's client: a plain Redis, or a Cluster for a cluster-mode state store (every key of a
+ * tenant shares the `{tenant}` hash tag, so each script and MULTI stays in one slot).
+ */
+export type StateStoreClient = Redis | Cluster;
+
 /** Who did what, when and why: one line of a tenant's audit trail. */
 export interface AuditEntry {
   at: number;
