@@ -54,5 +54,35 @@ export interface ClusterTopology {
   replicas: RedisProcess[];
   /** Any node works as the configuration endpoint. */
   url: string;
+  /** Present when started with `tls: true`. */
+  tls?: TlsMaterial;
   stop(): Promise<void>;
+}
+
+export interface ReplicatedOptions {
+  /** Replicas of the primary (default 1). */
+  replicas?: number;
+  /** Sentinels watching the primary (default 1). */
+  sentinels?: number;
+  /** Sentinel quorum (default 1). */
+  quorum?: number;
+  /** Password of the default user on primary and replicas (masterauth and Sentinel auth-pass too). */
+  password?: string;
+  /** Sentinel master name (default `mymaster`). */
+  masterName?: string;
+  /** Extra redis.conf directives for primary and replicas. */
+  config?: Record<string, string>;
+}
+
+export interface ClusterOptions {
+  /** Primaries, each owning an even share of the 16384 slots (default 3). */
+  masters?: number;
+  /** Replicas per primary (default 1). */
+  replicasPerMaster?: number;
+  /** Password of the default user on every node (masterauth too). */
+  password?: string;
+  /** Extra redis.conf directives for every node. */
+  config?: Record<string, string>;
+  /** TLS-only nodes, TLS replication and cluster bus, with a CA generated for the topology. */
+  tls?: boolean;
 }
