@@ -43,9 +43,13 @@ export const METRIC_CATALOGUE = {
     description: 'Confirmed spot-check mismatches in this sample (after re-checks)',
     unit: 'count',
   },
+  spotCheckChecked: {
+    description: 'Keys spot-checked (compared on both sides) in this sample',
+    unit: 'count',
+  },
   spotCheckMismatchRateUpper: {
     description:
-      'Upper bound (95 %, Wilson) of the mismatch rate over every spot-checked key since replication began',
+      'Upper bound (95 %, Wilson) of the mismatch rate over every spot-checked key since replication began (computed by the judge from spotCheckChecked and spotCheckMismatches)',
     unit: 'ratio',
   },
   legacyReplicationLagBytes: {

@@ -1,0 +1,37 @@
+export type { DerivedMetrics, MetricInfo, MetricName } from './catalogue.js';
+export { CLOUDWATCH_PREFIX, isKnownMetric, METRIC_CATALOGUE, metricKey } from './catalogue.js';
+export { clockCoverage } from './clock.js';
+export type { Evaluation } from './criteria.js';
+export { breaches, evaluateCriterion } from './criteria.js';
+export { JudgeInputError, SoakError } from './errors.js';
+export {
+  AUTO_CUTOVER,
+  applyAction,
+  describe as describeBreach,
+  initialSoakState,
+  JUDGE_ACTOR,
+  judgeSoak,
+  phaseCriteria,
+  trackedMetrics,
+} from './machine.js';
+export type { ReplayResult } from './replay.js';
+export { replayPolicy } from './replay.js';
+export { clopperPearsonUpper, wilsonUpper } from './stats.js';
+export type {
+  Action,
+  ActionResult,
+  CriterionEvidence,
+  CriterionStatus,
+  JudgeInput,
+  JudgeResult,
+  JudgeSample,
+  Reset,
+  SoakEvent,
+  SoakState,
+  SoakStateName,
+  Transition,
+  TransitionKind,
+  Verdict,
+} from './types.js';
+export { SOAK_STATES } from './types.js';
+export { verdictOf } from './verdict.js';

@@ -1,0 +1,203 @@
+import type { DerivedMetrics } from './catalogue.js';
+
+export const SOAK_STATES = [
+  'REPLICATING',
+  'CUTOVER_READY',
+  'SOAKING',
+  'PASSED',
+  'FAILED',
+  'ABORTED',
+  'SCALE_DOWN_APPROVED',
+  'SCALED_DOWN',
+] as const;
+export type SoakStateName = (typeof SOAK_STATES)[number];
+
+/** What the judge needs of a sample: when, the derived metrics (`null` = no data), whether every node answered. */
+export interface JudgeSample {
+  at: number;
+  derived: DerivedMetrics;
+  complete: boolean;
+}
+
+/** Something that happened to a tenant outside the sample stream. */
+export interface SoakEvent {
+  at: number;
+  /** e.g. `ElastiCache:FailoverComplete`, `CloudWatchAlarm`, `CloudWatchAlarmOK`, `StreamRestart`. */
+  type: string;
+  source: 'elasticache' | 'cloudwatch' | 'sampler' | 'manual';
+  /** For CloudWatch alarms: the alarm name (the same on ALARM and OK, so an open alarm can be closed). */
+  detail?: string;
+  /** For dedupe; `type|at|detail` when absent. */
+  id?: string;
+}
+
+export type TransitionKind =
+  | 'ready'
+  | 'revoked'
+  | 'cutover'
+  | 'reset'
+  | 'passed'
+  | 'failed'
+  | 'approved'
+  | 'scaled-down'
+  | 'aborted'
+  | 'restarted'
+  | 'pass-revoked';
+
+export interface Transition {
+  at: number;
+  from: SoakStateName;
+  to: SoakStateName;
+  reason: string;
+  actor?: string;
+  kind: TransitionKind;
+}
+
+/** A release manager's action. */
+export interface Action {
+  type: 'cutover' | 'abort' | 'approve' | 'scaled-down' | 'restart';
+  actor: string;
+  reason?: string;
+  /** Only for `cutover` from REPLICATING (needs a reason). */
+  force?: boolean;
+}
+
+export type ActionResult =
+  | { ok: true; state: SoakState; transition: Transition }
+  | { ok: false; reason: string };
+
+/** A clock reset (soak) or a readiness revocation (replication). Kept in full, never trimmed. */
+export interface Reset {
+  at: number;
+  reason: string;
+  criterion?: string;
+  event?: string;
+  phase?: 'replication' | 'soak';
+}
+
+export type CriterionStatus = 'ok' | 'breach' | 'nodata';
+
+export interface CriterionEvidence {
+  id: string;
+  metric: string;
+  scope?: string;
+  severity: 'warn' | 'critical' | 'fatal';
+  status: CriterionStatus;
+  /** The aggregate over the window; `null` when `nodata`. */
+  value: number | null;
+  /** Worst single value in the window (max for `>`/`>=`, min for `<`/`<=`). */
+  worst: number | null;
+  threshold: number;
+  op: string;
+  aggregate: string;
+  breachCount: number;
+  consecutiveBreaches: number;
+  firing: boolean;
+  firingSince: number | null;
+  lastBreachAt: number | null;
+}
+
+export interface Verdict {
+  tenant: string;
+  state: SoakStateName;
+  phase: 'replication' | 'soak' | 'done';
+  inconclusive: boolean;
+  /** Share of the running clock's wall time covered by samples; `null` when no clock runs. */
+  coverage: number | null;
+  /** Time credited on the running clock (readiness or soak): only time where samples arrived. */
+  elapsedMs: number;
+  remainingMs: number | null;
+  requiredMs: number;
+  criteria: CriterionEvidence[];
+  /** Criteria breaching past their consecutive tolerance, and open CloudWatch alarms (`alarm:<name>`). */
+  firing: CriterionEvidence[];
+  resets: Reset[];
+  lastSampleAt: number | null;
+  spotCheck?: { checked: number; mismatches: number; upperBound: number | null };
+}
+
+export interface JudgeInput {
+  now: number;
+  /** Only the samples since the last call; older or equal to the state's last sample are ignored. */
+  samples: JudgeSample[];
+  /** Only the events since the last call; already-seen ids are ignored. */
+  events: SoakEvent[];
+}
+
+export interface JudgeResult {
+  state: SoakState;
+  transitions: Transition[];
+  verdict: Verdict;
+}
+
+/** Rolling aggregate of one time slice of a metric. */
+export interface Bucket {
+  /** Bucket index: floor(at / width). */
+  i: number;
+  n: number;
+  sum: number;
+  min: number;
+  max: number;
+  /** First and last sample time in the bucket. */
+  f: number;
+  l: number;
+  /** Largest values, descending, at most TOP_K (exact p95 while the window's top 5 % fit). */
+  top: number[];
+}
+
+/** A metric's recent history: buckets covering only the largest window that reads it. */
+export interface Series {
+  /** Bucket width (ms). */
+  w: number;
+  b: Bucket[];
+  /** The latest sample's time and value for this metric (`null` value = that sample had no data). */
+  lastAt: number | null;
+  last: number | null;
+}
+
+/** A clock that only counts time where samples arrived. */
+export interface SoakClock {
+  startedAt: number;
+  creditedMs: number;
+  /** Up to when time has been credited (the last sample, or the start). */
+  lastAt: number;
+}
+
+export interface CriterionRun {
+  consecutive: number;
+  firing: boolean;
+  firingSince: number | null;
+  breachCount: number;
+  lastBreachAt: number | null;
+}
+
+/** The judge's state of one tenant: plain JSON, bounded in size except `resets`. */
+export interface SoakState {
+  v: 1;
+  tenant: string;
+  state: SoakStateName;
+  /** Which criteria apply: the replication ones until cutover, the soak ones after. */
+  phase: 'replication' | 'soak';
+  enteredAt: number;
+  phaseStartedAt: number;
+  /** Readiness clock (replication: since the criteria last held) or soak clock (since cutover or the last reset). */
+  clock: SoakClock | null;
+  lastSampleAt: number | null;
+  series: Record<string, Series>;
+  /** Runs of the current phase's criteria, by criterion id. */
+  criteria: Record<string, CriterionRun>;
+  resets: Reset[];
+  /** Soak resets since the cutover (compared with maxResets). */
+  resetCount: number;
+  /** Spot-check totals of the current replication phase. */
+  spotCheck: { checked: number; mismatches: number };
+  /** CloudWatch alarms in ALARM: name → since. */
+  openAlarms: Record<string, number>;
+  /** Samples in a row where writes had moved from legacy to target (auto cutover). */
+  autoCutoverStreak: number;
+  /** Most recent events (bounded); the store keeps the full stream. */
+  events: SoakEvent[];
+  /** Dedupe keys of the most recent events (bounded). */
+  seenEvents: string[];
+  lastTransition: Transition | null;
+}

@@ -1,0 +1,105 @@
+import type { Policy } from '../config/schema.js';
+import { clockCoverage } from './clock.js';
+import { criterionKey, evaluateCriterion } from './criteria.js';
+import { wilsonUpper } from './stats.js';
+import type { CriterionEvidence, SoakState, Verdict } from './types.js';
+
+const DONE = new Set(['FAILED', 'ABORTED', 'SCALED_DOWN']);
+
+/**
+ * The verdict of a tenant at `now` without new input: state, clock, coverage and per-criterion
+ * evidence. Windows end at the last sample while it is fresh (within one sample interval), then at
+ * `now - sampleInterval`, so a sampler gone blind turns its criteria to `nodata`.
+ */
+export function verdictOf(state: SoakState, policy: Policy, now: number): Verdict {
+  const interval = policy.sampleInterval;
+  const at = state.lastSampleAt === null ? now : Math.max(state.lastSampleAt, now - interval);
+  const criteriaList = state.phase === 'replication' ? policy.replication.criteria : policy.soak.criteria;
+  const criteria: CriterionEvidence[] = criteriaList.map((c) => {
+    const e = evaluateCriterion(c, state.series[criterionKey(c)], at, state.phaseStartedAt, policy);
+    const run = state.criteria[c.id];
+    const evidence: CriterionEvidence = {
+      id: c.id,
+      metric: c.metric,
+      severity: c.severity,
+      status: e.status,
+      value: e.value,
+      worst: e.worst,
+      threshold: c.threshold,
+      op: c.op,
+      aggregate: c.aggregate,
+      breachCount: run?.breachCount ?? 0,
+      consecutiveBreaches: run?.consecutive ?? 0,
+      firing: run?.firing ?? false,
+      firingSince: run?.firingSince ?? null,
+      lastBreachAt: run?.lastBreachAt ?? null,
+    };
+    if (c.scope) evidence.scope = c.scope;
+    return evidence;
+  });
+  const firing = criteria.filter((c) => c.firing);
+  for (const [name, since] of Object.entries(state.openAlarms)) firing.push(alarmEvidence(name, since));
+
+  const done = DONE.has(state.state);
+  const offlineReplication = state.phase === 'replication' && policy.mode === 'offline';
+  const requiredMs =
+    state.phase === 'replication'
+      ? offlineReplication
+        ? 0
+        : policy.replication.readyAfter
+      : policy.soak.duration;
+  const elapsedMs = state.clock?.creditedMs ?? 0;
+  const coverage = state.clock ? clockCoverage(state.clock, now, interval) : null;
+  let remainingMs: number | null;
+  switch (state.state) {
+    case 'REPLICATING':
+    case 'SOAKING':
+      remainingMs = Math.max(0, requiredMs - elapsedMs);
+      break;
+    case 'CUTOVER_READY':
+    case 'PASSED':
+    case 'SCALE_DOWN_APPROVED':
+      remainingMs = 0;
+      break;
+    default:
+      remainingMs = null;
+  }
+  const lowCoverage =
+    state.clock !== null && requiredMs > 0 && (coverage === null || coverage < policy.minCoverage);
+  const inconclusive = !done && (lowCoverage || criteria.some((c) => c.status === 'nodata'));
+  const { checked, mismatches } = state.spotCheck;
+  return {
+    tenant: state.tenant,
+    state: state.state,
+    phase: done ? 'done' : state.phase,
+    inconclusive,
+    coverage,
+    elapsedMs,
+    remainingMs,
+    requiredMs,
+    criteria,
+    firing,
+    resets: state.resets.map((r) => ({ ...r })),
+    lastSampleAt: state.lastSampleAt,
+    spotCheck: { checked, mismatches, upperBound: wilsonUpper(mismatches, checked) },
+  };
+}
+
+function alarmEvidence(name: string, since: number): CriterionEvidence {
+  return {
+    id: `alarm:${name}`,
+    metric: 'CloudWatchAlarm',
+    severity: 'critical',
+    status: 'breach',
+    value: null,
+    worst: null,
+    threshold: 0,
+    op: '>',
+    aggregate: 'last',
+    breachCount: 1,
+    consecutiveBreaches: 1,
+    firing: true,
+    firingSince: since,
+    lastBreachAt: since,
+  };
+}
