@@ -1,0 +1,79 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import secretsManager from '@middy/secrets-manager';
+import type {
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+} from 'aws-lambda';
+import { z } from 'zod';
+import { logger } from './lib/observability.js';
+import {
+  bearerToken,
+  parseTokenHashes,
+  parseTokenSecret,
+  principalForToken,
+  type TokenTable,
+} from './lib/tokens.js';
+
+/*
+ * API Gateway (HTTP API) Lambda REQUEST authorizer for the release-manager actions.
+ * Why not `authorizer: { type: aws_iam }`: serverless-offline 14 does not emulate IAM auth; it logs a
+ * warning and serves the route WITHOUT any authorization. This authorizer works the same in AWS and offline.
+ *
+ * Tokens are never stored: the environment (SOAKWATCH_API_TOKEN_HASHES = `alice=<sha256 hex>,…`) and/or a
+ * Secrets Manager secret (SOAKWATCH_API_TOKENS_SECRET_ID, JSON `{"alice": "<sha256 hex>"}`) hold SHA-256
+ * hashes; a request's token is hashed and compared in constant time. Tokens never reach a log line.
+ */
+
+const env = z
+  .object({
+    SOAKWATCH_API_TOKEN_HASHES: z.string().optional(),
+    SOAKWATCH_API_TOKENS_SECRET_ID: z.string().optional(),
+  })
+  .parse(process.env);
+
+const fromEnv: TokenTable = parseTokenHashes(env.SOAKWATCH_API_TOKEN_HASHES);
+const secretId = env.SOAKWATCH_API_TOKENS_SECRET_ID?.trim();
+
+type Result = APIGatewaySimpleAuthorizerWithContextResult<{ principal: string }>;
+type Context = { apiTokens?: unknown };
+
+function authorize(event: APIGatewayRequestAuthorizerEventV2, context: Context): Result {
+  const table = new Map(fromEnv);
+  if (secretId) for (const [p, h] of parseTokenSecret(context.apiTokens)) table.set(p, h);
+  const header = event.identitySource?.[0] ?? headerOf(event.headers, 'authorization');
+  const principal = principalForToken(bearerToken(header), table);
+  if (!principal) {
+    logger.warn('action refused: no valid bearer token', { routeKey: event.routeKey });
+    return { isAuthorized: false, context: { principal: '' } };
+  }
+  logger.info('action authorised', { principal, routeKey: event.routeKey });
+  return { isAuthorized: true, context: { principal } };
+}
+
+function headerOf(headers: Record<string, string | undefined> | undefined, name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers ?? {})) if (key.toLowerCase() === name) return value;
+  return undefined;
+}
+
+const base = middy<APIGatewayRequestAuthorizerEventV2, Result>()
+  .use(injectLambdaContext(logger))
+  .use({
+    // Fail closed: an unreadable secret or a bad table denies the request instead of erroring open.
+    onError: (request) => {
+      logger.error('authorizer failed; request denied', { error: request.error });
+      request.response = { isAuthorized: false, context: { principal: '' } };
+    },
+  });
+
+if (secretId)
+  base.use(
+    secretsManager({
+      fetchData: { apiTokens: secretId },
+      setToContext: true,
+      // Rotation or revocation in the secret is seen within five minutes.
+      cacheExpiry: 5 * 60_000,
+    }),
+  );
+
+export const handler = base.handler((event, context) => authorize(event, context as Context));

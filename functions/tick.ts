@@ -1,0 +1,27 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { getRuntime, runTick } from '../src/runtime/index.js';
+import { logger, metrics } from './lib/observability.js';
+
+// The schedule's event carries nothing soakwatch needs (its keys are dropped); a direct invocation
+// (the offline test, an operator replaying a minute) may pass `{ "now": <epoch ms>, "tenantId": "acme" }`.
+const inputSchema = z.object({
+  now: z.number().int().positive().optional(),
+  tenantId: z.string().min(1).optional(),
+});
+
+/** Scheduled every minute: sample → store → judge → alert, for every tenant (or the one asked for). */
+export const handler = middy(async (event: unknown) => {
+  const input = inputSchema.safeParse(event ?? {});
+  if (!input.success) {
+    const issue = input.error.issues[0];
+    throw new Error(`tick input: ${issue?.path.join('.') || 'event'}: ${issue?.message ?? 'is invalid'}`);
+  }
+  // Throws only when the state store is unreachable: the invocation then counts as a Lambda error,
+  // which the tick-errors alarm watches. One tenant's failure is inside the report instead.
+  return runTick(await getRuntime(), input.data);
+})
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));
