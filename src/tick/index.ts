@@ -1,0 +1,12 @@
+export { auditOf, hookTriggers, toAlertInput } from './map.js';
+export { runTick, TickError, UnknownTenantError } from './runTick.js';
+export { sampleRetentionMs, tickTenant } from './tickTenant.js';
+export type {
+  HookOutcome,
+  HookTrigger,
+  Log,
+  Phase,
+  TenantTickReport,
+  TickDeps,
+  TickReport,
+} from './types.js';

@@ -1,0 +1,60 @@
+import pLimit from 'p-limit';
+import { StoreError } from '../store/index.js';
+import { redactUrl } from '../util/redact.js';
+import { tickTenant } from './tickTenant.js';
+import type { TenantTickReport, TickDeps, TickReport } from './types.js';
+
+/** Tenants sampled at once: each sample already fans out to every node of two clusters. */
+const TENANT_CONCURRENCY = 4;
+
+/**
+ * One tick for every tenant (or one). A failing tenant is reported and the others go on; an unreachable
+ * state store fails the whole tick loudly (after the other tenants had their chance), so nothing reports PASS.
+ */
+export async function runTick(deps: TickDeps, opts: { now: number; tenantId?: string }): Promise<TickReport> {
+  const started = Date.now();
+  const tenants = deps.config.tenants.filter((t) => !opts.tenantId || t.id === opts.tenantId);
+  if (opts.tenantId && tenants.length === 0) throw new UnknownTenantError(opts.tenantId);
+  // An unreachable store throws here: nothing can be judged without it.
+  await deps.store.ping();
+
+  const limit = pLimit(TENANT_CONCURRENCY);
+  const storeFailures: StoreError[] = [];
+  const reports = await Promise.all(
+    tenants.map((tenant) =>
+      limit(async (): Promise<TenantTickReport> => {
+        try {
+          return await tickTenant(deps, tenant, opts.now);
+        } catch (error) {
+          if (error instanceof StoreError) storeFailures.push(error);
+          const message = redactUrl(error instanceof Error ? error.message : String(error));
+          deps.log.error('tick failed for tenant', { tenant: tenant.id, error: message });
+          return { tenant: tenant.id, ok: false, error: message, transitions: [], messages: 0, hooks: [] };
+        }
+      }),
+    ),
+  );
+  const report = { at: opts.now, durationMs: Date.now() - started, tenants: reports };
+  const [firstStoreFailure] = storeFailures;
+  if (firstStoreFailure)
+    throw new TickError('the state store failed during the tick', report, { cause: firstStoreFailure });
+  return report;
+}
+
+export class TickError extends Error {
+  readonly report: TickReport;
+  constructor(message: string, report: TickReport, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TickError';
+    this.report = report;
+  }
+}
+
+export class UnknownTenantError extends Error {
+  readonly tenant: string;
+  constructor(tenant: string) {
+    super(`unknown tenant "${tenant}"`);
+    this.name = 'UnknownTenantError';
+    this.tenant = tenant;
+  }
+}

@@ -1,0 +1,142 @@
+import { type AlertMemory, planAlerts } from '../alerts/index.js';
+import type { TenantConfig } from '../config/index.js';
+import type { Sample } from '../sampling/types.js';
+import { CLOUDWATCH_PREFIX } from '../soak/catalogue.js';
+import { initialSoakState, judgeSoak, type SoakEvent, type SoakState } from '../soak/index.js';
+import { auditOf, hookTriggers, toAlertInput } from './map.js';
+import type { TenantTickReport, TickDeps } from './types.js';
+
+const ALERT_DOC = 'alerts';
+const EVENTS_WATERMARK_DOC = 'describe-events';
+/** Events may arrive late (SNS retries, DescribeEvents catching up); the judge dedupes by id. */
+const EVENT_LOOKBACK_MS = 15 * 60_000;
+const MAX_HISTORY_MS = 8 * 86_400_000;
+
+/** How long samples are kept: what the windows need, and the whole soak for `replay`, at most 8 days. */
+export function sampleRetentionMs(tenant: TenantConfig): number {
+  const p = tenant.soak;
+  const windows = [...p.replication.criteria, ...p.soak.criteria].map((c) => c.window);
+  return Math.min(
+    MAX_HISTORY_MS,
+    Math.max(2 * Math.max(0, ...windows), p.replication.readyAfter + p.soak.duration),
+  );
+}
+
+/**
+ * One tick of one tenant: sample → store → judge → alert → hooks, under a per-tenant lock.
+ * Errors of this tenant are reported, never thrown (other tenants go on); store failures are rethrown
+ * by the caller's check so a tick without a state store fails loudly.
+ */
+export async function tickTenant(
+  deps: TickDeps,
+  tenant: TenantConfig,
+  now: number,
+): Promise<TenantTickReport> {
+  const report: TenantTickReport = { tenant: tenant.id, ok: false, transitions: [], messages: 0, hooks: [] };
+  const lockTtl = deps.config.sampling.budgetMs * 3 + 10_000;
+  const lock = await deps.store.acquireLock(tenant.id, 'tick', lockTtl);
+  if (!lock) return { ...report, ok: true, skipped: 'locked' };
+  try {
+    const stored = await deps.store.getState<SoakState>(tenant.id);
+    const state = stored?.state ?? initialSoakState(tenant.id, tenant.soak, now);
+    const version = stored?.version ?? 0;
+    const previous = await deps.store.latestSample<Sample>(tenant.id);
+
+    const sample = await deps.collect(tenant, { now, previous, phase: state.phase });
+    await addCloudWatchMetrics(deps, tenant, sample, now);
+    deps.onSample?.(sample);
+    report.sample = {
+      at: sample.at,
+      durationMs: sample.durationMs,
+      complete: sample.complete,
+      failedNodes: [...sample.legacy.nodes, ...sample.target.nodes]
+        .filter((n) => !n.ok)
+        .map((n) => n.address),
+    };
+
+    const fresh = await deps.store.appendSample(tenant.id, sample, sampleRetentionMs(tenant));
+    if (!fresh) return { ...report, ok: true, skipped: 'duplicate', state: state.state };
+
+    await recordElastiCacheEvents(deps, tenant, now);
+    const since = (state.lastSampleAt ?? now) - EVENT_LOOKBACK_MS;
+    const events = await deps.store.events<SoakEvent>(tenant.id, since, now);
+
+    const result = judgeSoak(
+      state,
+      { now, samples: [{ at: sample.at, derived: sample.derived, complete: sample.complete }], events },
+      tenant.soak,
+    );
+    const cas = await deps.store.casState(tenant.id, version, result.state, auditOf(result.transitions));
+    // Another tick judged this tenant in between: its verdict stands, ours is dropped whole.
+    if (!cas.ok) return { ...report, ok: true, skipped: 'concurrent', state: state.state };
+
+    report.ok = true;
+    report.state = result.state.state;
+    report.verdict = result.verdict;
+    report.transitions = result.transitions;
+    report.messages = await sendAlerts(deps, tenant, toAlertInput(tenant, result, now));
+    if (deps.runHooks && tenant.hooks.length > 0) {
+      report.hooks = await deps.runHooks(tenant, hookTriggers(tenant.id, result), now);
+    }
+    return report;
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}
+
+async function addCloudWatchMetrics(deps: TickDeps, tenant: TenantConfig, sample: Sample, now: number) {
+  const policy = tenant.soak;
+  const criteria = [...policy.replication.criteria, ...policy.soak.criteria].filter((c) =>
+    c.metric.startsWith(CLOUDWATCH_PREFIX),
+  );
+  if (criteria.length === 0) return;
+  // Without a replication group or AWS access these metrics are simply not seen: no data, never 0.
+  for (const c of criteria) sample.derived[c.metric] = null;
+  if (!deps.cloudwatch || !tenant.target.replicationGroupId) return;
+  try {
+    const window = Math.max(...criteria.map((c) => c.cloudwatch?.periodSeconds ?? 60)) * 1000 * 3;
+    Object.assign(sample.derived, await deps.cloudwatch(tenant, criteria, now - window, now));
+  } catch (error) {
+    deps.log.warn('could not read CloudWatch metrics', { tenant: tenant.id, error: String(error) });
+  }
+}
+
+async function recordElastiCacheEvents(deps: TickDeps, tenant: TenantConfig, now: number) {
+  if (!deps.elasticacheEvents || !tenant.target.replicationGroupId) return;
+  try {
+    const mark = await deps.store.getDoc<{ until: number }>(tenant.id, EVENTS_WATERMARK_DOC);
+    const since = mark?.until ?? now - EVENT_LOOKBACK_MS;
+    const events = await deps.elasticacheEvents(tenant, since, now);
+    for (const event of events) await deps.store.appendEvent(tenant.id, event);
+    await deps.store.setDoc(tenant.id, EVENTS_WATERMARK_DOC, { until: now });
+  } catch (error) {
+    deps.log.warn('could not read ElastiCache events', { tenant: tenant.id, error: String(error) });
+  }
+}
+
+/** Publishes the tick's messages; the memory only moves on when every message went out, so a failure retries. */
+async function sendAlerts(deps: TickDeps, tenant: TenantConfig, input: ReturnType<typeof toAlertInput>) {
+  const memory = await deps.store.getDoc<AlertMemory>(tenant.id, ALERT_DOC);
+  const { notifications } = deps.config;
+  const plan = planAlerts(input, memory, {
+    repeatEveryMs: notifications.repeatEvery,
+    ...(notifications.alertTopicArn ? { alertTopicArn: notifications.alertTopicArn } : {}),
+    ...(notifications.releaseTopicArn ? { releaseTopicArn: notifications.releaseTopicArn } : {}),
+  });
+  let sent = 0;
+  for (const message of plan.messages) {
+    try {
+      await deps.publish(message);
+      sent++;
+    } catch (error) {
+      deps.log.error('could not publish an alert', {
+        tenant: tenant.id,
+        topic: message.topic,
+        error: String(error),
+      });
+      return sent;
+    }
+  }
+  await deps.store.setDoc(tenant.id, ALERT_DOC, plan.memory);
+  return sent;
+}

@@ -1,0 +1,71 @@
+import type { OutgoingMessage } from '../alerts/index.js';
+import type { Config, Criterion, TenantConfig } from '../config/index.js';
+import type { Sample } from '../sampling/types.js';
+import type { DerivedMetrics } from '../soak/catalogue.js';
+import type { SoakEvent, SoakStateName, Transition, Verdict } from '../soak/index.js';
+import type { StateStore } from '../store/index.js';
+
+/** The log lines a tick writes; Powertools' Logger satisfies it. */
+export interface Log {
+  debug(message: string, ...extra: object[]): void;
+  info(message: string, ...extra: object[]): void;
+  warn(message: string, ...extra: object[]): void;
+  error(message: string, ...extra: object[]): void;
+}
+
+export type Phase = 'replication' | 'soak';
+
+/** Everything a tick touches, passed in: real clients in Lambda and the CLI, local ones in tests. */
+export interface TickDeps {
+  config: Config;
+  store: StateStore;
+  /** Samples both clusters of a tenant (heartbeat and spot-check only in the replication phase). */
+  collect(
+    tenant: TenantConfig,
+    ctx: { now: number; previous: Sample | undefined; phase: Phase },
+  ): Promise<Sample>;
+  /** ElastiCache's own metrics for `cloudwatch:` criteria; absent where there is no AWS (local runs). */
+  cloudwatch?(tenant: TenantConfig, criteria: Criterion[], from: number, to: number): Promise<DerivedMetrics>;
+  /** ElastiCache DescribeEvents for the tenant's replication group, so a missed notification is still seen. */
+  elasticacheEvents?(tenant: TenantConfig, since: number, until: number): Promise<SoakEvent[]>;
+  publish(message: OutgoingMessage): Promise<void>;
+  /** Fires remediation hooks for this tick's triggers; must not throw. */
+  runHooks?(tenant: TenantConfig, triggers: HookTrigger[], now: number): Promise<HookOutcome[]>;
+  /** Called with every sample, e.g. to emit it as CloudWatch EMF. */
+  onSample?(sample: Sample): void;
+  log: Log;
+}
+
+export interface HookTrigger {
+  trigger: string;
+  at: number;
+  /** Idempotency key: the same trigger of the same tenant at the same moment fires once. */
+  key: string;
+}
+
+export interface HookOutcome {
+  id: string;
+  status: string;
+  error?: string;
+}
+
+/** What one tick did for one tenant. */
+export interface TenantTickReport {
+  tenant: string;
+  ok: boolean;
+  /** Set when the tenant was not judged this tick (another tick holds it, or a duplicate). */
+  skipped?: 'locked' | 'concurrent' | 'duplicate';
+  error?: string;
+  state?: SoakStateName;
+  verdict?: Verdict;
+  transitions: Transition[];
+  messages: number;
+  hooks: HookOutcome[];
+  sample?: { at: number; durationMs: number; complete: boolean; failedNodes: string[] };
+}
+
+export interface TickReport {
+  at: number;
+  durationMs: number;
+  tenants: TenantTickReport[];
+}
