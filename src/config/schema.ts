@@ -158,7 +158,19 @@ export const criterionSchema = z
   });
 export type Criterion = z.infer<typeof criterionSchema>;
 
-const phaseCriteria = z.array(criterionSchema);
+// The judge keys each criterion's running state by id, so ids must be unique within a phase.
+const phaseCriteria = z.array(criterionSchema).superRefine((list, ctx) => {
+  const seen = new Set<string>();
+  list.forEach((c, i) => {
+    if (seen.has(c.id))
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'id'],
+        message: `duplicate criterion id "${c.id}" in this phase`,
+      });
+    seen.add(c.id);
+  });
+});
 
 export const DEFAULT_REPLICATION_CRITERIA: z.input<typeof criterionSchema>[] = [
   {
