@@ -1,0 +1,17 @@
+export type { BinKey } from './binaryKey.js';
+export { binFromBuffer, binFromText, binToBuffer, binToText } from './binaryKey.js';
+export type { ByClass, MismatchClass } from './classify.js';
+export { addMismatch, classify, emptyByClass, MISMATCH_CLASSES, totalMismatches } from './classify.js';
+export { DIGEST_LUA, DIGEST_SHA } from './digestScript.js';
+export { ConsistencyError, ConsistencyInputError, DigestError } from './errors.js';
+export type { KeyMapper } from './keyMap.js';
+export { keyMapper } from './keyMap.js';
+export type { CompareOutcome, KeyPair, Observation, RecheckOptions, Sides } from './observe.js';
+export { compareWithRechecks, observe } from './observe.js';
+export { allocateDraws, randomKeysOf, randomTargetKeys } from './randomKeys.js';
+export type { DigestOptions, DigestRequest, DigestStats, KeyDigest } from './runDigest.js';
+export { newDigestStats, runDigest } from './runDigest.js';
+export type { SpotCheckOptions, SpotCheckResult } from './spotCheck.js';
+export { spotCheck } from './spotCheck.js';
+export type { Target } from './targetRoute.js';
+export { digestOnTarget, groupByMaster, mastersOf } from './targetRoute.js';

@@ -1,0 +1,196 @@
+import type { Redis } from 'ioredis';
+import { type BinKey, binToText } from './binaryKey.js';
+import { addMismatch, type ByClass, classify, emptyByClass, type MismatchClass } from './classify.js';
+import { ConsistencyError } from './errors.js';
+import { ABSENT, type DigestOptions, type KeyDigest, runDigest } from './runDigest.js';
+import { digestOnTarget, type Target } from './targetRoute.js';
+
+/** One key on both sides. `db` null: a target key whose prefix maps to no legacy db. */
+export interface KeyPair {
+  db: number | null;
+  legacyKey: BinKey;
+  targetKey: BinKey;
+}
+
+export interface Observation {
+  legacy: KeyDigest;
+  target: KeyDigest;
+  /** Wall time the observation took: the two PTTL reads of a key are at most this far apart. */
+  spanMs: number;
+}
+
+export interface Sides {
+  /** Legacy connection for a db (a replica when one is up). */
+  legacy: (db: number) => Redis;
+  target: Target;
+  digest?: DigestOptions;
+  now: () => number;
+}
+
+/** Reads type, PTTL, card and digest of every pair on both sides (legacy dbs and target masters in parallel). */
+export async function observe(sides: Sides, pairs: readonly KeyPair[]): Promise<Observation[]> {
+  const start = sides.now();
+  const legacyOut: KeyDigest[] = pairs.map(() => ABSENT);
+  const byDb = new Map<number, number[]>();
+  pairs.forEach((p, i) => {
+    if (p.db === null) return;
+    const list = byDb.get(p.db);
+    if (list) list.push(i);
+    else byDb.set(p.db, [i]);
+  });
+  const legacyDone = Promise.all(
+    [...byDb].map(async ([db, idxs]) => {
+      const res = await runDigest(
+        sides.legacy(db),
+        idxs.map((i) => ({ key: (pairs[i] as KeyPair).legacyKey })),
+        sides.digest,
+      );
+      idxs.forEach((i, j) => {
+        legacyOut[i] = res[j] as KeyDigest;
+      });
+    }),
+  );
+  const targetDone = digestOnTarget(
+    sides.target,
+    pairs.map((p) => ({ key: p.targetKey })),
+    sides.digest,
+  );
+  const [, targetOut] = await Promise.all([legacyDone, targetDone]);
+  // Big sets/hashes: ask the target about exactly the members legacy probed.
+  const probed = pairs
+    .map((_, i) => i)
+    .filter((i) => {
+      const l = legacyOut[i] as KeyDigest;
+      return l.probes.length > 0 && (targetOut[i] as KeyDigest).type === l.type;
+    });
+  if (probed.length > 0) {
+    const again = await digestOnTarget(
+      sides.target,
+      probed.map((i) => ({
+        key: (pairs[i] as KeyPair).targetKey,
+        probes: (legacyOut[i] as KeyDigest).probes,
+      })),
+      sides.digest,
+    );
+    probed.forEach((i, j) => {
+      targetOut[i] = again[j] as KeyDigest;
+    });
+  }
+  const spanMs = Math.max(0, sides.now() - start);
+  return pairs.map((_, i) => ({
+    legacy: legacyOut[i] as KeyDigest,
+    target: targetOut[i] as KeyDigest,
+    spanMs,
+  }));
+}
+
+export interface RecheckOptions {
+  ttlToleranceMs: number;
+  /** Delay before each re-check round (at least the CDC lag). */
+  recheckDelayMs: number;
+  /** Re-check rounds after the first comparison; a mismatch counts only if it survives all. */
+  rounds: number;
+  sleep: (ms: number) => Promise<void>;
+  maxExamples?: number;
+  /** Pairs per observation; bounds the PTTL read gap added to the tolerance. */
+  chunk?: number;
+}
+
+export interface CompareOutcome {
+  /** Keys compared (first round). */
+  checked: number;
+  byClass: ByClass;
+  mismatches: number;
+  /** Mismatches dropped because the key changed type or vanished on legacy between rounds. */
+  unstable: number;
+  /** Keys that could not be read (node errors); not counted as checked. */
+  unverified: number;
+  lastError?: string;
+}
+
+export function displayKey(pair: KeyPair): string {
+  return pair.db === null
+    ? `[target] ${binToText(pair.targetKey)}`
+    : `[db${pair.db}] ${binToText(pair.legacyKey)}`;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+type Suspect = { cls: MismatchClass; legacyType: string };
+
+/** Observes and classifies pairs: the suspects, and the pairs that could not be read. */
+async function suspects(
+  sides: Sides,
+  pairs: readonly KeyPair[],
+  opts: RecheckOptions,
+  outcome: CompareOutcome,
+  previous?: Map<KeyPair, string>,
+): Promise<{ found: Map<KeyPair, Suspect>; failed: KeyPair[] }> {
+  const found = new Map<KeyPair, Suspect>();
+  const failed: KeyPair[] = [];
+  const chunk = opts.chunk ?? 2000;
+  for (let i = 0; i < pairs.length; i += chunk) {
+    const part = pairs.slice(i, i + chunk);
+    let obs: Observation[];
+    try {
+      obs = await observe(sides, part);
+    } catch (error) {
+      failed.push(...part);
+      outcome.lastError = errorText(error);
+      continue;
+    }
+    if (!previous) outcome.checked += part.length;
+    part.forEach((pair, j) => {
+      const o = obs[j] as Observation;
+      const before = previous?.get(pair);
+      if (before !== undefined && before !== o.legacy.type) {
+        // The source itself changed (type change, delete, create): not a replication fault.
+        outcome.unstable++;
+        return;
+      }
+      const cls = classify(o.legacy, o.target, opts.ttlToleranceMs + o.spanMs);
+      if (cls) found.set(pair, { cls, legacyType: o.legacy.type });
+    });
+  }
+  return { found, failed };
+}
+
+/**
+ * Compares pairs, then re-checks the mismatches after `recheckDelayMs` for up to `rounds` rounds;
+ * what still differs in the last round is counted, with its last class.
+ */
+export async function compareWithRechecks(
+  sides: Sides,
+  pairs: readonly KeyPair[],
+  opts: RecheckOptions,
+): Promise<CompareOutcome> {
+  const outcome: CompareOutcome = {
+    checked: 0,
+    byClass: emptyByClass(),
+    mismatches: 0,
+    unstable: 0,
+    unverified: 0,
+  };
+  const first = await suspects(sides, pairs, opts, outcome);
+  outcome.unverified = first.failed.length;
+  let current = first.found;
+  for (let round = 0; round < opts.rounds && current.size > 0; round++) {
+    await opts.sleep(opts.recheckDelayMs);
+    const previous = new Map([...current].map(([p, s]) => [p, s.legacyType]));
+    const next = await suspects(sides, [...current.keys()], opts, outcome, previous);
+    // A re-check that could not be read keeps its previous verdict rather than clearing it.
+    for (const p of next.failed) {
+      const s = current.get(p);
+      if (s) next.found.set(p, s);
+    }
+    current = next.found;
+  }
+  for (const [pair, s] of current) addMismatch(outcome.byClass, s.cls, displayKey(pair), opts.maxExamples);
+  outcome.mismatches = current.size;
+  if (outcome.checked === 0 && outcome.unverified > 0) {
+    throw new ConsistencyError(`no key could be compared: ${outcome.lastError ?? 'unknown error'}`);
+  }
+  return outcome;
+}

@@ -1,0 +1,235 @@
+import type { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { binFromBuffer, binFromText } from '../../src/sampling/consistency/binaryKey.js';
+import { keyMapper } from '../../src/sampling/consistency/keyMap.js';
+import { compareWithRechecks, type KeyPair } from '../../src/sampling/consistency/observe.js';
+import { newDigestStats, runDigest } from '../../src/sampling/consistency/runDigest.js';
+import { spotCheck } from '../../src/sampling/consistency/spotCheck.js';
+import { useCluster, useStandalone } from '../support/topologies.js';
+import { clusterClient, flushCluster, LegacyDbs } from '../unit/consistency/clients.js';
+import { dataset, loadMixed, type MixedData } from '../unit/consistency/fixture.js';
+
+const legacyServer = useStandalone();
+const targetCluster = useCluster({ masters: 3, replicasPerMaster: 0 });
+const DB_MAP = { '0': '', '3': 'impact:', '5': 'five:' };
+const DBS = [0, 3, 5];
+const noSleep = () => Promise.resolve();
+
+let legacy: LegacyDbs;
+let target: Cluster;
+
+beforeAll(async () => {
+  legacy = new LegacyDbs(legacyServer().node);
+  target = await clusterClient(targetCluster());
+});
+afterAll(async () => {
+  await legacy.close();
+  await target.quit();
+});
+
+async function loadBoth(data: MixedData): Promise<void> {
+  await legacy.get(0).flushall();
+  await flushCluster(target);
+  for (const db of DBS) {
+    await loadMixed(legacy.get(db), data);
+    await loadMixed(target, data, DB_MAP[String(db) as '0']);
+  }
+}
+
+function allPairs(data: MixedData): KeyPair[] {
+  const map = keyMapper(DB_MAP);
+  const keys = [...dataset(data)].map((d) => binFromText(d.key));
+  return DBS.flatMap((db) => keys.map((k) => ({ db, legacyKey: k, targetKey: map.toTarget(db, k) })));
+}
+
+const sides = () => ({ legacy: legacy.get, target, now: Date.now });
+const recheck = { ttlToleranceMs: 1000, recheckDelayMs: 0, rounds: 3, sleep: noSleep };
+
+describe('consistency digest on identical data', () => {
+  const data: MixedData = { count: 400, expireAt: Date.now() + 3_600_000, big: 2, bigCard: 2500 };
+  beforeAll(() => loadBoth(data));
+
+  it('finds no mismatch on any key of any type, with or without TTL, small or big', async () => {
+    const pairs = allPairs(data);
+
+    const outcome = await compareWithRechecks(sides(), pairs, recheck);
+
+    expect(outcome.checked).toBe(pairs.length);
+    expect(outcome.mismatches).toBe(0);
+    expect(outcome.unverified).toBe(0);
+  });
+
+  it('spot-checks random keys of every db and of the target with no mismatch', async () => {
+    const result = await spotCheck({
+      legacy: legacy.get,
+      target,
+      dbMap: DB_MAP,
+      dbs: DBS,
+      keysPerDb: 100,
+      ttlToleranceMs: 1000,
+      recheckDelayMs: 0,
+      rounds: 3,
+      sleep: noSleep,
+    });
+
+    expect(result.checked).toBeGreaterThan(200);
+    expect(result.mismatches).toBe(0);
+    expect(Object.values(result.byClass).every((c) => c.count === 0)).toBe(true);
+  });
+
+  it('keeps every script call within its server-time budget and still digests every key', async () => {
+    const stats = newDigestStats();
+    const keys = [...dataset(data)].map((d) => ({ key: binFromText(d.key) }));
+
+    const out = await runDigest(legacy.get(3), keys, { budgetUs: 300, stats });
+
+    expect(out).toHaveLength(keys.length);
+    expect(stats.keys).toBe(keys.length);
+    expect(stats.calls).toBeGreaterThan(1);
+    // One key may run past the budget check; the biggest key here is far below 2 ms.
+    expect(stats.maxUs).toBeLessThan(2000);
+  });
+});
+
+describe('consistency spot-check with injected faults', () => {
+  const data: MixedData = { count: 10, expireAt: Date.now() + 3_600_000 };
+  beforeEach(() => loadBoth(data));
+
+  it('finds a missing, an extra, a type, a TTL and a value mismatch, each with its example key', async () => {
+    await target.del('impact:k:1'); // missing (string)
+    await target.set('five:ghost', 'x'); // extra
+    await target.del('k:5');
+    await target.set('k:5', 'not a hash'); // type
+    await target.pexpire('impact:k:2', 5_000_000); // ttl (legacy has none)
+    await target.hset('five:k:5', 'b', 'changed'); // value (hash)
+
+    const result = await spotCheck({
+      legacy: legacy.get,
+      target,
+      dbMap: DB_MAP,
+      dbs: DBS,
+      keysPerDb: 200,
+      ttlToleranceMs: 1000,
+      recheckDelayMs: 0,
+      rounds: 3,
+      sleep: noSleep,
+    });
+
+    expect(result.byClass.missing).toEqual({ count: 1, examples: ['[db3] k:1'] });
+    expect(result.byClass.extra).toEqual({ count: 1, examples: ['[db5] ghost'] });
+    expect(result.byClass.type).toEqual({ count: 1, examples: ['[db0] k:5'] });
+    expect(result.byClass.ttl).toEqual({ count: 1, examples: ['[db3] k:2'] });
+    expect(result.byClass.value).toEqual({ count: 1, examples: ['[db5] k:5'] });
+    expect(result.mismatches).toBe(5);
+  });
+
+  it('finds value differences in every collection type', async () => {
+    await target.srem('k:6', 'zz');
+    await target.sadd('k:6', 'zy'); // same card, other member
+    await target.zadd('k:7', 2.6, 'b'); // score
+    await target.lset('k:8', 1, 'other'); // list element
+    await target.xadd('k:9', '3-0', 'f', 'v'); // stream entry
+    await target.setrange('k:0', 0, 'V'); // string byte
+
+    const outcome = await compareWithRechecks(sides(), allPairs(data), recheck);
+
+    expect(outcome.byClass.value.count).toBe(5);
+    expect(outcome.byClass.value.examples.sort()).toEqual([
+      '[db0] k:0',
+      '[db0] k:6',
+      '[db0] k:7',
+      '[db0] k:8',
+      '[db0] k:9',
+    ]);
+  });
+
+  it('does not count a mismatch whose key vanished or changed type on legacy between rounds', async () => {
+    await target.del('k:1');
+    await target.del('impact:k:2');
+    let sleeps = 0;
+    const sleep = async () => {
+      sleeps++;
+      if (sleeps === 1) {
+        await legacy.get(0).del('k:1'); // vanished on the source
+        await legacy.get(3).del('k:2');
+        await legacy.get(3).sadd('k:2', 'now a set'); // changed type on the source
+      }
+    };
+
+    const outcome = await compareWithRechecks(sides(), allPairs(data), { ...recheck, sleep });
+
+    expect(outcome.mismatches).toBe(0);
+    expect(outcome.unstable).toBe(2);
+  });
+
+  it('clears a mismatch that the replication repairs before the re-check', async () => {
+    await target.del('k:3');
+    const sleep = async () => {
+      await target.set('k:3', `value-3-${'x'.repeat(3)}`);
+    };
+
+    const outcome = await compareWithRechecks(sides(), allPairs(data), { ...recheck, sleep });
+
+    expect(outcome.mismatches).toBe(0);
+    expect(outcome.unstable).toBe(0);
+  });
+
+  it('compares TTLs within the tolerance', async () => {
+    await target.pexpireat('k:7', data.expireAt + 500); // k:0 and k:7 have a TTL
+    const pairs = allPairs(data);
+
+    const lenient = await compareWithRechecks(sides(), pairs, { ...recheck, ttlToleranceMs: 2000 });
+    const strict = await compareWithRechecks(sides(), pairs, { ...recheck, ttlToleranceMs: 100 });
+
+    expect(lenient.mismatches).toBe(0);
+    expect(strict.byClass.ttl.examples).toEqual(['[db0] k:7']);
+  });
+});
+
+describe('consistency of big collections', () => {
+  const data: MixedData = { count: 0, expireAt: Date.now() + 3_600_000, big: 1, bigCard: 2500 };
+  beforeEach(() => loadBoth(data));
+
+  it('compares big collections by cardinality plus a bounded digest', async () => {
+    await target.hdel('big:hash:0', 'f7'); // card
+    await target.srem('big:set:0', 'm1'); // card
+    await target.zadd('big:zset:0', 99, 'm0'); // moves the head of the ordered set
+    await target.rpush('big:list:0', 'tail'); // card
+    await target.xadd('big:stream:0', '9999-0', 'f', 'x'); // card
+
+    const outcome = await compareWithRechecks(sides(), allPairs(data), recheck);
+
+    expect(outcome.byClass.value.examples.sort()).toEqual([
+      '[db0] big:hash:0',
+      '[db0] big:list:0',
+      '[db0] big:set:0',
+      '[db0] big:stream:0',
+      '[db0] big:zset:0',
+    ]);
+    expect(outcome.mismatches).toBe(5);
+  });
+
+  it('finds a changed value of a probed field of a big hash', async () => {
+    // Every field of the target differs, so whatever fields legacy probes, the values differ.
+    const fields = await target.hkeys('big:hash:0');
+    await target.hset('big:hash:0', ...fields.flatMap((f) => [f, 'changed']));
+
+    const outcome = await compareWithRechecks(sides(), allPairs(data).slice(0, 5), recheck);
+
+    expect(outcome.byClass.value.examples).toEqual(['[db0] big:hash:0']);
+  });
+});
+
+describe('consistency of binary keys', () => {
+  it('compares a key that is not valid UTF-8 without a false mismatch', async () => {
+    const key = Buffer.from([0x62, 0xff, 0xfe, 0x00, 0x7b]);
+    await (legacy.get(0) as Redis).set(key, Buffer.from([1, 2, 3]));
+    await target.set(key, Buffer.from([1, 2, 3]));
+    const pair: KeyPair = { db: 0, legacyKey: binFromBuffer(key), targetKey: binFromBuffer(key) };
+
+    const outcome = await compareWithRechecks(sides(), [pair], recheck);
+
+    expect(outcome.checked).toBe(1);
+    expect(outcome.mismatches).toBe(0);
+  });
+});
