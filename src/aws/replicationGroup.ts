@@ -1,0 +1,52 @@
+import {
+  DescribeReplicationGroupsCommand,
+  type ElastiCacheClient,
+  type ReplicationGroup,
+} from '@aws-sdk/client-elasticache';
+import { AwsError } from './errors.js';
+
+export interface ReplicationGroupInfo {
+  id: string;
+  /** `available`, `modifying`, … */
+  status: string | undefined;
+  clusterEnabled: boolean;
+  /** Cache cluster (node) ids, e.g. `acme-0001-001`: the `CacheClusterId` of CloudWatch metrics. */
+  memberClusters: string[];
+  /** One entry per shard, with the number of nodes in it (primary + replicas). */
+  nodeGroups: { id: string; nodes: number }[];
+}
+
+/** The shape of a replication group, from DescribeReplicationGroups. */
+export async function describeReplicationGroup(
+  client: ElastiCacheClient,
+  replicationGroupId: string,
+): Promise<ReplicationGroupInfo> {
+  let group: ReplicationGroup | undefined;
+  try {
+    const out = await client.send(
+      new DescribeReplicationGroupsCommand({ ReplicationGroupId: replicationGroupId }),
+    );
+    group = out.ReplicationGroups?.[0];
+  } catch (error) {
+    throw new AwsError(
+      `could not describe ElastiCache replication group ${replicationGroupId}`,
+      'DescribeReplicationGroups',
+      { cause: error },
+    );
+  }
+  if (!group)
+    throw new AwsError(
+      `ElastiCache replication group ${replicationGroupId} was not found`,
+      'DescribeReplicationGroups',
+    );
+  return {
+    id: replicationGroupId,
+    status: group.Status,
+    clusterEnabled: group.ClusterEnabled === true,
+    memberClusters: group.MemberClusters ?? [],
+    nodeGroups: (group.NodeGroups ?? []).map((g, i) => ({
+      id: g.NodeGroupId ?? String(i + 1).padStart(4, '0'),
+      nodes: g.NodeGroupMembers?.length ?? 0,
+    })),
+  };
+}
