@@ -1,0 +1,97 @@
+import type { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heartbeat, parseHeartbeat, respBytes } from '../../src/sampling/heartbeat.js';
+import { useCluster, useStandalone } from '../support/topologies.js';
+import { clusterClient, LegacyDbs } from '../unit/consistency/clients.js';
+
+const legacyServer = useStandalone();
+const targetCluster = useCluster({ masters: 3, replicasPerMaster: 0 });
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+let legacy: LegacyDbs;
+let target: Cluster;
+
+beforeAll(async () => {
+  legacy = new LegacyDbs(legacyServer().node);
+  target = await clusterClient(targetCluster());
+});
+afterAll(async () => {
+  await legacy.close();
+  await target.quit();
+});
+
+/** Plays the CDC tool: copies the heartbeat key legacy db 3 → target (prefix impact:) after `delayMs`. */
+function startCopier(delayMs: number): { stop(): Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    let last: string | null = null;
+    while (running) {
+      const value = await legacy.get(3).get('__soakwatch:hb:{acme}');
+      if (value !== null && value !== last) {
+        last = value;
+        await sleep(delayMs);
+        await target.set('impact:__soakwatch:hb:{acme}', value);
+      }
+      await sleep(2);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+const base = {
+  key: '__soakwatch:hb:{acme}',
+  targetKey: 'impact:__soakwatch:hb:{acme}',
+  now: Date.now,
+  pollMs: 5,
+};
+
+describe('heartbeat', () => {
+  it('measures the CDC lag when something copies the key to the target', async () => {
+    const copier = startCopier(120);
+    try {
+      const result = await heartbeat({ ...base, legacyDb: legacy.get(3), target, seq: 1, budgetMs: 3000 });
+
+      expect(result.censored).toBe(false);
+      if (result.censored) return;
+      expect(result.cdcLagMs).toBeGreaterThanOrEqual(120);
+      expect(result.cdcLagMs).toBeLessThan(1500);
+      expect(await legacy.get(3).get(base.key)).toBe(result.value);
+    } finally {
+      await copier.stop();
+    }
+  });
+
+  it('reports a censored lag of at least the budget when nothing copies the key', async () => {
+    const result = await heartbeat({ ...base, legacyDb: legacy.get(3), target, seq: 2, budgetMs: 200 });
+
+    expect(result).toMatchObject({ censored: true });
+    if (!result.censored) return;
+    expect(result.atLeastMs).toBeGreaterThanOrEqual(200);
+  });
+
+  it('does not accept an older sequence already on the target', async () => {
+    await target.set(base.targetKey, '5:1');
+
+    const result = await heartbeat({ ...base, legacyDb: legacy.get(3), target, seq: 6, budgetMs: 100 });
+
+    expect(result.censored).toBe(true);
+  });
+
+  it('returns the bytes of its own write for the legacy offset accounting', async () => {
+    const result = await heartbeat({ ...base, legacyDb: legacy.get(3), target, seq: 7, budgetMs: 0 });
+
+    expect(result.bytesWritten).toBe(respBytes(['SET', base.key, result.value]));
+    expect(respBytes(['SET', 'k', 'v'])).toBe('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n'.length);
+  });
+
+  it('parses only well-formed heartbeat values', () => {
+    expect(parseHeartbeat('12:1700000000000')).toEqual({ seq: 12, at: 1_700_000_000_000 });
+    expect(parseHeartbeat('garbage')).toBeNull();
+    expect(parseHeartbeat(null)).toBeNull();
+  });
+});
