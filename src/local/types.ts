@@ -8,6 +8,10 @@ export interface RedisProcess {
   pid: number;
   /** redis://127.0.0.1:port (rediss:// when TLS) */
   url: string;
+  /** The node's temp dir (config, log); deleted when its topology stops. */
+  dir: string;
+  /** The node's log file (loglevel warning). */
+  logFile: string;
   /** SIGSTOP / SIGCONT: a frozen node for timeout tests. */
   freeze(): void;
   thaw(): void;

@@ -82,10 +82,12 @@ describe('startStandalone', () => {
     const standalone = await startStandalone();
     const { pid } = standalone.node;
     expect(isAlive(pid)).toBe(true);
+    expect(existsSync(standalone.node.logFile)).toBe(true);
 
     await standalone.stop();
 
     expect(isAlive(pid)).toBe(false);
+    expect(existsSync(standalone.node.dir)).toBe(false);
   });
 });
 
@@ -163,6 +165,15 @@ describe('startReplicated', () => {
       viaSentinel.disconnect();
     }
   });
+
+  it('leaves no primary, replica or Sentinel process alive after stop', async () => {
+    const t = topo();
+    const pids = [t.primary, ...t.replicas, ...t.sentinels].map((n) => n.pid);
+
+    await t.stop();
+
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
 });
 
 describe('startCluster', () => {
@@ -202,6 +213,15 @@ describe('startCluster', () => {
       expect(slots).toHaveLength(3);
       for (const range of slots) expect(range).toHaveLength(4);
     }
+  });
+
+  it('leaves no node process alive after stop', async () => {
+    const t = cluster();
+    const pids = [...t.masters, ...t.replicas].map((n) => n.pid);
+
+    await t.stop();
+
+    expect(pids.filter(isAlive)).toEqual([]);
   });
 });
 

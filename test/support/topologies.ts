@@ -12,6 +12,11 @@ import {
   stopAll,
 } from '../../src/local/index.js';
 
+// Safety net at file level (registered when a test file imports this module): whatever the file
+// started on its own is gone after the file. Not per suite: that would kill a file-level topology
+// that later suites still use.
+afterAll(stopAll);
+
 /** Reads the topology started by a `use…` helper; throws when read outside the suite's tests. */
 export type Holder<T> = () => T;
 
@@ -24,8 +29,6 @@ function useTopology<T extends { stop(): Promise<void> }>(start: () => Promise<T
     await current?.stop();
     current = undefined;
   });
-  // Safety net: whatever a test started on its own is gone after the file too.
-  afterAll(stopAll);
   return () => {
     if (!current) throw new Error(`${what} is not running: read it inside a test, after beforeAll`);
     return current;
