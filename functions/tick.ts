@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
@@ -21,7 +22,12 @@ export const handler = middy(async (event: unknown) => {
   }
   // Throws only when the state store is unreachable: the invocation then counts as a Lambda error,
   // which the tick-errors alarm watches. One tenant's failure is inside the report instead.
-  return runTick(await getRuntime(), input.data);
+  const report = await runTick(await getRuntime(), input.data);
+  // The watcher is itself watched: the no-samples alarm reads this (service dimension only), so a tick
+  // that samples nothing still emits 0 and a tick that never gets here emits nothing — both alarm.
+  metrics.addMetric('SamplesCollected', MetricUnit.Count, report.tenants.filter((t) => t.sample).length);
+  metrics.addMetric('TenantTickFailures', MetricUnit.Count, report.tenants.filter((t) => !t.ok).length);
+  return report;
 })
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -54,6 +54,10 @@ export interface Offline {
   stage: string;
   /** How long start took, for the report. */
   startupMs: number;
+  /** PID of osls, the leader of the process group stop() kills. */
+  pid: number;
+  /** Every port the offline run listens on (HTTP, Invoke API, SNS, websocket, ALB). */
+  ports: number[];
   /** `soakwatch-<stage>-<short>`: the Invoke API wants the full name. */
   functionName(short: string): string;
   /** The local ARN of a topic serverless.yml creates (`alerts`, `release`, `elasticache-events`). */
@@ -158,6 +162,8 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
     region,
     stage,
     startupMs,
+    pid: child.pid ?? 0,
+    ports: [httpPort, lambdaPort, snsPort, websocketPort, albPort],
     functionName,
     topicArn,
     async invoke<T>(short: string, payload: unknown, timeoutMs = 60_000): Promise<InvokeResult<T>> {
@@ -208,7 +214,15 @@ class ProcessGroup {
     }
   }
 
-  async stop(graceMs = 5_000): Promise<void> {
+  private stopping: Promise<void> | undefined;
+
+  /** Idempotent: a second call waits for the first. */
+  stop(graceMs = 5_000): Promise<void> {
+    this.stopping ??= this.doStop(graceMs);
+    return this.stopping;
+  }
+
+  private async doStop(graceMs: number): Promise<void> {
     process.removeListener('exit', this.exitHook);
     this.signal('SIGINT');
     const exited = this.exited ? Promise.resolve() : once(this.child, 'exit').then(() => undefined);
@@ -222,7 +236,8 @@ class ProcessGroup {
   }
 }
 
-function portOpen(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolvePort) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {
@@ -300,6 +315,7 @@ export async function startSnsSubscriber(opts: {
     credentials: DUMMY_CREDENTIALS,
     maxAttempts: 1,
   });
+  let stopping: Promise<void> | undefined;
   const { SubscriptionArn } = await sns.send(
     new SubscribeCommand({ TopicArn: opts.topicArn, Protocol: 'http', Endpoint: url }),
   );
@@ -330,16 +346,21 @@ export async function startSnsSubscriber(opts: {
         if (!check()) waiters.add(check);
       });
     },
-    async stop() {
-      if (SubscriptionArn)
-        await sns.send(new UnsubscribeCommand({ SubscriptionArn })).catch(() => {
-          // The local SNS may already be gone (stopped first): nothing left to unsubscribe from.
-        });
-      sns.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+    stop() {
+      stopping ??= stopSubscriber();
+      return stopping;
     },
   };
+
+  async function stopSubscriber(): Promise<void> {
+    if (SubscriptionArn)
+      await sns.send(new UnsubscribeCommand({ SubscriptionArn })).catch(() => {
+        // The local SNS may already be gone (stopped first): nothing left to unsubscribe from.
+      });
+    sns.destroy();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
