@@ -7,9 +7,9 @@ import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { getTenantStatus, listTenants, performAction, renderStatusPage } from '../src/api/index.js';
+import { logger, metrics } from '../src/observability/index.js';
 import { getRuntime } from '../src/runtime/index.js';
 import { html, json, parseOr400, principalOf } from './lib/http.js';
-import { logger, metrics } from './lib/observability.js';
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyResultV2;

@@ -6,7 +6,7 @@ import type {
   APIGatewaySimpleAuthorizerWithContextResult,
 } from 'aws-lambda';
 import { z } from 'zod';
-import { logger } from './lib/observability.js';
+import { logger } from '../src/observability/index.js';
 import {
   bearerToken,
   parseTokenHashes,

@@ -2,8 +2,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SNSEvent } from 'aws-lambda';
+import { logger, metrics } from '../src/observability/index.js';
 import { getRuntime, ingestEvents } from '../src/runtime/index.js';
-import { logger, metrics } from './lib/observability.js';
 
 /**
  * ElastiCache notifications through SNS (`{"ElastiCache:FailoverComplete": "acme-0001-001"}`), recorded as

@@ -3,8 +3,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
+import { logger, metrics } from '../src/observability/index.js';
 import { getRuntime, runTick } from '../src/runtime/index.js';
-import { logger, metrics } from './lib/observability.js';
 
 // The schedule's event carries nothing soakwatch needs (its keys are dropped); a direct invocation
 // (the offline test, an operator replaying a minute) may pass `{ "now": <epoch ms>, "tenantId": "acme" }`.
@@ -26,7 +26,6 @@ export const handler = middy(async (event: unknown) => {
   // The watcher is itself watched: the no-samples alarm reads this (service dimension only), so a tick
   // that samples nothing still emits 0 and a tick that never gets here emits nothing — both alarm.
   metrics.addMetric('SamplesCollected', MetricUnit.Count, report.tenants.filter((t) => t.sample).length);
-  metrics.addMetric('TenantTickFailures', MetricUnit.Count, report.tenants.filter((t) => !t.ok).length);
   return report;
 })
   .use(injectLambdaContext(logger))
