@@ -1,4 +1,5 @@
 export { auditOf, hookTriggers, toAlertInput } from './map.js';
+export { sendAlerts } from './notify.js';
 export { runTick, TickError, UnknownTenantError } from './runTick.js';
 export { sampleRetentionMs, tickTenant } from './tickTenant.js';
 export type {

@@ -1,12 +1,11 @@
-import { type AlertMemory, planAlerts } from '../alerts/index.js';
 import type { TenantConfig } from '../config/index.js';
 import type { Sample } from '../sampling/types.js';
 import { CLOUDWATCH_PREFIX } from '../soak/catalogue.js';
 import { initialSoakState, judgeSoak, type SoakEvent, type SoakState } from '../soak/index.js';
 import { auditOf, hookTriggers, toAlertInput } from './map.js';
+import { sendAlerts } from './notify.js';
 import type { TenantTickReport, TickDeps } from './types.js';
 
-const ALERT_DOC = 'alerts';
 const EVENTS_WATERMARK_DOC = 'describe-events';
 /** Events may arrive late (SNS retries, DescribeEvents catching up); the judge dedupes by id. */
 const EVENT_LOOKBACK_MS = 15 * 60_000;
@@ -112,31 +111,4 @@ async function recordElastiCacheEvents(deps: TickDeps, tenant: TenantConfig, now
   } catch (error) {
     deps.log.warn('could not read ElastiCache events', { tenant: tenant.id, error: String(error) });
   }
-}
-
-/** Publishes the tick's messages; the memory only moves on when every message went out, so a failure retries. */
-async function sendAlerts(deps: TickDeps, tenant: TenantConfig, input: ReturnType<typeof toAlertInput>) {
-  const memory = await deps.store.getDoc<AlertMemory>(tenant.id, ALERT_DOC);
-  const { notifications } = deps.config;
-  const plan = planAlerts(input, memory, {
-    repeatEveryMs: notifications.repeatEvery,
-    ...(notifications.alertTopicArn ? { alertTopicArn: notifications.alertTopicArn } : {}),
-    ...(notifications.releaseTopicArn ? { releaseTopicArn: notifications.releaseTopicArn } : {}),
-  });
-  let sent = 0;
-  for (const message of plan.messages) {
-    try {
-      await deps.publish(message);
-      sent++;
-    } catch (error) {
-      deps.log.error('could not publish an alert', {
-        tenant: tenant.id,
-        topic: message.topic,
-        error: String(error),
-      });
-      return sent;
-    }
-  }
-  await deps.store.setDoc(tenant.id, ALERT_DOC, plan.memory);
-  return sent;
 }

@@ -1,0 +1,2 @@
+export { getTenantStatus, listTenants, performAction, renderStatusPage } from './handlers.js';
+export { renderStatusHtml } from './statusPage.js';

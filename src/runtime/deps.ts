@@ -1,0 +1,127 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { Redis } from 'ioredis';
+import { createSnsPublisher } from '../alerts/index.js';
+import { describeElastiCacheEvents, describeReplicationGroup, fetchCloudWatchMetrics } from '../aws/index.js';
+import type { Config, TenantConfig } from '../config/index.js';
+import {
+  type ConnectionPool,
+  createConnectionPool,
+  createSecretResolver,
+  type SecretResolver,
+} from '../redis/index.js';
+import { collectSample } from '../sampling/index.js';
+import { createStateStore, type StateStore, stateStoreRedisOptions } from '../store/index.js';
+import type { Log, TickDeps } from '../tick/index.js';
+
+/** The long-lived clients of a process (a Lambda container or a CLI run). */
+export interface Clients {
+  storeClient: Redis;
+  store: StateStore;
+  pool: ConnectionPool;
+  secrets: SecretResolver;
+  sns: SNSClient;
+  cloudwatch: CloudWatchClient;
+  elasticache: ElastiCacheClient;
+  lambda: LambdaClient;
+}
+
+/** Opens the state store and creates the clients; AWS clients make no call until used. */
+export async function openClients(config: Config): Promise<Clients> {
+  const secrets = createSecretResolver();
+  const { stateStore, sampling } = config;
+  const password = stateStore.password ? await secrets.resolve(stateStore.password) : undefined;
+  const storeClient = new Redis(stateStore.url, {
+    ...stateStoreRedisOptions,
+    connectionName: 'soakwatch-store',
+    ...(password ? { password } : {}),
+    ...(stateStore.tls ? { tls: stateStore.tls === true ? {} : { ...stateStore.tls } } : {}),
+  });
+  // Without a listener ioredis reports connection errors as unhandled 'error' events.
+  storeClient.on('error', () => undefined);
+  await storeClient.connect();
+  return {
+    storeClient,
+    store: createStateStore(storeClient, { keyPrefix: stateStore.keyPrefix }),
+    pool: createConnectionPool({
+      commandTimeoutMs: sampling.commandTimeoutMs,
+      connectTimeoutMs: sampling.connectTimeoutMs,
+      secrets,
+    }),
+    secrets,
+    sns: new SNSClient({}),
+    cloudwatch: new CloudWatchClient({}),
+    elasticache: new ElastiCacheClient({}),
+    lambda: new LambdaClient({}),
+  };
+}
+
+export async function closeClients(clients: Clients): Promise<void> {
+  await clients.pool.closeAll();
+  clients.storeClient.disconnect();
+  for (const c of [clients.sns, clients.cloudwatch, clients.elasticache, clients.lambda]) c.destroy();
+}
+
+const GROUP_CACHE_MS = 10 * 60_000;
+
+/** The tick's dependencies over real clients. `aws: false` leaves CloudWatch and ElastiCache out (local runs). */
+export function tickDeps(config: Config, clients: Clients, log: Log, opts: { aws: boolean }): TickDeps {
+  const publisher = createSnsPublisher(clients.sns);
+  const members = new Map<string, { at: number; ids: string[] }>();
+
+  async function memberClusters(tenant: TenantConfig, groupId: string): Promise<string[]> {
+    const hit = members.get(tenant.id);
+    if (hit && Date.now() - hit.at < GROUP_CACHE_MS) return hit.ids;
+    const group = await describeReplicationGroup(clients.elasticache, groupId);
+    members.set(tenant.id, { at: Date.now(), ids: group.memberClusters });
+    return group.memberClusters;
+  }
+
+  return {
+    config,
+    store: clients.store,
+    log,
+    collect: (tenant, ctx) =>
+      collectSample(tenant, {
+        pool: clients.pool,
+        store: clients.store,
+        now: () => ctx.now,
+        budgetMs: config.sampling.budgetMs,
+        previous: ctx.previous,
+        phase: ctx.phase,
+        spotCheckKeys: config.sampling.spotCheckKeys,
+        scanKeysPerTick: config.sampling.scanKeysPerTick,
+      }),
+    publish: async (message) => {
+      await publisher.publish(message);
+    },
+    ...(opts.aws
+      ? {
+          cloudwatch: async (tenant, criteria, from, to) => {
+            const groupId = tenant.target.replicationGroupId ?? '';
+            return fetchCloudWatchMetrics(clients.cloudwatch, {
+              replicationGroupId: groupId,
+              cacheClusterIds: await memberClusters(tenant, groupId),
+              criteria: criteria.map((c) => ({
+                id: c.id,
+                metric: c.metric,
+                stat: c.cloudwatch?.stat ?? 'Maximum',
+                periodSeconds: c.cloudwatch?.periodSeconds ?? 60,
+                namespace: c.cloudwatch?.namespace ?? 'AWS/ElastiCache',
+              })),
+              from,
+              to,
+            });
+          },
+          elasticacheEvents: (tenant, since, until) =>
+            describeElastiCacheEvents(clients.elasticache, {
+              replicationGroupId: tenant.target.replicationGroupId ?? '',
+              since,
+              until,
+            }),
+        }
+      : {}),
+  };
+}

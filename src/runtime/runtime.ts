@@ -1,0 +1,94 @@
+import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
+import { type Config, loadConfig } from '../config/index.js';
+import { parseAlarmStateChange, parseElastiCacheNotification } from '../events/index.js';
+import { logger, metrics } from '../observability/index.js';
+import { runTick as runTickWith, type TickDeps, type TickReport } from '../tick/index.js';
+import { type Clients, openClients, tickDeps } from './deps.js';
+import { readEnv } from './env.js';
+
+/** What a Lambda container keeps between invocations. */
+export interface Runtime {
+  config: Config;
+  clients: Clients;
+  deps: TickDeps;
+}
+
+let runtime: Promise<Runtime> | undefined;
+
+/** The configuration of this process: the file from SOAKWATCH_CONFIG, with the environment's overrides. */
+export function configFromEnv(): Config {
+  const env = readEnv();
+  const config = loadConfig(env.SOAKWATCH_CONFIG);
+  return {
+    ...config,
+    stateStore: {
+      ...config.stateStore,
+      ...(env.SOAKWATCH_STATE_URL ? { url: env.SOAKWATCH_STATE_URL } : {}),
+    },
+    notifications: {
+      ...config.notifications,
+      ...(env.SOAKWATCH_ALERT_TOPIC_ARN ? { alertTopicArn: env.SOAKWATCH_ALERT_TOPIC_ARN } : {}),
+      ...(env.SOAKWATCH_RELEASE_TOPIC_ARN ? { releaseTopicArn: env.SOAKWATCH_RELEASE_TOPIC_ARN } : {}),
+    },
+  };
+}
+
+/** The runtime of this container, built once (config, state store, connection pool, AWS clients). */
+export function getRuntime(): Promise<Runtime> {
+  runtime ??= build().catch((error: unknown) => {
+    // A failed cold start must not poison the container: the next invocation tries again.
+    runtime = undefined;
+    throw error;
+  });
+  return runtime;
+}
+
+async function build(): Promise<Runtime> {
+  const config = configFromEnv();
+  const clients = await openClients(config);
+  return { config, clients, deps: tickDeps(config, clients, logger, { aws: true }) };
+}
+
+/** One tick, as the scheduled Lambda runs it. */
+export async function runTick(rt: Runtime, opts: { now?: number; tenantId?: string }): Promise<TickReport> {
+  const report = await runTickWith(rt.deps, {
+    now: opts.now ?? Date.now(),
+    ...(opts.tenantId ? { tenantId: opts.tenantId } : {}),
+  });
+  for (const t of report.tenants) {
+    metrics.addMetric(t.ok ? 'TenantTicks' : 'TenantTickErrors', 'Count', 1);
+  }
+  return report;
+}
+
+type EventsInput =
+  | { kind: 'elasticache'; event: SNSEvent }
+  | { kind: 'alarm'; event: EventBridgeEvent<'CloudWatch Alarm State Change', unknown> };
+
+/**
+ * Records ElastiCache notifications or CloudWatch alarm changes as tenant events (the next tick judges them).
+ * Malformed or unknown input is logged, counted and acknowledged: throwing would only make it retry.
+ */
+export async function ingestEvents(
+  rt: Runtime,
+  input: EventsInput,
+): Promise<{ accepted: number; rejected: number }> {
+  const tenants = rt.config.tenants.map((t) => ({
+    id: t.id,
+    ...(t.target.replicationGroupId ? { replicationGroupId: t.target.replicationGroupId } : {}),
+    ...(t.alarmPrefix ? { alarmPrefix: t.alarmPrefix } : {}),
+  }));
+  const parsed =
+    input.kind === 'elasticache'
+      ? parseElastiCacheNotification(input.event, tenants)
+      : parseAlarmStateChange(input.event, tenants);
+  let accepted = 0;
+  for (const { tenant, event } of parsed.events) {
+    if (await rt.clients.store.appendEvent(tenant, event)) accepted++;
+  }
+  for (const r of parsed.rejected)
+    logger.warn('event rejected', { kind: input.kind, reason: r.reason, raw: r.raw });
+  metrics.addMetric('EventsAccepted', 'Count', accepted);
+  metrics.addMetric('EventsRejected', 'Count', parsed.rejected.length);
+  return { accepted, rejected: parsed.rejected.length };
+}

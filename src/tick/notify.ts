@@ -1,0 +1,36 @@
+import { type AlertInput, type AlertMemory, planAlerts } from '../alerts/index.js';
+import type { TenantConfig } from '../config/index.js';
+import type { TickDeps } from './types.js';
+
+const ALERT_DOC = 'alerts';
+
+/** Publishes the tick's messages; the memory only moves on when every message went out, so a failure retries. */
+export async function sendAlerts(
+  deps: Pick<TickDeps, 'store' | 'config' | 'publish' | 'log'>,
+  tenant: TenantConfig,
+  input: AlertInput,
+): Promise<number> {
+  const memory = await deps.store.getDoc<AlertMemory>(tenant.id, ALERT_DOC);
+  const { notifications } = deps.config;
+  const plan = planAlerts(input, memory, {
+    repeatEveryMs: notifications.repeatEvery,
+    ...(notifications.alertTopicArn ? { alertTopicArn: notifications.alertTopicArn } : {}),
+    ...(notifications.releaseTopicArn ? { releaseTopicArn: notifications.releaseTopicArn } : {}),
+  });
+  let sent = 0;
+  for (const message of plan.messages) {
+    try {
+      await deps.publish(message);
+      sent++;
+    } catch (error) {
+      deps.log.error('could not publish an alert', {
+        tenant: tenant.id,
+        topic: message.topic,
+        error: String(error),
+      });
+      return sent;
+    }
+  }
+  await deps.store.setDoc(tenant.id, ALERT_DOC, plan.memory);
+  return sent;
+}
