@@ -8,7 +8,7 @@ export type { KeyMapper } from './keyMap.js';
 export { keyMapper } from './keyMap.js';
 export type { CompareOutcome, KeyPair, Observation, RecheckOptions, Sides } from './observe.js';
 export { compareWithRechecks, observe } from './observe.js';
-export { allocateDraws, randomKeysOf, randomTargetKeys } from './randomKeys.js';
+export { allocateDraws, drawTarget, randomDraws, randomKeysOf, randomTargetKeys } from './randomKeys.js';
 export type { DigestOptions, DigestRequest, DigestStats, KeyDigest } from './runDigest.js';
 export { newDigestStats, runDigest } from './runDigest.js';
 export type { SpotCheckOptions, SpotCheckResult } from './spotCheck.js';

@@ -2,18 +2,23 @@ import type { Redis } from 'ioredis';
 import { type BinKey, binFromBuffer } from './binaryKey.js';
 import { mastersOf, type Target } from './targetRoute.js';
 
-/** Up to `k` distinct random keys of one server/db: `k` pipelined RANDOMKEY (an empty db gives none). */
-export async function randomKeysOf(client: Redis, k: number): Promise<BinKey[]> {
+/** `k` pipelined RANDOMKEY draws (with replacement; an empty db gives none). */
+export async function randomDraws(client: Redis, k: number): Promise<BinKey[]> {
   if (k <= 0) return [];
   const pipe = client.pipeline();
   for (let i = 0; i < k; i++) pipe.randomkeyBuffer();
   const replies = (await pipe.exec()) ?? [];
-  const keys = new Set<BinKey>();
+  const keys: BinKey[] = [];
   for (const [error, value] of replies) {
     if (error) throw error;
-    if (value instanceof Buffer) keys.add(binFromBuffer(value));
+    if (value instanceof Buffer) keys.push(binFromBuffer(value));
   }
-  return [...keys];
+  return keys;
+}
+
+/** Up to `k` distinct random keys of one server/db. */
+export async function randomKeysOf(client: Redis, k: number): Promise<BinKey[]> {
+  return [...new Set(await randomDraws(client, k))];
 }
 
 /** DBSIZE of every master of the target. */
@@ -41,14 +46,26 @@ export function allocateDraws(sizes: readonly number[], k: number, random: () =>
   return out;
 }
 
-/** Up to `k` random keys of the whole target, masters weighted by DBSIZE. */
-export async function randomTargetKeys(target: Target, k: number, random: () => number): Promise<BinKey[]> {
+/**
+ * `k` random draws over the whole target (masters weighted by DBSIZE, with replacement), and the
+ * total DBSIZE they were drawn from.
+ */
+export async function drawTarget(
+  target: Target,
+  k: number,
+  random: () => number,
+): Promise<{ keys: BinKey[]; total: number }> {
   const sizes = await masterSizes(target);
   const draws = allocateDraws(
     sizes.map((s) => s.size),
     k,
     random,
   );
-  const parts = await Promise.all(sizes.map((s, i) => randomKeysOf(s.master, draws[i] ?? 0)));
-  return parts.flat();
+  const parts = await Promise.all(sizes.map((s, i) => randomDraws(s.master, draws[i] ?? 0)));
+  return { keys: parts.flat(), total: sizes.reduce((a, s) => a + s.size, 0) };
+}
+
+/** Up to `k` distinct random keys of the whole target, masters weighted by DBSIZE. */
+export async function randomTargetKeys(target: Target, k: number, random: () => number): Promise<BinKey[]> {
+  return [...new Set((await drawTarget(target, k, random)).keys)];
 }
