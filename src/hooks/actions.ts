@@ -1,0 +1,215 @@
+import {
+  IncreaseReplicaCountCommand,
+  ModifyReplicationGroupShardConfigurationCommand,
+} from '@aws-sdk/client-elasticache';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { safeSubject } from '../alerts/format.js';
+import { describeReplicationGroup } from '../aws/replicationGroup.js';
+import type { Hook } from '../config/schema.js';
+import { HookError } from './errors.js';
+import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './signature.js';
+import type { HookContext, HookDeps, HookPayload } from './types.js';
+
+const DEFAULT_WEBHOOK_TIMEOUT_MS = 5_000;
+// ElastiCache allows at most 5 replicas per shard.
+const MAX_REPLICAS = 5;
+
+/**
+ * Where a webhook goes, safe for audit lines and errors: webhook URLs often carry a token in the path
+ * or query (chat integrations), so only scheme and host are shown.
+ */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/…`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** A one-line description of what the hook does, for dry-run audit entries ("would have …"). */
+export function describeAction(hook: Hook, ctx: HookContext): string {
+  const a = hook.action;
+  switch (a.type) {
+    case 'sns':
+      return `published to SNS topic ${a.topicArn}`;
+    case 'lambda':
+      return `invoked Lambda ${a.functionName} (InvocationType Event)`;
+    case 'webhook':
+      return `POSTed a signed webhook to ${describeUrl(a.url)}`;
+    case 'elasticache':
+      return `run ElastiCache ${a.operation} +${a.count} on replication group ${ctx.replicationGroupId ?? '(none configured)'}`;
+  }
+}
+
+/** Runs the hook's action; returns a short detail of what happened. Throws HookError. */
+export async function executeAction(
+  hook: Hook,
+  payload: HookPayload,
+  claimKey: string,
+  deps: HookDeps,
+  ctx: HookContext,
+): Promise<string> {
+  const a = hook.action;
+  const body = JSON.stringify(payload);
+  switch (a.type) {
+    case 'sns': {
+      const out = await wrap(hook, `could not publish to SNS topic ${a.topicArn}`, () =>
+        deps.sns.send(
+          new PublishCommand({
+            TopicArn: a.topicArn,
+            Subject: safeSubject(`soakwatch hook ${hook.id}: ${payload.trigger} (${payload.tenant})`),
+            Message: body,
+            MessageAttributes: {
+              tenant: { DataType: 'String', StringValue: payload.tenant },
+              trigger: { DataType: 'String', StringValue: payload.trigger },
+              hook: { DataType: 'String', StringValue: hook.id },
+            },
+          }),
+        ),
+      );
+      return `SNS MessageId ${out.MessageId ?? '(none)'}`;
+    }
+    case 'lambda': {
+      const out = await wrap(hook, `could not invoke Lambda ${a.functionName}`, () =>
+        deps.lambda.send(
+          new InvokeCommand({
+            FunctionName: a.functionName,
+            InvocationType: 'Event',
+            Payload: new TextEncoder().encode(body),
+          }),
+        ),
+      );
+      if (out.FunctionError)
+        throw new HookError(`Lambda ${a.functionName} returned ${out.FunctionError}`, hook.id);
+      return `Lambda StatusCode ${out.StatusCode ?? '(none)'}`;
+    }
+    case 'webhook':
+      return postWebhook(hook, a.url, a.secret, body, claimKey, deps);
+    case 'elasticache':
+      return elastiCacheAction(hook, a.operation, a.count, deps, ctx);
+  }
+}
+
+async function postWebhook(
+  hook: Hook,
+  url: string,
+  secretRef: Parameters<HookDeps['secrets']>[0],
+  body: string,
+  claimKey: string,
+  deps: HookDeps,
+): Promise<string> {
+  const where = describeUrl(url);
+  const secret = await wrap(
+    hook,
+    `could not resolve the signing secret of webhook hook ${hook.id}`,
+    () => deps.secrets(secretRef),
+    true,
+  );
+  const timestamp = String(Math.floor((deps.clock ?? Date.now)() / 1_000));
+  const response = await wrap(hook, `webhook POST to ${where} failed`, () =>
+    deps.fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'soakwatch',
+        [TIMESTAMP_HEADER]: timestamp,
+        [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
+        'x-soakwatch-hook': hook.id,
+        'idempotency-key': claimKey,
+      },
+      body,
+      signal: AbortSignal.timeout(deps.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS),
+    }),
+  );
+  // The receiver's body is not read into errors: it is not ours to log.
+  await response.body?.cancel().catch(() => undefined);
+  if (!response.ok) throw new HookError(`webhook POST to ${where} answered HTTP ${response.status}`, hook.id);
+  return `HTTP ${response.status}`;
+}
+
+async function elastiCacheAction(
+  hook: Hook,
+  operation: 'addShards' | 'addReplicas',
+  count: number,
+  deps: HookDeps,
+  ctx: HookContext,
+): Promise<string> {
+  const group = ctx.replicationGroupId;
+  if (!group)
+    throw new HookError(
+      `${operation} needs the tenant's target.replicationGroupId, which is not configured`,
+      hook.id,
+    );
+  const info = await wrap(hook, `could not describe replication group ${group}`, () =>
+    describeReplicationGroup(deps.elasticache, group),
+  );
+  // A group that is already modifying rejects the call; say so instead of relaying the API fault.
+  if (info.status !== 'available')
+    throw new HookError(
+      `replication group ${group} is ${info.status ?? 'in an unknown state'}, not available`,
+      hook.id,
+    );
+  if (operation === 'addShards') {
+    if (!info.clusterEnabled)
+      throw new HookError(
+        `addShards needs cluster mode enabled; replication group ${group} has it disabled`,
+        hook.id,
+      );
+    const current = info.nodeGroups.length;
+    const target = current + count;
+    await wrap(hook, `could not add shards to replication group ${group}`, () =>
+      deps.elasticache.send(
+        new ModifyReplicationGroupShardConfigurationCommand({
+          ReplicationGroupId: group,
+          NodeGroupCount: target,
+          ApplyImmediately: true,
+        }),
+      ),
+    );
+    return `shards ${current} -> ${target}`;
+  }
+  if (info.nodeGroups.length === 0)
+    throw new HookError(`replication group ${group} reports no shards`, hook.id);
+  const current = Math.min(...info.nodeGroups.map((g) => g.nodes - 1));
+  const target = current + count;
+  if (target > MAX_REPLICAS)
+    throw new HookError(
+      `addReplicas would take replication group ${group} to ${target} replicas per shard; ElastiCache allows ${MAX_REPLICAS}`,
+      hook.id,
+    );
+  await wrap(hook, `could not add replicas to replication group ${group}`, () =>
+    deps.elasticache.send(
+      new IncreaseReplicaCountCommand({
+        ReplicationGroupId: group,
+        NewReplicaCount: target,
+        ApplyImmediately: true,
+      }),
+    ),
+  );
+  return `replicas per shard ${current} -> ${target}`;
+}
+
+/**
+ * Runs one step of an action, turning any failure into a HookError with the cause kept. The reason
+ * shown is the error's message and network code; `quiet` shows only the error's class (for steps
+ * whose messages could echo a secret).
+ */
+async function wrap<T>(hook: Hook, message: string, fn: () => Promise<T>, quiet = false): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof HookError) throw error;
+    throw new HookError(`${message}: ${reasonOf(error, quiet)}`, hook.id, { cause: error });
+  }
+}
+
+function reasonOf(error: unknown, quiet: boolean): string {
+  if (!(error instanceof Error)) return 'unknown error';
+  if (quiet) return error.name;
+  // fetch reports "fetch failed" and hides ECONNREFUSED and friends in its cause.
+  const cause = error.cause as { code?: unknown } | undefined;
+  const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
+  return `${error.message}${code}`;
+}

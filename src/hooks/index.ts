@@ -1,0 +1,16 @@
+export { describeAction, describeUrl } from './actions.js';
+export { HookError } from './errors.js';
+export { planHooks, updateCooldowns } from './plan.js';
+export { runHooks } from './run.js';
+export type { VerifyWebhookInput } from './signature.js';
+export { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhookSignature } from './signature.js';
+export type {
+  HookAuditEntry,
+  HookContext,
+  HookDeps,
+  HookPayload,
+  HookResult,
+  HookStatus,
+  HookTrigger,
+  PlannedHook,
+} from './types.js';
