@@ -120,6 +120,8 @@ async function postWebhook(
         'idempotency-key': claimKey,
       },
       body,
+      // A redirect would carry the signed payload to another URL: treat it as a failure instead.
+      redirect: 'manual',
       signal: AbortSignal.timeout(deps.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS),
     }),
   );

@@ -4,6 +4,8 @@ export { planHooks, updateCooldowns } from './plan.js';
 export { runHooks } from './run.js';
 export type { VerifyWebhookInput } from './signature.js';
 export { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhookSignature } from './signature.js';
+export type { TriggerInput } from './triggers.js';
+export { hookTriggers } from './triggers.js';
 export type {
   HookAuditEntry,
   HookContext,

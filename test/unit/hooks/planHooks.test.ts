@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hookSchema } from '../../../src/config/schema.js';
-import { planHooks, updateCooldowns } from '../../../src/hooks/index.js';
+import { hookTriggers, planHooks, updateCooldowns } from '../../../src/hooks/index.js';
 
 const T0 = Date.parse('2025-03-01T10:00:00Z');
 const HOUR = 3_600_000;
@@ -69,5 +69,49 @@ describe('updateCooldowns', () => {
     );
 
     expect(next).toEqual({ old: 1, a: T0, b: T0 });
+  });
+});
+
+describe('hookTriggers', () => {
+  it('turns transitions and firing criteria into triggers keyed by tenant, trigger and time', () => {
+    const triggers = hookTriggers({
+      tenant: 'acme',
+      now: T0,
+      transitions: [
+        { at: T0, from: 'SOAKING', to: 'PASSED', kind: 'pass', reason: 'duration elapsed' },
+        { at: T0, from: 'SOAKING', to: 'SOAKING', kind: 'evidence', reason: '' },
+      ],
+      firing: [
+        { id: 'evictions', since: T0 - HOUR },
+        { id: 'memory', since: null },
+      ],
+    });
+
+    expect(triggers).toEqual([
+      { trigger: 'PASSED', at: T0, key: `acme:PASSED:${T0}`, reason: 'duration elapsed' },
+      { trigger: 'criterion:evictions', at: T0 - HOUR, key: `acme:criterion:evictions:${T0 - HOUR}` },
+      { trigger: 'criterion:memory', at: T0, key: `acme:criterion:memory:${T0}` },
+    ]);
+  });
+
+  it('maps a soak reset and an approval to their triggers', () => {
+    const triggers = hookTriggers({
+      tenant: 'acme',
+      now: T0,
+      transitions: [
+        { at: T0, from: 'SOAKING', to: 'SOAKING', kind: 'soak-reset', reason: 'evictions' },
+        {
+          at: T0 + 1,
+          from: 'PASSED',
+          to: 'SCALE_DOWN_APPROVED',
+          kind: 'approve',
+          reason: 'ok',
+          actor: 'maria',
+        },
+      ],
+      firing: [],
+    });
+
+    expect(triggers.map((t) => t.trigger)).toEqual(['SOAK_RESET', 'SCALE_DOWN_APPROVED']);
   });
 });

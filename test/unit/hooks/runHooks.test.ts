@@ -35,7 +35,7 @@ interface Received {
 let server: Server;
 let baseUrl: string;
 const received: Received[] = [];
-// Test routes: /ok answers 204, /fail 503, /hang never answers.
+// Test routes: /ok answers 204, /fail 503, /redirect 302 to /ok, /hang never answers.
 const hanging: ServerResponse[] = [];
 
 beforeAll(async () => {
@@ -48,6 +48,7 @@ beforeAll(async () => {
       received.push({ headers: req.headers, body });
       if (req.url === '/hang') hanging.push(res);
       else if (req.url?.startsWith('/fail')) res.writeHead(503).end('down for maintenance');
+      else if (req.url === '/redirect') res.writeHead(302, { location: `${baseUrl}/ok` }).end();
       else res.writeHead(204).end();
     });
   });
@@ -221,6 +222,15 @@ describe('runHooks', () => {
     expect(result?.error).toBe(`webhook POST to ${baseUrl}/… answered HTTP 503`);
     expect(audit[0]?.action).toBe('hook.failed');
     expect(JSON.stringify([result, audit])).not.toMatch(/T0KEN123|hook-signing-secret/);
+  });
+
+  it('does not follow a redirect with the signed payload', async () => {
+    const h = hook({ action: { type: 'webhook', url: `${baseUrl}/redirect`, secret: 'inline' } });
+
+    const [result] = await runHooks([plan(h)], deps().d, ctx);
+
+    expect(result?.error).toBe(`webhook POST to ${baseUrl}/… answered HTTP 302`);
+    expect(received).toHaveLength(1);
   });
 
   it('gives up on a webhook that does not answer within the timeout', async () => {
