@@ -211,7 +211,12 @@ function reasonOf(error: unknown, quiet: boolean): string {
   if (!(error instanceof Error)) return 'unknown error';
   if (quiet) return error.name;
   // fetch reports "fetch failed" and hides ECONNREFUSED and friends in its cause.
-  const cause = error.cause as { code?: unknown } | undefined;
-  const code = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
-  return `${error.message}${code}`;
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  const why =
+    typeof cause?.code === 'string'
+      ? cause.code
+      : typeof cause?.message === 'string'
+        ? cause.message
+        : undefined;
+  return why ? `${error.message} (${why})` : error.message;
 }
