@@ -118,7 +118,12 @@ function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-type Suspect = { cls: MismatchClass; legacyType: string };
+/** A key that differed in one round, with the legacy type seen then (to spot source changes). */
+export interface Suspect {
+  pair: KeyPair;
+  cls: MismatchClass;
+  legacyType: string;
+}
 
 /** Observes and classifies pairs: the suspects, and the pairs that could not be read. */
 async function suspects(
@@ -151,31 +156,39 @@ async function suspects(
         return;
       }
       const cls = classify(o.legacy, o.target, opts.ttlToleranceMs + o.spanMs);
-      if (cls) found.set(pair, { cls, legacyType: o.legacy.type });
+      if (cls) found.set(pair, { pair, cls, legacyType: o.legacy.type });
     });
   }
   return { found, failed };
 }
 
-/**
- * Compares pairs, then re-checks the mismatches after `recheckDelayMs` for up to `rounds` rounds;
- * what still differs in the last round is counted, with its last class.
- */
-export async function compareWithRechecks(
+export function emptyOutcome(): CompareOutcome {
+  return { checked: 0, byClass: emptyByClass(), mismatches: 0, unstable: 0, unverified: 0 };
+}
+
+/** First round only: counts checked/unverified into `outcome` and returns the suspects. */
+export async function findSuspects(
   sides: Sides,
   pairs: readonly KeyPair[],
   opts: RecheckOptions,
-): Promise<CompareOutcome> {
-  const outcome: CompareOutcome = {
-    checked: 0,
-    byClass: emptyByClass(),
-    mismatches: 0,
-    unstable: 0,
-    unverified: 0,
-  };
+  outcome: CompareOutcome,
+): Promise<Suspect[]> {
   const first = await suspects(sides, pairs, opts, outcome);
-  outcome.unverified = first.failed.length;
-  let current = first.found;
+  outcome.unverified += first.failed.length;
+  return [...first.found.values()];
+}
+
+/**
+ * Re-checks suspects after `recheckDelayMs`, up to `rounds` rounds; what still differs in the last
+ * round is counted into `outcome`, with its last class.
+ */
+export async function confirmSuspects(
+  sides: Sides,
+  found: readonly Suspect[],
+  opts: RecheckOptions,
+  outcome: CompareOutcome,
+): Promise<void> {
+  let current = new Map(found.map((s) => [s.pair, s]));
   for (let round = 0; round < opts.rounds && current.size > 0; round++) {
     await opts.sleep(opts.recheckDelayMs);
     const previous = new Map([...current].map(([p, s]) => [p, s.legacyType]));
@@ -188,7 +201,21 @@ export async function compareWithRechecks(
     current = next.found;
   }
   for (const [pair, s] of current) addMismatch(outcome.byClass, s.cls, displayKey(pair), opts.maxExamples);
-  outcome.mismatches = current.size;
+  outcome.mismatches += current.size;
+}
+
+/**
+ * Compares pairs, then re-checks the mismatches after `recheckDelayMs` for up to `rounds` rounds;
+ * what still differs in the last round is counted, with its last class.
+ */
+export async function compareWithRechecks(
+  sides: Sides,
+  pairs: readonly KeyPair[],
+  opts: RecheckOptions,
+): Promise<CompareOutcome> {
+  const outcome = emptyOutcome();
+  const found = await findSuspects(sides, pairs, opts, outcome);
+  await confirmSuspects(sides, found, opts, outcome);
   if (outcome.checked === 0 && outcome.unverified > 0) {
     throw new ConsistencyError(`no key could be compared: ${outcome.lastError ?? 'unknown error'}`);
   }

@@ -1,0 +1,311 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { type BinKey, binFromBuffer, binToText } from './binaryKey.js';
+import type { ByClass } from './classify.js';
+import { ConsistencyInputError } from './errors.js';
+import { keyMapper } from './keyMap.js';
+import {
+  type CompareOutcome,
+  confirmSuspects,
+  emptyOutcome,
+  findSuspects,
+  type KeyPair,
+  type RecheckOptions,
+  type Sides,
+  type Suspect,
+} from './observe.js';
+import type { CompareProgress } from './progress.js';
+import { type DigestOptions, runDigest } from './runDigest.js';
+import { addressOf, mastersOf, type Target } from './targetRoute.js';
+
+const classSchema = z.enum(['missing', 'extra', 'type', 'ttl', 'value']);
+const byClassSchema = z.record(classSchema, z.object({ count: z.number(), examples: z.array(z.string()) }));
+const pairSchema = z.object({ db: z.number().nullable(), legacyKey: z.string(), targetKey: z.string() });
+
+/** Where a full compare stands; JSON-safe (keys as latin1 binary strings), pass it back to resume. */
+export const fullCompareCursorSchema = z.object({
+  version: z.literal(1),
+  /** legacy: SCAN of the legacy dbs (missing/type/ttl/value); target: SCAN of the target masters (extra). */
+  phase: z.enum(['legacy', 'target', 'done']),
+  /** legacy phase: index into `dbs`; target phase: index into the sorted master addresses. */
+  index: z.number().int().nonnegative(),
+  scan: z.string().regex(/^\d+$/),
+  scanned: z.number().int().nonnegative(),
+  checked: z.number().int().nonnegative(),
+  mismatches: z.number().int().nonnegative(),
+  unstable: z.number().int().nonnegative(),
+  unverified: z.number().int().nonnegative(),
+  byClass: byClassSchema,
+  /** First-round mismatches waiting for their re-checks. */
+  pending: z.array(z.object({ pair: pairSchema, cls: classSchema, legacyType: z.string() })),
+});
+export type FullCompareCursor = z.infer<typeof fullCompareCursorSchema>;
+
+export interface FullCompareOptions {
+  /** Legacy connection per db; use a replica. */
+  legacy: (db: number) => Redis;
+  target: Target;
+  dbMap: Readonly<Record<string, string>>;
+  /** Legacy dbs to compare; default every db of the map. */
+  dbs?: readonly number[];
+  /** Rate limit over both phases; default unlimited. */
+  keysPerSecond?: number;
+  /** A cursor returned by an earlier, interrupted run. */
+  cursor?: FullCompareCursor;
+  onProgress?: (p: CompareProgress) => void;
+  signal?: AbortSignal;
+  ttlToleranceMs?: number;
+  recheckDelayMs?: number;
+  rounds?: number;
+  /** Suspects re-checked together once this many are pending (and at the end of each phase). */
+  recheckBatch?: number;
+  /** SCAN COUNT. Default 1000. */
+  scanCount?: number;
+  exclude?: (key: string) => boolean;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  maxExamples?: number;
+  digest?: DigestOptions;
+}
+
+export interface FullCompareResult {
+  /** False when stopped by the signal: resume with `cursor`. */
+  done: boolean;
+  cursor: FullCompareCursor;
+  scanned: number;
+  checked: number;
+  mismatches: number;
+  byClass: ByClass;
+  unstable: number;
+  unverified: number;
+  durationMs: number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function newFullCompareCursor(): FullCompareCursor {
+  const o = emptyOutcome();
+  return {
+    version: 1,
+    phase: 'legacy',
+    index: 0,
+    scan: '0',
+    scanned: 0,
+    checked: 0,
+    mismatches: 0,
+    unstable: 0,
+    unverified: 0,
+    byClass: o.byClass,
+    pending: [],
+  };
+}
+
+/**
+ * Compares every key: SCAN of each legacy db (a replica) with the pipelined Lua compare, then a
+ * SCAN of the target masters for keys legacy lacks. Rate-limited, resumable from its cursor;
+ * mismatches are re-checked (in groups) before they count.
+ */
+export async function fullCompare(opts: FullCompareOptions): Promise<FullCompareResult> {
+  const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? defaultSleep;
+  const started = now();
+  const map = keyMapper(opts.dbMap);
+  const dbs = [...(opts.dbs ?? map.dbs)];
+  for (const db of dbs) {
+    if (map.prefixOf(db) === undefined)
+      throw new ConsistencyInputError('dbs', `db ${db} is not in the dbMap`);
+  }
+  if (opts.keysPerSecond !== undefined && !(opts.keysPerSecond > 0)) {
+    throw new ConsistencyInputError('keysPerSecond', 'must be a number > 0');
+  }
+  let cursor: FullCompareCursor = opts.cursor
+    ? (() => {
+        const parsed = fullCompareCursorSchema.safeParse(opts.cursor);
+        if (!parsed.success) throw new ConsistencyInputError('cursor', 'is not a full-compare cursor');
+        return structuredClone(parsed.data);
+      })()
+    : newFullCompareCursor();
+  const exclude = opts.exclude ?? (() => false);
+  const wanted = new Set(dbs);
+  const sides: Sides = {
+    legacy: opts.legacy,
+    target: opts.target,
+    now,
+    ...(opts.digest ? { digest: opts.digest } : {}),
+  };
+  const recheck: RecheckOptions = {
+    ttlToleranceMs: opts.ttlToleranceMs ?? 1000,
+    recheckDelayMs: opts.recheckDelayMs ?? 1000,
+    rounds: opts.rounds ?? 3,
+    sleep,
+    ...(opts.maxExamples !== undefined ? { maxExamples: opts.maxExamples } : {}),
+  };
+  const scanCount = opts.scanCount ?? 1000;
+  const recheckBatch = opts.recheckBatch ?? 5000;
+  const masters = [...mastersOf(opts.target)].sort((a, b) => addressOf(a).localeCompare(addressOf(b)));
+
+  // Progress: totals from DBSIZE at start (keys come and go during a compare: an estimate).
+  const legacySizes = await Promise.all(dbs.map((db) => opts.legacy(db).dbsize()));
+  const targetSizes = await Promise.all(masters.map((m) => m.dbsize()));
+  const total = [...legacySizes, ...targetSizes].reduce((a, b) => a + b, 0);
+  const scannedAtStart = cursor.scanned;
+
+  const outcome = (): CompareOutcome => ({
+    checked: cursor.checked,
+    mismatches: cursor.mismatches,
+    unstable: cursor.unstable,
+    unverified: cursor.unverified,
+    byClass: cursor.byClass,
+  });
+  const absorb = (o: CompareOutcome) => {
+    cursor.checked = o.checked;
+    cursor.mismatches = o.mismatches;
+    cursor.unstable = o.unstable;
+    cursor.unverified = o.unverified;
+    cursor.byClass = o.byClass;
+  };
+  const progress = () => {
+    if (!opts.onProgress) return;
+    const elapsed = now() - started;
+    const done = cursor.scanned - scannedAtStart;
+    const rate = elapsed > 0 && done > 0 ? done / elapsed : null;
+    opts.onProgress({
+      scanned: cursor.scanned,
+      total,
+      mismatches: cursor.mismatches,
+      etaMs: rate === null ? null : Math.max(0, total - cursor.scanned) / rate,
+    });
+  };
+  const throttle = async () => {
+    if (opts.keysPerSecond === undefined) return;
+    const due = started + ((cursor.scanned - scannedAtStart) / opts.keysPerSecond) * 1000;
+    const wait = due - now();
+    if (wait > 0) await sleep(wait);
+  };
+  const flushPending = async (force: boolean) => {
+    if (cursor.pending.length === 0 || (!force && cursor.pending.length < recheckBatch)) return;
+    const o = outcome();
+    await confirmSuspects(sides, cursor.pending as Suspect[], recheck, o);
+    absorb(o);
+    cursor.pending = [];
+  };
+  const result = (done: boolean): FullCompareResult => ({
+    done,
+    cursor,
+    scanned: cursor.scanned,
+    checked: cursor.checked,
+    mismatches: cursor.mismatches,
+    byClass: cursor.byClass,
+    unstable: cursor.unstable,
+    unverified: cursor.unverified,
+    durationMs: now() - started,
+  });
+
+  type Page = { next: string; keys: BinKey[] };
+  const scanPage = async (client: Redis, from: string): Promise<Page> => {
+    const [next, keys] = await client.scanBuffer(from, 'COUNT', scanCount);
+    return { next: next.toString(), keys: keys.map(binFromBuffer) };
+  };
+
+  // Legacy phase: every key of every db compared on both sides.
+  while (cursor.phase === 'legacy') {
+    const db = dbs[cursor.index];
+    if (db === undefined) {
+      await flushPending(true);
+      cursor = { ...cursor, phase: 'target', index: 0, scan: '0' };
+      break;
+    }
+    const client = opts.legacy(db);
+    let page = await scanPage(client, cursor.scan);
+    for (;;) {
+      if (opts.signal?.aborted) return result(false);
+      // Fetch the next page while this one is compared.
+      const nextPage = page.next === '0' ? null : scanPage(client, page.next);
+      const pairs: KeyPair[] = page.keys
+        .filter((k) => !exclude(binToText(k)))
+        .map((k) => ({ db, legacyKey: k, targetKey: map.toTarget(db, k) }));
+      const o = outcome();
+      const found = await findSuspects(sides, pairs, recheck, o);
+      absorb(o);
+      cursor.pending.push(...found);
+      cursor.scanned += page.keys.length;
+      cursor.scan = page.next;
+      await flushPending(false);
+      progress();
+      await throttle();
+      if (!nextPage) break;
+      page = await nextPage;
+    }
+    cursor = { ...cursor, index: cursor.index + 1, scan: '0' };
+  }
+
+  // Target phase: keys on the target that legacy lacks (extra), by existence on legacy first.
+  while (cursor.phase === 'target') {
+    const master = masters[cursor.index];
+    if (!master) {
+      await flushPending(true);
+      cursor = { ...cursor, phase: 'done' };
+      break;
+    }
+    let from = cursor.scan;
+    do {
+      if (opts.signal?.aborted) return result(false);
+      const page = await scanPage(master, from);
+      const pairs: KeyPair[] = [];
+      for (const tk of page.keys) {
+        if (exclude(binToText(tk))) continue;
+        const back = map.toLegacy(tk);
+        if (back && (!wanted.has(back.db) || exclude(binToText(back.key)))) continue;
+        pairs.push(
+          back
+            ? { db: back.db, legacyKey: back.key, targetKey: tk }
+            : { db: null, legacyKey: tk, targetKey: tk },
+        );
+      }
+      const absent = await absentOnLegacy(opts.legacy, pairs, opts.digest);
+      // Existing keys were compared in the legacy phase; the absent ones are extra suspects.
+      cursor.pending.push(...absent.map((pair): Suspect => ({ pair, cls: 'extra', legacyType: 'none' })));
+      cursor.scanned += page.keys.length;
+      cursor.scan = page.next;
+      from = page.next;
+      await flushPending(false);
+      progress();
+      await throttle();
+    } while (from !== '0');
+    cursor = { ...cursor, index: cursor.index + 1, scan: '0' };
+  }
+  progress();
+  return result(true);
+}
+
+/** The pairs whose legacy key does not exist (type-only digest, grouped per db). */
+async function absentOnLegacy(
+  legacy: (db: number) => Redis,
+  pairs: readonly KeyPair[],
+  digest: DigestOptions | undefined,
+): Promise<KeyPair[]> {
+  const byDb = new Map<number, KeyPair[]>();
+  const out: KeyPair[] = [];
+  for (const p of pairs) {
+    if (p.db === null) {
+      out.push(p);
+      continue;
+    }
+    const list = byDb.get(p.db);
+    if (list) list.push(p);
+    else byDb.set(p.db, [p]);
+  }
+  await Promise.all(
+    [...byDb].map(async ([db, list]) => {
+      const res = await runDigest(
+        legacy(db),
+        list.map((p) => ({ key: p.legacyKey })),
+        { ...digest, mode: 'type' },
+      );
+      list.forEach((p, i) => {
+        if (res[i]?.type === 'none') out.push(p);
+      });
+    }),
+  );
+  return out;
+}

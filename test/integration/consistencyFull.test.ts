@@ -1,0 +1,119 @@
+import type { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CompareProgress, fullCompare, renderProgress } from '../../src/sampling/consistency/index.js';
+import { useCluster, useStandalone } from '../support/topologies.js';
+import { clusterClient, flushCluster, LegacyDbs } from '../unit/consistency/clients.js';
+import { loadMixed, type MixedData } from '../unit/consistency/fixture.js';
+
+const legacyServer = useStandalone();
+const targetCluster = useCluster({ masters: 3, replicasPerMaster: 0 });
+const DB_MAP = { '0': '', '3': 'impact:', '5': 'five:' };
+const DBS = [0, 3, 5];
+const noSleep = () => Promise.resolve();
+
+let legacy: LegacyDbs;
+let target: Cluster;
+const data: MixedData = { count: 1500, expireAt: Date.now() + 3_600_000, big: 1, bigCard: 1500 };
+
+beforeAll(async () => {
+  legacy = new LegacyDbs(legacyServer().node);
+  target = await clusterClient(targetCluster());
+  await legacy.get(0).flushall();
+  await flushCluster(target);
+  for (const db of DBS) {
+    await loadMixed(legacy.get(db), data);
+    await loadMixed(target, data, DB_MAP[String(db) as '0']);
+  }
+  await legacy.get(0).set('__soakwatch:hb:{acme}', '1:1');
+});
+afterAll(async () => {
+  await legacy.close();
+  await target.quit();
+});
+
+const base = () => ({
+  legacy: legacy.get,
+  target,
+  dbMap: DB_MAP,
+  recheckDelayMs: 0,
+  sleep: noSleep,
+  exclude: (k: string) => k.startsWith('__soakwatch:'),
+});
+const keysPerDb = 1500 + 5;
+
+describe('fullCompare', () => {
+  it('scans every key of every db and of the target and finds nothing on identical data', async () => {
+    const seen: CompareProgress[] = [];
+
+    const result = await fullCompare({ ...base(), onProgress: (p) => seen.push(p) });
+
+    expect(result.done).toBe(true);
+    expect(result.checked).toBe(3 * keysPerDb);
+    expect(result.mismatches).toBe(0);
+    expect(result.scanned).toBe(6 * keysPerDb + 1);
+    const last = seen.at(-1);
+    expect(last?.total).toBe(6 * keysPerDb + 1);
+    expect(last && renderProgress(last, 70)).toContain('100.0%');
+  });
+
+  it('reports every mismatch class and resumes from its cursor after an abort', async () => {
+    await target.del('five:k:11'); // missing
+    await target.set('impact:ghost', 'boo'); // extra
+    await target.del('k:12');
+    await target.sadd('k:12', 'x'); // type
+    await target.persist('impact:k:14'); // ttl (k:14 has one on legacy)
+    await target.set('five:k:3', 'other'); // value
+    const controller = new AbortController();
+    let batches = 0;
+
+    const first = await fullCompare({
+      ...base(),
+      scanCount: 200,
+      signal: controller.signal,
+      onProgress: () => {
+        batches++;
+        if (batches === 3) controller.abort();
+      },
+    });
+    const rest = await fullCompare({
+      ...base(),
+      scanCount: 200,
+      cursor: JSON.parse(JSON.stringify(first.cursor)),
+    });
+
+    expect(first.done).toBe(false);
+    expect(rest.done).toBe(true);
+    expect(rest.checked).toBe(3 * keysPerDb);
+    expect(rest.byClass.missing.examples).toEqual(['[db5] k:11']);
+    expect(rest.byClass.extra.examples).toEqual(['[db3] ghost']);
+    expect(rest.byClass.type.examples).toEqual(['[db0] k:12']);
+    expect(rest.byClass.ttl.examples).toEqual(['[db3] k:14']);
+    expect(rest.byClass.value.examples).toEqual(['[db5] k:3']);
+    expect(rest.mismatches).toBe(5);
+  });
+
+  it('keeps to the keys-per-second rate limit', async () => {
+    let clock = 0;
+    const slept: number[] = [];
+
+    await fullCompare({
+      ...base(),
+      dbs: [5],
+      keysPerSecond: 1000,
+      now: () => clock,
+      sleep: (ms) => {
+        slept.push(ms);
+        clock += ms;
+        return Promise.resolve();
+      },
+    });
+
+    // ~1505 legacy keys + the target keys at 1000 keys/s on the fake clock: seconds of waiting.
+    expect(clock).toBeGreaterThan(1500);
+    expect(slept.length).toBeGreaterThan(0);
+  });
+
+  it('rejects a cursor that is not one, naming the option', async () => {
+    await expect(fullCompare({ ...base(), cursor: { version: 9 } as never })).rejects.toThrow(/cursor/);
+  });
+});
