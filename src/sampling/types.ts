@@ -1,8 +1,9 @@
+import type { OwnTraffic } from '../redis/ownTraffic.js';
 import type { DerivedMetrics } from '../soak/catalogue.js';
 
 export type ClusterSide = 'legacy' | 'target';
 
-/** One node's part of a sample, from a single INFO round trip (plus CLIENT LIST on legacy). */
+/** One node's part of a sample, from a single INFO round trip (plus CLIENT LIST on the legacy primary). */
 export interface NodeSample {
   side: ClusterSide;
   /** host:port as soakwatch reached it. */
@@ -12,12 +13,17 @@ export interface NodeSample {
   /** Why the node could not be read (timeout, refused, auth…); set when `ok` is false. */
   error?: string;
   durationMs: number;
+  /** Redis version (INFO server is not asked for; from `redis_version` when present). */
+  version?: string;
+  /** `multi`: one INFO with several sections (Redis ≥ 7); `per-section`: one INFO per section. */
+  infoMode?: 'multi' | 'per-section';
   /** db index → counts, from INFO keyspace. */
   keyspace: Record<number, { keys: number; expires: number }>;
   memory?: {
     used: number;
     peak: number;
     rss: number;
+    /** 0: no limit. */
     maxmemory: number;
     fragmentation: number;
   };
@@ -26,6 +32,7 @@ export interface NodeSample {
     evictedKeys: number;
     rejectedConnections: number;
     totalErrorReplies: number;
+    /** ACL denials: acl_access_denied_* (Redis ≥ 7.2), else errorstats NOPERM + WRONGPASS. */
     aclDenied: number;
     syncFull: number;
     errorstats: Record<string, number>;
@@ -40,7 +47,29 @@ export interface NodeSample {
   };
   connectedClients?: number;
   /** Clients by name/address/library (CLIENT LIST), where the node allows it. */
-  clients?: { name: string; address: string; lib: string; cmd: string; isSoakwatch: boolean }[];
+  clients?: {
+    name: string;
+    address: string;
+    lib: string;
+    cmd: string;
+    flags: string;
+    isSoakwatch: boolean;
+  }[];
+  /** Why CLIENT LIST was not read (e.g. NOPERM); the rest of the node sample is still good. */
+  clientsError?: string;
+  /** commandstats name → calls (legacy primary only: tells writes apart from housekeeping). */
+  commandCalls?: Record<string, number>;
+  /** What soakwatch itself had sent to this node when INFO was sent, and when the sample ended. */
+  own?: { atInfo: OwnTraffic; atEnd: OwnTraffic };
+}
+
+/** A CDC tool connected to the legacy primary as a replica (configured by address). */
+export interface CdcLink {
+  address: string;
+  connected: boolean;
+  state?: string;
+  lagBytes?: number;
+  lagSeconds?: number;
 }
 
 /** A sample of both clusters of one tenant at one moment. */
@@ -49,8 +78,19 @@ export interface Sample {
   /** Epoch ms when sampling began (the sampler's clock). */
   at: number;
   durationMs: number;
-  legacy: { primary?: string; primaryChanged?: boolean; nodes: NodeSample[] };
-  target: { nodes: NodeSample[] };
+  legacy: {
+    primary?: string;
+    primaryChanged?: boolean;
+    /** Why the primary could not be located (every Sentinel failed). */
+    primaryError?: string;
+    nodes: NodeSample[];
+    cdcLinks: CdcLink[];
+  };
+  target: {
+    nodes: NodeSample[];
+    /** Why the cluster topology could not be read (the last known one was used). */
+    topologyError?: string;
+  };
   /** legacy db → key counts on both sides; `null` where a side could not be read. */
   keys: Record<
     string,
@@ -67,4 +107,6 @@ export interface Sample {
   /** True when every node of both clusters answered. */
   complete: boolean;
   derived: DerivedMetrics;
+  /** Results of the replication-phase checks (heartbeat, spot-check, prefix counts), when run. */
+  checks?: Record<string, unknown>;
 }

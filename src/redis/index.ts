@@ -1,0 +1,23 @@
+export type { ClusterNode } from './discovery.js';
+export { clusterTopology, parseClusterNodes, parseClusterShards, sentinelPrimary } from './discovery.js';
+export { describeFailure, RedisConnectionError, RedisError, SecretResolutionError } from './errors.js';
+export type { CommandStat, InfoSections, KeyspaceEntry, ReplicaLine } from './info.js';
+export { infoNumber, infoString, parseInfo } from './info.js';
+export { openClusterClient, openNodeClient, withTimeout } from './nodeClient.js';
+export type { HostPort, SideAuth, Timeouts } from './options.js';
+export {
+  CONNECTION_NAME,
+  clusterOptions,
+  formatAddress,
+  nodeOptions,
+  parseAddress,
+  resolveSideAuth,
+  urlAddress,
+} from './options.js';
+export type { OwnTraffic } from './ownTraffic.js';
+export { respLength, TrafficLedger } from './ownTraffic.js';
+export type { ConnectionPool, ConnectionPoolOptions, LegacyHandle, TargetHandle } from './pool.js';
+export { createConnectionPool } from './pool.js';
+export type { SecretResolver, SecretResolverOptions } from './secrets.js';
+export { createSecretResolver } from './secrets.js';
+export { commandStatName, WRITE_COMMANDS } from './writeCommands.js';

@@ -1,0 +1,72 @@
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { describeFailure, RedisConnectionError } from './errors.js';
+import type { TrafficLedger } from './ownTraffic.js';
+
+/** Rejects with `onTimeout()` when `promise` has not settled after `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Opens a direct connection to one node, counting every command it sends in `ledger`.
+ * `limitMs` bounds the whole handshake (TCP, TLS, AUTH, SETNAME, ready check): a frozen node
+ * accepts the TCP connection and then never answers.
+ */
+export async function openNodeClient(
+  address: string,
+  options: RedisOptions,
+  ledger: TrafficLedger | undefined,
+  limitMs: number,
+): Promise<Redis> {
+  const client = new Redis(options);
+  // Failures surface through the command promises; an unhandled 'error' event would crash the process.
+  client.on('error', () => {});
+  if (ledger) {
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = (command, stream) => {
+      ledger.record(address, command.name, command.args);
+      return send(command, stream);
+    };
+  }
+  try {
+    await withTimeout(
+      client.connect(),
+      limitMs,
+      () => new RedisConnectionError(address, `no answer within ${limitMs} ms while connecting`),
+    );
+    return client;
+  } catch (error) {
+    client.disconnect();
+    if (error instanceof RedisConnectionError) throw error;
+    throw new RedisConnectionError(address, `could not connect: ${describeFailure(error)}`, { cause: error });
+  }
+}
+
+/** Opens an ioredis Cluster client from a configuration endpoint. */
+export async function openClusterClient(
+  address: string,
+  seed: { host: string; port: number },
+  options: ClusterOptions,
+  limitMs: number,
+): Promise<Cluster> {
+  const cluster = new Cluster([seed], options);
+  cluster.on('error', () => {});
+  try {
+    await withTimeout(
+      cluster.connect(),
+      limitMs,
+      () => new RedisConnectionError(address, `cluster not ready within ${limitMs} ms`),
+    );
+    return cluster;
+  } catch (error) {
+    cluster.disconnect();
+    if (error instanceof RedisConnectionError) throw error;
+    throw new RedisConnectionError(address, `could not connect to the cluster: ${describeFailure(error)}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,297 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { TenantConfig } from '../config/schema.js';
+import { redactUrl } from '../util/redact.js';
+import { type ClusterNode, clusterTopology, sentinelPrimary } from './discovery.js';
+import { describeFailure, RedisConnectionError } from './errors.js';
+import { openClusterClient, openNodeClient } from './nodeClient.js';
+import {
+  clusterOptions,
+  formatAddress,
+  type HostPort,
+  nodeOptions,
+  resolveSideAuth,
+  type SideAuth,
+  type Timeouts,
+  urlAddress,
+} from './options.js';
+import { TrafficLedger } from './ownTraffic.js';
+import { createSecretResolver, type SecretResolver } from './secrets.js';
+
+export interface ConnectionPoolOptions extends Timeouts {
+  secrets?: SecretResolver;
+}
+
+/** Connections to the legacy cluster of one tenant. */
+export interface LegacyHandle {
+  readonly tenant: string;
+  readonly via: 'url' | 'sentinel';
+  /** Asks Sentinel for the current primary (with a URL: the URL's node). */
+  locatePrimary(): Promise<HostPort>;
+  /** Replicas last seen online on the primary (set by the sampler; CDC tools excluded). */
+  replicas: HostPort[];
+  /** The last primary located. */
+  primary: HostPort | undefined;
+  /** A direct connection to one node, SELECTing `db`. */
+  node(address: HostPort, db?: number): Promise<Redis>;
+  /**
+   * A connection to legacy db `db`: for `read`, an online replica when there is one (else the
+   * primary); for `write`, the primary.
+   */
+  legacyDb(db: number, use?: 'read' | 'write'): Promise<Redis>;
+  close(): Promise<void>;
+}
+
+/** Connections to the target cluster of one tenant. */
+export interface TargetHandle {
+  readonly tenant: string;
+  readonly cluster: boolean;
+  /** The URL's node: the primary endpoint, or the configuration endpoint in cluster mode. */
+  readonly entry: HostPort;
+  /** Cluster mode: every master and replica, asked of a node that answers. */
+  topology(): Promise<ClusterNode[]>;
+  /** Nodes last discovered (cluster mode) — the sampler's starting point. */
+  nodes: ClusterNode[];
+  node(address: HostPort, db?: number): Promise<Redis>;
+  /** The main client: an ioredis Cluster in cluster mode, else the entry node. */
+  main(): Promise<Redis | Cluster>;
+  close(): Promise<void>;
+}
+
+/** Connections reused across warm Lambda invocations, keyed by tenant and side. */
+export interface ConnectionPool {
+  /** What soakwatch sent to each node, to take its own traffic out of the node's counters. */
+  readonly ledger: TrafficLedger;
+  readonly timeouts: Timeouts;
+  legacy(tenant: TenantConfig): Promise<LegacyHandle>;
+  target(tenant: TenantConfig): Promise<TargetHandle>;
+  closeAll(): Promise<void>;
+}
+
+/** Direct node connections of one side, rebuilt when they are not `ready`. */
+class NodeClients {
+  private readonly clients = new Map<string, Promise<Redis>>();
+
+  constructor(
+    private readonly auth: SideAuth,
+    private readonly timeouts: Timeouts,
+    private readonly ledger: TrafficLedger | undefined,
+  ) {}
+
+  async get(node: HostPort, db = 0): Promise<Redis> {
+    const address = formatAddress(node);
+    const key = `${address}/${db}`;
+    const existing = this.clients.get(key);
+    if (existing) {
+      const client = await existing.catch(() => undefined);
+      if (client?.status === 'ready') return client;
+      client?.disconnect();
+      if (this.clients.get(key) === existing) this.clients.delete(key);
+      else return this.get(node, db);
+    }
+    const opening = openNodeClient(
+      address,
+      nodeOptions(node, this.auth, this.timeouts, db),
+      this.ledger,
+      this.timeouts.connectTimeoutMs + this.timeouts.commandTimeoutMs,
+    );
+    this.clients.set(key, opening);
+    opening.catch(() => {
+      if (this.clients.get(key) === opening) this.clients.delete(key);
+    });
+    return opening;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(
+      all.map(async (p) => {
+        const client = await p.catch(() => undefined);
+        client?.disconnect();
+      }),
+    );
+  }
+}
+
+/** Creates a pool. Secrets default to inline/env only (no Secrets Manager client). */
+export function createConnectionPool(opts: ConnectionPoolOptions): ConnectionPool {
+  const secrets = opts.secrets ?? createSecretResolver();
+  const timeouts: Timeouts = {
+    connectTimeoutMs: opts.connectTimeoutMs,
+    commandTimeoutMs: opts.commandTimeoutMs,
+  };
+  const ledger = new TrafficLedger();
+  const handles = new Map<string, { fingerprint: string; handle: Promise<LegacyHandle | TargetHandle> }>();
+
+  async function cached<T extends LegacyHandle | TargetHandle>(
+    key: string,
+    fingerprint: string,
+    build: () => Promise<T>,
+  ): Promise<T> {
+    const hit = handles.get(key);
+    if (hit && hit.fingerprint === fingerprint) return (await hit.handle) as T;
+    if (hit) await (await hit.handle.catch(() => undefined))?.close();
+    const handle = build();
+    handles.set(key, { fingerprint, handle });
+    handle.catch(() => {
+      if (handles.get(key)?.handle === handle) handles.delete(key);
+    });
+    return handle;
+  }
+
+  return {
+    ledger,
+    timeouts,
+    legacy: (tenant) =>
+      cached(`${tenant.id}:legacy`, JSON.stringify(tenant.legacy), () =>
+        buildLegacy(tenant, secrets, timeouts, ledger),
+      ),
+    target: (tenant) =>
+      cached(`${tenant.id}:target`, JSON.stringify(tenant.target), () =>
+        buildTarget(tenant, secrets, timeouts),
+      ),
+    async closeAll() {
+      const all = [...handles.values()];
+      handles.clear();
+      await Promise.all(all.map(async (h) => (await h.handle.catch(() => undefined))?.close()));
+    },
+  };
+}
+
+async function buildLegacy(
+  tenant: TenantConfig,
+  secrets: SecretResolver,
+  timeouts: Timeouts,
+  ledger: TrafficLedger,
+): Promise<LegacyHandle> {
+  const cfg = tenant.legacy;
+  const auth = await resolveSideAuth(cfg, secrets);
+  const nodes = new NodeClients(auth, timeouts, ledger);
+  const sentinelCfg = cfg.sentinel;
+  const sentinelAuth: SideAuth | undefined = sentinelCfg
+    ? {
+        username: sentinelCfg.username,
+        password: sentinelCfg.password ? await secrets.resolve(sentinelCfg.password) : undefined,
+        tls: auth.tls,
+      }
+    : undefined;
+  const sentinels = sentinelAuth ? new NodeClients(sentinelAuth, timeouts, ledger) : undefined;
+  let preferred = 0;
+
+  const handle: LegacyHandle = {
+    tenant: tenant.id,
+    via: sentinelCfg ? 'sentinel' : 'url',
+    replicas: [],
+    primary: undefined,
+    async locatePrimary() {
+      if (!sentinelCfg || !sentinels) {
+        handle.primary = urlAddress(cfg.url ?? '');
+        return handle.primary;
+      }
+      const failures: string[] = [];
+      // The Sentinel that answered last is asked first; the others in turn when it does not answer.
+      for (let i = 0; i < sentinelCfg.hosts.length; i++) {
+        const index = (preferred + i) % sentinelCfg.hosts.length;
+        const host = sentinelCfg.hosts[index];
+        if (!host) continue;
+        try {
+          const client = await sentinels.get(host);
+          const found = await sentinelPrimary(client, sentinelCfg.name);
+          if (!found) {
+            failures.push(`${formatAddress(host)} does not know master "${sentinelCfg.name}"`);
+            continue;
+          }
+          preferred = index;
+          handle.primary = found;
+          return found;
+        } catch (error) {
+          failures.push(describeFailure(error));
+        }
+      }
+      throw new RedisConnectionError(
+        sentinelCfg.hosts.map(formatAddress).join(','),
+        `no Sentinel named the primary of "${sentinelCfg.name}": ${failures.join('; ')}`,
+      );
+    },
+    node: (address, db = 0) => nodes.get(address, db),
+    async legacyDb(db, use = 'read') {
+      if (use === 'read') {
+        for (const replica of handle.replicas) {
+          try {
+            return await nodes.get(replica, db);
+          } catch {
+            // A replica that does not answer: try the next one, then the primary.
+          }
+        }
+      }
+      const primary = handle.primary ?? (await handle.locatePrimary());
+      return nodes.get(primary, db);
+    },
+    async close() {
+      await Promise.all([nodes.close(), sentinels?.close()]);
+    },
+  };
+  return handle;
+}
+
+async function buildTarget(
+  tenant: TenantConfig,
+  secrets: SecretResolver,
+  timeouts: Timeouts,
+): Promise<TargetHandle> {
+  const cfg = tenant.target;
+  const auth = await resolveSideAuth(cfg, secrets);
+  // Target traffic is not subtracted from anything, so it is not counted.
+  const nodes = new NodeClients(auth, timeouts, undefined);
+  const entry = urlAddress(cfg.url);
+  let cluster: Promise<Cluster> | undefined;
+
+  const handle: TargetHandle = {
+    tenant: tenant.id,
+    cluster: cfg.cluster,
+    entry,
+    nodes: [],
+    async topology() {
+      const candidates = [entry, ...handle.nodes.filter((n) => n.health === 'online')];
+      const failures: string[] = [];
+      for (const candidate of candidates.slice(0, 3)) {
+        try {
+          const client = await nodes.get(candidate);
+          const found = await clusterTopology(client, auth.tls !== undefined);
+          if (found.length > 0) {
+            handle.nodes = found;
+            return found;
+          }
+        } catch (error) {
+          failures.push(describeFailure(error));
+        }
+      }
+      throw new RedisConnectionError(
+        redactUrl(cfg.url),
+        `could not read the cluster topology: ${failures.join('; ') || 'no nodes'}`,
+      );
+    },
+    node: (address, db = 0) => nodes.get(address, db),
+    async main() {
+      if (!cfg.cluster) return nodes.get(entry);
+      const current = cluster ? await cluster.catch(() => undefined) : undefined;
+      if (current?.status === 'ready') return current;
+      current?.disconnect();
+      const opening = openClusterClient(
+        redactUrl(cfg.url),
+        entry,
+        clusterOptions(auth, timeouts),
+        timeouts.connectTimeoutMs + 2 * timeouts.commandTimeoutMs,
+      );
+      cluster = opening;
+      return opening;
+    },
+    async close() {
+      const c = cluster ? await cluster.catch(() => undefined) : undefined;
+      c?.disconnect();
+      cluster = undefined;
+      await nodes.close();
+    },
+  };
+  return handle;
+}

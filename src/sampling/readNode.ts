@@ -1,0 +1,218 @@
+import type { Redis } from 'ioredis';
+import {
+  CONNECTION_NAME,
+  describeFailure,
+  type InfoSections,
+  infoNumber,
+  infoString,
+  type OwnTraffic,
+  parseInfo,
+} from '../redis/index.js';
+import type { ClusterSide, NodeSample } from './types.js';
+
+export const INFO_SECTIONS = ['keyspace', 'memory', 'replication', 'stats', 'errorstats', 'clients'] as const;
+
+export interface ReadNodeOptions {
+  side: ClusterSide;
+  address: string;
+  /** Also read INFO commandstats (legacy primary: tells writes apart from housekeeping). */
+  commandstats?: boolean;
+  /** Also read CLIENT LIST. */
+  clientList?: boolean;
+  /** Snapshot of soakwatch's own traffic to this node, taken just before INFO is sent. */
+  own?: () => OwnTraffic;
+  now: () => number;
+}
+
+// Servers older than 7 answer a multi-section INFO with a syntax error; remembered per connection.
+const perSection = new WeakSet<Redis>();
+
+/** Reads one node: one INFO round trip (pipelined with CLIENT LIST when asked). Never throws. */
+export async function readNode(getClient: () => Promise<Redis>, opts: ReadNodeOptions): Promise<NodeSample> {
+  const start = opts.now();
+  const sections: string[] = [...INFO_SECTIONS, ...(opts.commandstats ? ['commandstats'] : [])];
+  try {
+    const client = await getClient();
+    const atInfo = opts.own?.();
+    let { info, clients, clientsError, mode } = await roundTrip(client, sections, opts.clientList === true);
+    if (
+      mode === 'multi' &&
+      !sections.every((s) => info.sections.has(s) || s === 'errorstats' || s === 'keyspace')
+    ) {
+      // An old server ignored the extra sections instead of refusing them.
+      perSection.add(client);
+      ({ info, clients, clientsError, mode } = await roundTrip(client, sections, opts.clientList === true));
+    }
+    const node = toNodeSample(info, opts.side, opts.address, opts.now() - start);
+    node.infoMode = mode;
+    if (clients) node.clients = clients;
+    if (clientsError) node.clientsError = clientsError;
+    if (atInfo) node.own = { atInfo, atEnd: atInfo };
+    return node;
+  } catch (error) {
+    return failedNode(opts.side, opts.address, describeFailure(error), opts.now() - start);
+  }
+}
+
+/** A node that could not be read. */
+export function failedNode(
+  side: ClusterSide,
+  address: string,
+  error: string,
+  durationMs: number,
+): NodeSample {
+  return { side, address, role: 'unknown', ok: false, error, durationMs, keyspace: {} };
+}
+
+async function roundTrip(
+  client: Redis,
+  sections: string[],
+  clientList: boolean,
+): Promise<{
+  info: InfoSections;
+  clients?: NodeSample['clients'];
+  clientsError?: string;
+  mode: 'multi' | 'per-section';
+}> {
+  const multi = !perSection.has(client);
+  const pipe = client.pipeline();
+  if (multi) pipe.info(...sections);
+  else for (const s of sections) pipe.info(s);
+  if (clientList) pipe.client('LIST');
+  const replies = (await pipe.exec()) ?? [];
+  const infoCount = multi ? 1 : sections.length;
+  const infoReplies = replies.slice(0, infoCount);
+  const firstError = infoReplies.find(([e]) => e)?.[0];
+  if (firstError) {
+    if (multi && /syntax|wrong number/i.test(firstError.message)) {
+      perSection.add(client);
+      return roundTrip(client, sections, clientList);
+    }
+    throw firstError;
+  }
+  const info = parseInfo(infoReplies.map(([, text]) => String(text)).join('\r\n'));
+  const out: {
+    info: InfoSections;
+    clients?: NodeSample['clients'];
+    clientsError?: string;
+    mode: 'multi' | 'per-section';
+  } = {
+    info,
+    mode: multi ? 'multi' : 'per-section',
+  };
+  if (clientList) {
+    const [error, text] = replies[infoCount] ?? [new Error('no CLIENT LIST reply'), undefined];
+    if (error) out.clientsError = describeFailure(error);
+    else out.clients = parseClientList(String(text));
+  }
+  return out;
+}
+
+/** Turns parsed INFO into a NodeSample; a field that is absent leaves its group out, never a 0. */
+export function toNodeSample(
+  info: InfoSections,
+  side: ClusterSide,
+  address: string,
+  durationMs: number,
+): NodeSample {
+  const n = (field: string) => infoNumber(info, field);
+  const role = infoString(info, 'role');
+  const node: NodeSample = {
+    side,
+    address,
+    role: role === 'master' ? 'master' : role === 'slave' ? 'replica' : 'unknown',
+    ok: true,
+    durationMs,
+    keyspace: {},
+  };
+  const version = infoString(info, 'redis_version');
+  if (version) node.version = version;
+  for (const [db, entry] of Object.entries(info.keyspace)) node.keyspace[Number(db)] = entry;
+
+  const used = n('used_memory');
+  const maxmemory = n('maxmemory');
+  if (used !== undefined && maxmemory !== undefined) {
+    node.memory = {
+      used,
+      peak: n('used_memory_peak') ?? used,
+      rss: n('used_memory_rss') ?? 0,
+      maxmemory,
+      fragmentation: n('mem_fragmentation_ratio') ?? 0,
+    };
+  }
+
+  const totalCommands = n('total_commands_processed');
+  if (totalCommands !== undefined) {
+    const aclFields = [
+      'acl_access_denied_auth',
+      'acl_access_denied_cmd',
+      'acl_access_denied_key',
+      'acl_access_denied_channel',
+    ];
+    const aclKnown = aclFields.some((f) => n(f) !== undefined);
+    node.stats = {
+      totalCommands,
+      evictedKeys: n('evicted_keys') ?? 0,
+      rejectedConnections: n('rejected_connections') ?? 0,
+      totalErrorReplies: n('total_error_replies') ?? sum(Object.values(info.errorstats)),
+      aclDenied: aclKnown
+        ? sum(aclFields.map((f) => n(f) ?? 0))
+        : (info.errorstats.NOPERM ?? 0) + (info.errorstats.WRONGPASS ?? 0),
+      syncFull: n('sync_full') ?? 0,
+      errorstats: { ...info.errorstats },
+    };
+  }
+
+  const replid = infoString(info, 'master_replid');
+  const offset = n('master_repl_offset');
+  if (replid !== undefined && offset !== undefined) {
+    node.replication = {
+      replid,
+      offset,
+      replicas: info.replicas.map((r) => ({ ...r })),
+    };
+    const masterHost = infoString(info, 'master_host');
+    const masterPort = n('master_port');
+    if (masterHost !== undefined && masterPort !== undefined) {
+      node.replication.masterAddress = `${masterHost}:${masterPort}`;
+      node.replication.linkUp = infoString(info, 'master_link_status') === 'up';
+    }
+  }
+  const connected = n('connected_clients');
+  if (connected !== undefined) node.connectedClients = connected;
+  if (Object.keys(info.commandstats).length > 0) {
+    node.commandCalls = Object.fromEntries(Object.entries(info.commandstats).map(([k, v]) => [k, v.calls]));
+  }
+  return node;
+}
+
+/** Parses CLIENT LIST: one client per line of `field=value` pairs. */
+export function parseClientList(text: string): NonNullable<NodeSample['clients']> {
+  const out: NonNullable<NodeSample['clients']> = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const fields = new Map<string, string>();
+    for (const part of line.trim().split(' ')) {
+      const eq = part.indexOf('=');
+      if (eq > 0) fields.set(part.slice(0, eq), part.slice(eq + 1));
+    }
+    const address = fields.get('addr');
+    if (!address) continue;
+    const name = fields.get('name') ?? '';
+    const libName = fields.get('lib-name') ?? '';
+    const libVer = fields.get('lib-ver') ?? '';
+    out.push({
+      name,
+      address,
+      lib: libName ? `${libName}${libVer ? `@${libVer}` : ''}` : '',
+      cmd: fields.get('cmd') ?? '',
+      flags: fields.get('flags') ?? '',
+      isSoakwatch: name === CONNECTION_NAME,
+    });
+  }
+  return out;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,165 @@
+import type { TenantConfig } from '../config/schema.js';
+import { describeFailure, type LegacyHandle, type TargetHandle, withTimeout } from '../redis/index.js';
+import { spotCheck } from './consistency/index.js';
+import type { DeriveInputs } from './derive.js';
+import { heartbeat } from './heartbeat.js';
+import { createPrefixCounter, type PrefixScanState, parsePrefixState } from './prefixCounts.js';
+import type { Sample } from './types.js';
+
+export interface ReplicationChecksOptions {
+  /** Where the per-prefix SCAN state lives between ticks (cluster targets with prefixes). */
+  prefixState?: { load(): Promise<unknown>; save(state: PrefixScanState): Promise<void> };
+  /** SCAN budget of the per-prefix counter per tick (default 10 000 keys). */
+  scanKeysPerTick?: number;
+  /** Random keys per legacy db for the spot-check (default 100; 0 turns it off). */
+  spotCheckKeys?: number;
+  /** How long the heartbeat waits for its value on the target (default 2 s). */
+  heartbeatBudgetMs?: number;
+  /** Upper bound of the spot-check, re-checks included (default 20 s). */
+  spotCheckBudgetMs?: number;
+}
+
+/** soakwatch's heartbeat key of a tenant on legacy (the target key adds the db's prefix). */
+export function heartbeatKey(tenantId: string): string {
+  return `__soakwatch:hb:{${tenantId}}`;
+}
+
+interface SpotTotals {
+  checked: number;
+  mismatches: number;
+}
+
+/**
+ * Replication-phase checks through the heartbeat, spot-check and prefix counter modules: the CDC
+ * lag, confirmed mismatches, and per-prefix target counts. A failing check is recorded, never thrown.
+ */
+export async function runReplicationChecks(
+  tenant: TenantConfig,
+  legacy: LegacyHandle,
+  target: TargetHandle,
+  opts: ReplicationChecksOptions & { phase?: string; previous?: Sample; now: () => number },
+): Promise<{ inputs: DeriveInputs; record: Record<string, unknown> }> {
+  const inputs: DeriveInputs = {};
+  const record: Record<string, unknown> = {};
+  const replication = opts.phase === 'replication';
+  const hb = tenant.legacy.heartbeat;
+  const key = heartbeatKey(tenant.id);
+  const targetKey = `${tenant.target.dbMap[String(hb.db)] ?? ''}${key}`;
+  const exclude = (k: string) => k === key || k === targetKey;
+
+  // The heartbeat key exists from the first heartbeat on: it is taken out of the key counts.
+  const prevHb = opts.previous?.checks?.heartbeat as { value?: string; censored?: boolean } | undefined;
+  if (prevHb?.value)
+    inputs.ownKeys = { [String(hb.db)]: { legacy: 1, target: prevHb.censored === false ? 1 : 0 } };
+
+  let lagMs = 1_000;
+  if (replication && hb.enabled) {
+    try {
+      const result = await heartbeat({
+        legacyDb: await legacy.legacyDb(hb.db, 'write'),
+        target: await target.main(),
+        key,
+        targetKey,
+        seq: opts.now(),
+        now: opts.now,
+        budgetMs: opts.heartbeatBudgetMs ?? 2_000,
+      });
+      record.heartbeat = result;
+      inputs.cdcLagMs = result.censored ? result.atLeastMs : result.cdcLagMs;
+      lagMs = Math.max(lagMs, inputs.cdcLagMs);
+    } catch (error) {
+      record.heartbeat = { error: describeFailure(error) };
+      inputs.cdcLagMs = null;
+    }
+  }
+
+  const prevTotals = (opts.previous?.checks?.spotCheckTotals as SpotTotals | undefined) ?? {
+    checked: 0,
+    mismatches: 0,
+  };
+  const keysPerDb = opts.spotCheckKeys ?? 100;
+  if (replication && keysPerDb > 0) {
+    try {
+      const legacyClients = new Map(
+        await Promise.all(
+          tenant.legacy.dbs.map(async (db) => [db, await legacy.legacyDb(db, 'read')] as const),
+        ),
+      );
+      const budget = opts.spotCheckBudgetMs ?? 20_000;
+      const result = await withTimeout(
+        spotCheck({
+          legacy: (db) => {
+            const client = legacyClients.get(db);
+            if (!client) throw new Error(`no legacy connection for db ${db}`);
+            return client;
+          },
+          target: await target.main(),
+          dbMap: tenant.target.dbMap,
+          dbs: tenant.legacy.dbs,
+          keysPerDb,
+          ttlToleranceMs: lagMs,
+          recheckDelayMs: lagMs,
+          rounds: 3,
+          exclude,
+          now: opts.now,
+        }),
+        budget,
+        () => new Error(`spot-check did not finish within ${budget} ms`),
+      );
+      record.spotCheck = result;
+      inputs.spotCheckMismatches = result.mismatches;
+      const totals = {
+        checked: prevTotals.checked + result.checked,
+        mismatches: prevTotals.mismatches + result.mismatches,
+      };
+      record.spotCheckTotals = totals;
+      inputs.spotCheckMismatchRateUpper = wilsonUpper(totals.mismatches, totals.checked);
+    } catch (error) {
+      record.spotCheck = { error: describeFailure(error) };
+      record.spotCheckTotals = prevTotals;
+    }
+  }
+
+  const prefixes = Object.values(tenant.target.dbMap);
+  const identity = prefixes.length === 1 && prefixes[0] === '';
+  if (opts.prefixState && !identity) {
+    try {
+      const counter = createPrefixCounter({
+        target: await target.main(),
+        prefixes,
+        keysPerTick: Math.max(1, opts.scanKeysPerTick ?? 10_000),
+        exclude,
+      });
+      const { state, counts, scanned } = await counter.tick(
+        parsePrefixState(await opts.prefixState.load()),
+        opts.now(),
+      );
+      await opts.prefixState.save(state);
+      record.prefixCounts = { counts, scanned };
+      inputs.targetPrefixCounts = {};
+      for (const db of tenant.legacy.dbs) {
+        const c = counts[tenant.target.dbMap[String(db)] ?? ''];
+        if (c?.exact)
+          inputs.targetPrefixCounts[String(db)] = { keys: c.exact.count, persistent: null, source: 'scan' };
+        else if (c?.estimate)
+          inputs.targetPrefixCounts[String(db)] = {
+            keys: Math.round(c.estimate.count),
+            persistent: null,
+            source: 'estimate',
+          };
+      }
+    } catch (error) {
+      record.prefixCounts = { error: describeFailure(error) };
+    }
+  }
+  return { inputs, record };
+}
+
+/** Upper end of the 95 % Wilson interval of `hits / n`; null without observations. */
+export function wilsonUpper(hits: number, n: number, z = 1.96): number | null {
+  if (n <= 0) return null;
+  const p = hits / n;
+  const z2 = z * z;
+  const denom = 1 + z2 / n;
+  return Math.min(1, (p + z2 / (2 * n) + z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom);
+}
