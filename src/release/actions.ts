@@ -9,7 +9,7 @@ import {
   type Transition,
   verdictOf,
 } from '../soak/index.js';
-import { auditOf, hookTriggers, toAlertInput } from '../tick/map.js';
+import { auditOf, toAlertInput, triggersOf } from '../tick/map.js';
 import { sendAlerts } from '../tick/notify.js';
 import type { HookOutcome, TickDeps } from '../tick/types.js';
 import { ReleaseError } from './errors.js';
@@ -79,7 +79,7 @@ export async function performAction(
   const messages = await sendAlerts(deps, tenant, toAlertInput(tenant, judged, now));
   const hooks =
     deps.runHooks && tenant.hooks.length > 0
-      ? await deps.runHooks(tenant, hookTriggers(tenant.id, judged), now)
+      ? await deps.runHooks(tenant, triggersOf(tenant.id, judged, now), now)
       : [];
   return { tenant: tenant.id, transition: result.transition, state: result.state.state, messages, hooks };
 }

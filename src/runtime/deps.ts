@@ -1,3 +1,4 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -6,13 +7,15 @@ import { Redis } from 'ioredis';
 import { createSnsPublisher } from '../alerts/index.js';
 import { describeElastiCacheEvents, describeReplicationGroup, fetchCloudWatchMetrics } from '../aws/index.js';
 import type { Config, TenantConfig } from '../config/index.js';
+import { planHooks, runHooks, updateCooldowns } from '../hooks/index.js';
 import {
   type ConnectionPool,
   createConnectionPool,
   createSecretResolver,
   type SecretResolver,
 } from '../redis/index.js';
-import { collectSample } from '../sampling/index.js';
+import type { Sample } from '../sampling/index.js';
+import { collectSample, emitSampleMetrics } from '../sampling/index.js';
 import { createStateStore, type StateStore, stateStoreRedisOptions } from '../store/index.js';
 import type { Log, TickDeps } from '../tick/index.js';
 
@@ -65,9 +68,17 @@ export async function closeClients(clients: Clients): Promise<void> {
 }
 
 const GROUP_CACHE_MS = 10 * 60_000;
+const HOOK_COOLDOWNS_DOC = 'hook-cooldowns';
+const PREFIX_SCAN_DOC = 'prefix-scan';
 
 /** The tick's dependencies over real clients. `aws: false` leaves CloudWatch and ElastiCache out (local runs). */
-export function tickDeps(config: Config, clients: Clients, log: Log, opts: { aws: boolean }): TickDeps {
+export function tickDeps(
+  config: Config,
+  clients: Clients,
+  log: Log,
+  opts: { aws: boolean; metrics?: Metrics },
+): TickDeps {
+  const metrics = opts.metrics;
   const publisher = createSnsPublisher(clients.sns);
   const members = new Map<string, { at: number; ids: string[] }>();
 
@@ -79,21 +90,59 @@ export function tickDeps(config: Config, clients: Clients, log: Log, opts: { aws
     return group.memberClusters;
   }
 
+  const hookDeps = {
+    sns: clients.sns,
+    lambda: clients.lambda,
+    elasticache: clients.elasticache,
+    fetch: globalThis.fetch,
+    claimOnce: (key: string, ttlMs: number) => clients.store.claimOnce(key, ttlMs),
+    secrets: (ref: Parameters<SecretResolver['resolve']>[0]) => clients.secrets.resolve(ref),
+  };
+
   return {
     config,
     store: clients.store,
     log,
+    // Hooks: plan against the tenant's cooldowns, run (never throws), audit each, remember the cooldowns.
+    runHooks: async (tenant, triggers, now) => {
+      const cooldowns =
+        (await clients.store.getDoc<Record<string, number>>(tenant.id, HOOK_COOLDOWNS_DOC)) ?? {};
+      const planned = planHooks(tenant.hooks, triggers, cooldowns, now);
+      if (planned.length === 0) return [];
+      const results = await runHooks(
+        planned,
+        { ...hookDeps, audit: (entry) => clients.store.appendAudit(tenant.id, entry) },
+        {
+          tenant: tenant.id,
+          now,
+          ...(tenant.target.replicationGroupId
+            ? { replicationGroupId: tenant.target.replicationGroupId }
+            : {}),
+        },
+      );
+      await clients.store.setDoc(tenant.id, HOOK_COOLDOWNS_DOC, updateCooldowns(cooldowns, results, now));
+      for (const r of results)
+        if (r.status === 'failed') log.warn('hook failed', { tenant: tenant.id, hook: r.id, error: r.error });
+      return results;
+    },
     collect: (tenant, ctx) =>
       collectSample(tenant, {
         pool: clients.pool,
-        store: clients.store,
         now: () => ctx.now,
         budgetMs: config.sampling.budgetMs,
-        previous: ctx.previous,
+        ...(ctx.previous ? { previous: ctx.previous } : {}),
         phase: ctx.phase,
-        spotCheckKeys: config.sampling.spotCheckKeys,
-        scanKeysPerTick: config.sampling.scanKeysPerTick,
+        extras: {
+          spotCheckKeys: config.sampling.spotCheckKeys,
+          scanKeysPerTick: config.sampling.scanKeysPerTick,
+          // The per-prefix SCAN cursor of a cluster target survives between ticks in the state store.
+          prefixState: {
+            load: () => clients.store.getDoc(tenant.id, PREFIX_SCAN_DOC),
+            save: (state) => clients.store.setDoc(tenant.id, PREFIX_SCAN_DOC, state),
+          },
+        },
       }),
+    ...(metrics ? { onSample: (sample: Sample) => emitSampleMetrics(metrics, sample) } : {}),
     publish: async (message) => {
       await publisher.publish(message);
     },

@@ -46,7 +46,7 @@ export function getRuntime(): Promise<Runtime> {
 async function build(): Promise<Runtime> {
   const config = configFromEnv();
   const clients = await openClients(config);
-  return { config, clients, deps: tickDeps(config, clients, logger, { aws: true }) };
+  return { config, clients, deps: tickDeps(config, clients, logger, { aws: true, metrics }) };
 }
 
 /** One tick, as the scheduled Lambda runs it. */

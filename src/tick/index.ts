@@ -1,10 +1,9 @@
-export { auditOf, hookTriggers, toAlertInput } from './map.js';
+export { auditOf, toAlertInput, triggersOf } from './map.js';
 export { sendAlerts } from './notify.js';
 export { runTick, TickError, UnknownTenantError } from './runTick.js';
 export { sampleRetentionMs, tickTenant } from './tickTenant.js';
 export type {
   HookOutcome,
-  HookTrigger,
   Log,
   Phase,
   TenantTickReport,

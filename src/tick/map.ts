@@ -1,8 +1,8 @@
 import type { AlertInput } from '../alerts/index.js';
 import type { TenantConfig } from '../config/index.js';
+import { type HookTrigger, hookTriggers } from '../hooks/index.js';
 import type { JudgeResult, Transition } from '../soak/index.js';
 import type { AuditEntry } from '../store/index.js';
-import type { HookTrigger } from './types.js';
 
 /** The judge's verdict in the shape the alert planner reads. */
 export function toAlertInput(tenant: TenantConfig, result: JudgeResult, now: number): AlertInput {
@@ -33,31 +33,6 @@ export function toAlertInput(tenant: TenantConfig, result: JudgeResult, now: num
   };
 }
 
-const TRIGGER_OF_KIND: Partial<Record<Transition['kind'], string>> = {
-  ready: 'CUTOVER_READY',
-  passed: 'PASSED',
-  failed: 'FAILED',
-  approved: 'SCALE_DOWN_APPROVED',
-  reset: 'SOAK_RESET',
-};
-
-/**
- * The hook triggers of one tick: milestones from its transitions, and every criterion that fires.
- * A criterion's key carries when it began firing, so it triggers once per breach episode.
- */
-export function hookTriggers(tenantId: string, result: JudgeResult): HookTrigger[] {
-  const triggers: HookTrigger[] = [];
-  for (const t of result.transitions) {
-    const trigger = TRIGGER_OF_KIND[t.kind];
-    if (trigger) triggers.push({ trigger, at: t.at, key: `${tenantId}:${trigger}:${t.at}` });
-  }
-  for (const c of result.verdict.firing) {
-    const since = c.firingSince ?? result.verdict.lastSampleAt ?? 0;
-    triggers.push({ trigger: `criterion:${c.id}`, at: since, key: `${tenantId}:criterion:${c.id}:${since}` });
-  }
-  return triggers;
-}
-
 /** One audit entry per transition the judge made. */
 export function auditOf(transitions: Transition[]): AuditEntry[] {
   return transitions.map((t) => ({
@@ -68,4 +43,14 @@ export function auditOf(transitions: Transition[]): AuditEntry[] {
     to: t.to,
     reason: t.reason,
   }));
+}
+
+/** The hook triggers of a judged tick (milestones and firing criteria). */
+export function triggersOf(tenantId: string, result: JudgeResult, now: number): HookTrigger[] {
+  return hookTriggers({
+    tenant: tenantId,
+    now,
+    firing: result.verdict.firing.map((c) => ({ id: c.id, since: c.firingSince })),
+    transitions: result.transitions,
+  });
 }

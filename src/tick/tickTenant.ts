@@ -2,7 +2,7 @@ import type { TenantConfig } from '../config/index.js';
 import type { Sample } from '../sampling/types.js';
 import { CLOUDWATCH_PREFIX } from '../soak/catalogue.js';
 import { initialSoakState, judgeSoak, type SoakEvent, type SoakState } from '../soak/index.js';
-import { auditOf, hookTriggers, toAlertInput } from './map.js';
+import { auditOf, toAlertInput, triggersOf } from './map.js';
 import { sendAlerts } from './notify.js';
 import type { TenantTickReport, TickDeps } from './types.js';
 
@@ -75,7 +75,7 @@ export async function tickTenant(
     report.transitions = result.transitions;
     report.messages = await sendAlerts(deps, tenant, toAlertInput(tenant, result, now));
     if (deps.runHooks && tenant.hooks.length > 0) {
-      report.hooks = await deps.runHooks(tenant, hookTriggers(tenant.id, result), now);
+      report.hooks = await deps.runHooks(tenant, triggersOf(tenant.id, result, now), now);
     }
     return report;
   } finally {

@@ -1,4 +1,5 @@
 import type { OutgoingMessage } from '../alerts/index.js';
+import type { HookTrigger } from '../hooks/index.js';
 import type { Config, Criterion, TenantConfig } from '../config/index.js';
 import type { Sample } from '../sampling/types.js';
 import type { DerivedMetrics } from '../soak/catalogue.js';
@@ -34,13 +35,6 @@ export interface TickDeps {
   /** Called with every sample, e.g. to emit it as CloudWatch EMF. */
   onSample?(sample: Sample): void;
   log: Log;
-}
-
-export interface HookTrigger {
-  trigger: string;
-  at: number;
-  /** Idempotency key: the same trigger of the same tenant at the same moment fires once. */
-  key: string;
 }
 
 export interface HookOutcome {

@@ -1,0 +1,140 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from '../config/index.js';
+import { ReleaseError } from '../release/index.js';
+import { redactUrl } from '../util/redact.js';
+import { checkCommand } from './check.js';
+import { actionCommand, replayCommand, statusCommand, tickCommand } from './commands.js';
+import { compareCommand } from './compare.js';
+
+// The AWS SDK warns about Node 20 on every client; the CLI's output is for people.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const print = (text: string) => process.stdout.write(`${text}\n`);
+
+/** Exit codes: 0 ok/consistent, 1 inconsistent / refused / a tenant failed, 2 usage or connection error. */
+function exitCodeOf(error: unknown): number {
+  if (error instanceof ReleaseError) return error.status === 409 ? 1 : 2;
+  return 2;
+}
+
+function oneLine(error: unknown): string {
+  if (error instanceof ConfigError) return error.message; // already lists every invalid path
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return redactUrl(`${message}${cause}`).split('\n')[0] ?? '';
+}
+
+function run(action: () => Promise<number>): () => Promise<void> {
+  return async () => {
+    try {
+      process.exitCode = await action();
+    } catch (error) {
+      process.stderr.write(`soakwatch: ${oneLine(error)}\n`);
+      process.exitCode = exitCodeOf(error);
+    }
+  };
+}
+
+export function program(): Command {
+  const cli = new Command('soakwatch')
+    .description('Watch a Redis → ElastiCache migration tenant by tenant and decide when the soak passes')
+    .option(
+      '-c, --config <file>',
+      'configuration file (default: $SOAKWATCH_CONFIG or ./soakwatch.config.yml)',
+    )
+    .option('-v, --verbose', 'log to stderr')
+    .option('--aws', 'also read CloudWatch metrics and ElastiCache events (needs AWS credentials)')
+    .exitOverride()
+    .showHelpAfterError();
+  const globals = () => cli.opts<{ config?: string; verbose?: boolean; aws?: boolean }>();
+
+  cli
+    .command('check')
+    .description('compare two clusters once: key counts per db/prefix, memory, roles')
+    .requiredOption('--legacy <url>', 'legacy Redis URL (redis:// or rediss://)')
+    .requiredOption('--target <url>', 'target Redis URL (the configuration endpoint in cluster mode)')
+    .option('--cluster', 'the target is cluster mode enabled')
+    .option('--db-map <map>', 'legacy db → target prefix, e.g. 0=,1=svc1:', '0=')
+    .option('--json', 'print JSON')
+    .action(function (this: Command) {
+      return run(() => checkCommand({ ...globals(), ...this.opts() }, print))();
+    });
+
+  cli
+    .command('tick')
+    .description('sample, store, judge and alert once (the Lambda code path)')
+    .option('--tenant <id>', 'only this tenant')
+    .option('--now <time>', 'judge as of this time (epoch ms or ISO-8601), for replay and tests')
+    .option('--json', 'print JSON')
+    .action(function (this: Command) {
+      return run(() => tickCommand({ ...globals(), ...this.opts() }, print))();
+    });
+
+  cli
+    .command('status')
+    .description('the soak status of every tenant, or one')
+    .option('--tenant <id>', 'only this tenant')
+    .option('--json', 'print JSON')
+    .action(function (this: Command) {
+      return run(() => statusCommand({ ...globals(), ...this.opts() }, print))();
+    });
+
+  for (const [name, description] of [
+    ['cutover', 'mark the cutover (from CUTOVER_READY; with --force and a reason from REPLICATING)'],
+    ['abort', 'abort the migration of a tenant'],
+    ['approve', 'approve the scale-down of the legacy cluster (from PASSED)'],
+    ['scaled-down', 'record that the legacy cluster was scaled down (from SCALE_DOWN_APPROVED)'],
+    ['restart', 'start over from REPLICATING (from FAILED or ABORTED)'],
+  ] as const) {
+    cli
+      .command(name)
+      .description(description)
+      .requiredOption('--tenant <id>', 'tenant id')
+      .requiredOption('--actor <name>', 'who does it (recorded in the audit trail)')
+      .option('--reason <text>', 'why (recorded; required with --force)')
+      .option('--force', 'cutover before readiness')
+      .option('--now <time>', 'as of this time (epoch ms or ISO-8601)')
+      .option('--json', 'print JSON')
+      .action(function (this: Command) {
+        return run(() => actionCommand(name, { ...globals(), ...this.opts() }, print))();
+      });
+  }
+
+  cli
+    .command('replay')
+    .description(
+      'run the judge over stored samples and events with another policy; print the verdict timeline',
+    )
+    .requiredOption('--tenant <id>', 'tenant id')
+    .requiredOption('--policy <file>', 'a policy (the `soak:` block of a tenant) as YAML or JSON')
+    .option('--from <time>', 'start (epoch ms or ISO-8601)')
+    .option('--to <time>', 'end (epoch ms or ISO-8601)')
+    .option('--json', 'print JSON')
+    .action(function (this: Command) {
+      return run(() => replayCommand({ ...globals(), ...this.opts() }, print))();
+    });
+
+  cli
+    .command('compare')
+    .description('consistency compare of a tenant: a spot-check, or --full SCAN of a legacy replica')
+    .requiredOption('--tenant <id>', 'tenant id')
+    .option('--full', 'compare every key (rate-limited, resumable)')
+    .addOption(new Option('--keys-per-second <n>', 'rate limit of --full').argParser(Number))
+    .option('--restart', 'with --full: ignore a saved cursor and start over')
+    .option('--json', 'print JSON')
+    .action(function (this: Command) {
+      return run(() => compareCommand({ ...globals(), ...this.opts() }, print))();
+    });
+  return cli;
+}
+
+try {
+  await program().parseAsync(process.argv);
+} catch (error) {
+  // Commander has printed usage errors already; --help and --version end here too.
+  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : 2;
+  else {
+    process.stderr.write(`soakwatch: ${oneLine(error)}\n`);
+    process.exitCode = 2;
+  }
+}

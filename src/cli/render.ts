@@ -1,0 +1,92 @@
+import type { TenantStatus } from '../release/index.js';
+import type { ReplayResult } from '../soak/index.js';
+import type { TickReport } from '../tick/index.js';
+import { formatDuration } from '../util/duration.js';
+
+/** Left-aligned text table; numbers right-aligned. */
+export function table(headers: string[], rows: (string | number | null)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === null ? '—' : String(c))))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null),
+  );
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(cells[0] ?? []), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join(
+    '\n',
+  );
+}
+
+const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace('.000Z', 'Z') : '—');
+const pct = (v: number | null) => (v === null ? 'no data' : `${(v * 100).toFixed(1)}%`);
+
+export function renderStatus(s: TenantStatus, now: number): string {
+  const head = [
+    `tenant ${s.tenant}: ${s.state}${s.inconclusive ? ' (INCONCLUSIVE: coverage below the floor)' : ''}${
+      s.judged ? '' : ' (not judged yet)'
+    }`,
+    `  phase ${s.phase}, coverage ${pct(s.coverage)}, elapsed ${formatDuration(s.elapsedMs)} of ${formatDuration(
+      s.requiredMs,
+    )}, remaining ${s.remainingMs === null ? '—' : formatDuration(s.remainingMs)}`,
+    `  last sample ${s.lastSample ? `${formatDuration(now - s.lastSample.at)} ago${s.lastSample.complete ? '' : ` (partial: ${s.lastSample.failedNodes.join(', ')})`}` : 'never'}`,
+  ];
+  if (s.spotCheck)
+    head.push(
+      `  spot-check: ${s.spotCheck.checked} keys checked, ${s.spotCheck.mismatches} mismatches, 95% upper bound ${
+        s.spotCheck.upperBound === null ? '—' : s.spotCheck.upperBound.toExponential(2)
+      }`,
+    );
+  const rows = s.criteria.map((c) => [
+    c.id,
+    c.scope ? `${c.metric}@${c.scope}` : c.metric,
+    c.firing ? `${c.status} FIRING` : c.status,
+    c.value,
+    c.worst,
+    `${c.aggregate} ${c.op} ${c.threshold}`,
+    c.severity,
+    c.breachCount,
+  ]);
+  const out = [
+    ...head,
+    '',
+    table(['criterion', 'metric', 'status', 'value', 'worst', 'rule', 'severity', 'breaches'], rows),
+  ];
+  if (s.resets.length > 0) {
+    out.push('', `resets (${s.resets.length}):`);
+    for (const r of s.resets.slice(-10)) out.push(`  ${iso(r.at)}  ${r.reason}`);
+  }
+  return out.join('\n');
+}
+
+export function renderTick(report: TickReport): string {
+  const rows = report.tenants.map((t) => [
+    t.tenant,
+    t.ok ? (t.skipped ? `skipped (${t.skipped})` : 'ok') : `FAILED: ${t.error ?? ''}`,
+    t.state ?? null,
+    t.transitions.map((x) => `${x.from}→${x.to}`).join(', ') || null,
+    t.verdict?.firing.map((f) => f.id).join(', ') || null,
+    t.sample
+      ? `${t.sample.durationMs}ms${t.sample.complete ? '' : ` partial (${t.sample.failedNodes.join(', ')})`}`
+      : null,
+    t.messages,
+  ]);
+  return `tick at ${iso(report.at)} (${report.durationMs} ms)\n${table(
+    ['tenant', 'result', 'state', 'transitions', 'firing', 'sample', 'messages'],
+    rows,
+  )}`;
+}
+
+export function renderReplay(result: ReplayResult): string {
+  const lines = result.timeline.map((t) => `${iso(t.at)}  ${t.from} → ${t.to}  (${t.kind}) ${t.reason}`);
+  return [
+    `timeline (${result.timeline.length} transitions):`,
+    ...(lines.length ? lines : ['  (no transitions)']),
+    '',
+    `final: ${result.final.state}${result.final.inconclusive ? ' (INCONCLUSIVE)' : ''}, coverage ${pct(
+      result.final.coverage,
+    )}, elapsed ${formatDuration(result.final.elapsedMs)} of ${formatDuration(result.final.requiredMs)}`,
+  ].join('\n');
+}
