@@ -137,7 +137,7 @@ async function launch(
     });
   }
 
-  const tail = () => `${stderr}${logTail(logFile)}`.trim();
+  const tail = () => redactSecrets(`${stderr}${logTail(logFile)}`.trim());
   const timeoutMs = spec.startTimeoutMs ?? 15_000;
   try {
     await waitUntilServing(child, pid, port, spec, timeoutMs);
@@ -183,6 +183,13 @@ function makeNode(
   };
 }
 
+// A FATAL CONFIG FILE ERROR echoes the offending line, which may hold a password.
+function redactSecrets(text: string): string {
+  return text
+    .replace(/(requirepass|masterauth|auth-pass)(\s+)\S+/gi, '$1$2***')
+    .replace(/(^|\s)>(?!>)\S+/g, '$1>***');
+}
+
 function logTail(file: string): string {
   try {
     const text = readFileSync(file, 'utf8');
@@ -207,11 +214,15 @@ async function waitUntilServing(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastProblem = 'no answer yet';
+  // A squatter on the port may accept and never answer: stop probing as soon as our child dies.
+  const exited = new Promise<ProbeAnswer>((resolve) =>
+    child.once('exit', () => resolve({ kind: 'down', message: 'exited' })),
+  );
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`process exited (${child.exitCode ?? child.signalCode})`);
     }
-    const answer = await probe(port, spec);
+    const answer = await Promise.race([probe(port, spec), exited]);
     if (answer.kind === 'pid') {
       if (answer.pid === pid) return;
       lastProblem = `port answered by another process (pid ${answer.pid})`;

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { describe, expect, it } from 'vitest';
-import { type RedisProcess, startStandalone } from '../../src/local/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { LocalRedisStartError, livePids, type RedisProcess, startStandalone } from '../../src/local/index.js';
 import { useCluster, useReplicated, useStandalone } from '../support/topologies.js';
 
 function isAlive(pid: number): boolean {
@@ -88,6 +89,44 @@ describe('startStandalone', () => {
 
     expect(isAlive(pid)).toBe(false);
     expect(existsSync(standalone.node.dir)).toBe(false);
+  });
+});
+
+describe('startStandalone with a bad directive', () => {
+  it('fails with the log tail that names the problem and leaves nothing running', async () => {
+    const before = livePids();
+
+    const start = startStandalone({ config: { 'no-such-directive': 'yes' } });
+
+    await expect(start).rejects.toThrow(LocalRedisStartError);
+    await expect(start).rejects.toThrow(/Bad directive|no-such-directive/);
+    expect(livePids()).toEqual(before);
+  });
+});
+
+describe('startStandalone when another process takes the port first', () => {
+  it('retries on a fresh port after "Address already in use"', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as AddressInfo).port;
+    let calls = 0;
+    vi.resetModules();
+    vi.doMock('../../src/local/ports.js', async (importOriginal) => {
+      const real = await importOriginal<typeof import('../../src/local/ports.js')>();
+      return { freePort: () => (calls++ === 0 ? Promise.resolve(taken) : real.freePort()) };
+    });
+    const local = await import('../../src/local/index.js');
+    try {
+      const standalone = await local.startStandalone();
+
+      expect(standalone.node.port).not.toBe(taken);
+      expect(calls).toBe(2);
+      await standalone.stop();
+    } finally {
+      vi.doUnmock('../../src/local/ports.js');
+      await local.stopAll();
+      squatter.close();
+    }
   });
 });
 
