@@ -17,7 +17,7 @@ export interface DeriveInputs {
   ownKeys?: Record<string, { legacy: number; target: number }>;
   cdcLagMs?: number | null;
   spotCheckMismatches?: number | null;
-  spotCheckMismatchRateUpper?: number | null;
+  spotCheckChecked?: number | null;
 }
 
 // Connection and introspection commands: not the work of an application. PUBLISH is counted here
@@ -114,7 +114,9 @@ export function deriveMetrics(
   // ── Checks run by the replication phase ────────────────────────────────
   d.cdcLagMs = inputs.cdcLagMs ?? null;
   d.spotCheckMismatches = inputs.spotCheckMismatches ?? null;
-  d.spotCheckMismatchRateUpper = inputs.spotCheckMismatchRateUpper ?? null;
+  d.spotCheckChecked = inputs.spotCheckChecked ?? null;
+  // Computed by the judge from the running totals of spotCheckChecked and spotCheckMismatches.
+  d.spotCheckMismatchRateUpper = null;
 
   // ── Replication ────────────────────────────────────────────────────────
   const cdc = tenant.legacy.cdcReplicas;

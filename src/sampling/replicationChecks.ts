@@ -24,11 +24,6 @@ export function heartbeatKey(tenantId: string): string {
   return `__soakwatch:hb:{${tenantId}}`;
 }
 
-interface SpotTotals {
-  checked: number;
-  mismatches: number;
-}
-
 /**
  * Replication-phase checks through the heartbeat, spot-check and prefix counter modules: the CDC
  * lag, confirmed mismatches, and per-prefix target counts. A failing check is recorded, never thrown.
@@ -73,10 +68,6 @@ export async function runReplicationChecks(
     }
   }
 
-  const prevTotals = (opts.previous?.checks?.spotCheckTotals as SpotTotals | undefined) ?? {
-    checked: 0,
-    mismatches: 0,
-  };
   const keysPerDb = opts.spotCheckKeys ?? 100;
   if (replication && keysPerDb > 0) {
     try {
@@ -108,15 +99,10 @@ export async function runReplicationChecks(
       );
       record.spotCheck = result;
       inputs.spotCheckMismatches = result.mismatches;
-      const totals = {
-        checked: prevTotals.checked + result.checked,
-        mismatches: prevTotals.mismatches + result.mismatches,
-      };
-      record.spotCheckTotals = totals;
-      inputs.spotCheckMismatchRateUpper = wilsonUpper(totals.mismatches, totals.checked);
+      // The judge turns the running totals into spotCheckMismatchRateUpper.
+      inputs.spotCheckChecked = result.checked;
     } catch (error) {
       record.spotCheck = { error: describeFailure(error) };
-      record.spotCheckTotals = prevTotals;
     }
   }
 
@@ -153,13 +139,4 @@ export async function runReplicationChecks(
     }
   }
   return { inputs, record };
-}
-
-/** Upper end of the 95 % Wilson interval of `hits / n`; null without observations. */
-export function wilsonUpper(hits: number, n: number, z = 1.96): number | null {
-  if (n <= 0) return null;
-  const p = hits / n;
-  const z2 = z * z;
-  const denom = 1 + z2 / n;
-  return Math.min(1, (p + z2 / (2 * n) + z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom);
 }

@@ -1,0 +1,11 @@
+export type { CollectDeps } from './collectSample.js';
+export { collectSample } from './collectSample.js';
+export type { DeriveInputs, SampleInProgress } from './derive.js';
+export { cdcLinks, deriveMetrics, isCdcAddress, ownDelta } from './derive.js';
+export { emitSampleMetrics } from './emitMetrics.js';
+export { SampleError } from './errors.js';
+export type { ReadNodeOptions } from './readNode.js';
+export { INFO_SECTIONS, parseClientList, readNode, toNodeSample } from './readNode.js';
+export type { ReplicationChecksOptions } from './replicationChecks.js';
+export { heartbeatKey, runReplicationChecks } from './replicationChecks.js';
+export type { CdcLink, ClusterSide, NodeSample, Sample } from './types.js';

@@ -1,0 +1,413 @@
+import { describe, expect, it } from 'vitest';
+import { deriveMetrics, ownDelta } from '../../../src/sampling/index.js';
+import type { NodeSample } from '../../../src/sampling/types.js';
+import { asSample, inProgress, node, own, tenant } from './fixtures.js';
+
+const LEGACY = '10.0.0.1:6379';
+const REPLICA = '10.0.0.2:6379';
+
+function stats(n: NodeSample, s: Partial<NonNullable<NodeSample['stats']>>): NodeSample['stats'] {
+  return { ...(n.stats as NonNullable<NodeSample['stats']>), ...s };
+}
+
+/** A legacy primary with an online replica and the given counters. */
+function legacyPrimary(parts: Partial<NodeSample> = {}): NodeSample {
+  return node('legacy', LEGACY, {
+    keyspace: { 0: { keys: 100, expires: 10 } },
+    replication: {
+      replid: 'L1',
+      offset: 10_000,
+      replicas: [{ address: REPLICA, offset: 9_000, lagSeconds: 0, state: 'online' }],
+    },
+    commandCalls: { info: 10, set: 50, get: 500 },
+    own: { atInfo: own(10, { info: 10 }), atEnd: own(11, { info: 10, 'client|list': 1 }) },
+    clients: [],
+    ...parts,
+  });
+}
+
+function targetMasters(keys: [number, number][], parts: Partial<NodeSample> = {}): NodeSample[] {
+  return keys.map(([k, e], i) =>
+    node('target', `10.1.0.${i + 1}:6379`, { keyspace: { 0: { keys: k, expires: e } }, ...parts }),
+  );
+}
+
+describe('deriveMetrics', () => {
+  it('gives exact target counts from INFO when one db maps to the whole target', () => {
+    const sample = inProgress(
+      [legacyPrimary()],
+      targetMasters([
+        [40, 4],
+        [60, 6],
+      ]),
+    );
+
+    const { keys, derived } = deriveMetrics(sample, undefined, tenant());
+
+    expect(keys['0']).toEqual({
+      prefix: '',
+      legacy: 100,
+      target: 100,
+      legacyPersistent: 90,
+      targetPersistent: 90,
+      targetSource: 'info',
+    });
+    expect(derived.keyDrift).toBe(0);
+    expect(derived['keyDriftRatio@db0']).toBe(0);
+    expect(derived.persistentKeyDriftRatio).toBe(0);
+  });
+
+  it('reports drift on all keys and on keys without expiry', () => {
+    const sample = inProgress(
+      [legacyPrimary()],
+      targetMasters([
+        [45, 10],
+        [50, 5],
+      ]),
+    );
+
+    const { derived } = deriveMetrics(sample, undefined, tenant());
+
+    expect(derived.keyDrift).toBe(5);
+    expect(derived.keyDriftRatio).toBeCloseTo(0.05);
+    expect(derived.persistentKeyDrift).toBe(10);
+    expect(derived.persistentKeyDriftRatio).toBeCloseTo(10 / 90);
+  });
+
+  it('leaves target counts as no data when prefixes are needed and no counter ran', () => {
+    const t = tenant({ legacy: { dbs: [0, 3] }, target: { dbMap: { '0': '', '3': 'impact:' } } });
+    const sample = inProgress(
+      [legacyPrimary({ keyspace: { 0: { keys: 10, expires: 0 }, 3: { keys: 5, expires: 0 } } })],
+      targetMasters([[15, 0]]),
+    );
+
+    const { keys, derived } = deriveMetrics(sample, undefined, t);
+
+    expect(keys['3']).toMatchObject({ prefix: 'impact:', legacy: 5, target: null, targetSource: 'none' });
+    expect(derived['keyDrift@db3']).toBeNull();
+    expect(derived.keyDrift).toBeNull();
+    expect(derived.legacyKeys).toBe(15);
+    expect(derived.targetKeys).toBeNull();
+  });
+
+  it('uses per-prefix counts from the counter with their source', () => {
+    const t = tenant({ legacy: { dbs: [0, 3] }, target: { dbMap: { '0': '', '3': 'impact:' } } });
+    const sample = inProgress(
+      [legacyPrimary({ keyspace: { 0: { keys: 10, expires: 0 }, 3: { keys: 5, expires: 0 } } })],
+      targetMasters([[15, 0]]),
+    );
+
+    const { keys, derived } = deriveMetrics(sample, undefined, t, {
+      targetPrefixCounts: {
+        '0': { keys: 10, persistent: null, source: 'scan' },
+        '3': { keys: 4, persistent: null, source: 'estimate' },
+      },
+    });
+
+    expect(keys['3']).toMatchObject({ target: 4, targetSource: 'estimate' });
+    expect(derived['keyDrift@db3']).toBe(1);
+    expect(derived.keyDrift).toBe(1);
+    expect(derived.persistentKeyDrift).toBeNull();
+  });
+
+  it('counts a db absent from INFO keyspace as empty on a node that answered', () => {
+    const t = tenant({ legacy: { dbs: [5] }, target: { dbMap: { '5': '' } } });
+    const sample = inProgress([legacyPrimary({ keyspace: {} })], targetMasters([[0, 0]]));
+
+    const { derived } = deriveMetrics(sample, undefined, t);
+
+    expect(derived['legacyKeys@db5']).toBe(0);
+    expect(derived['keyDriftRatio@db5']).toBe(0);
+  });
+
+  it('takes soakwatch heartbeat keys out of both sides', () => {
+    const sample = inProgress([legacyPrimary()], targetMasters([[100, 10]]));
+
+    const { keys } = deriveMetrics(sample, undefined, tenant(), {
+      ownKeys: { '0': { legacy: 1, target: 1 } },
+    });
+
+    expect(keys['0']).toMatchObject({ legacy: 99, target: 99, legacyPersistent: 89, targetPersistent: 89 });
+  });
+
+  describe('without a previous sample', () => {
+    it('reports every rate and delta as no data, never 0', () => {
+      const sample = inProgress([legacyPrimary()], targetMasters([[1, 0]]));
+
+      const { derived } = deriveMetrics(sample, undefined, tenant());
+
+      for (const name of [
+        'targetErrorRate',
+        'legacyErrorRate',
+        'targetEvictions',
+        'targetRejectedConnections',
+        'targetAclDenials',
+        'legacyCommands',
+        'legacyWriteOps',
+        'targetWriteOps',
+        'streamRestarts',
+      ]) {
+        expect(derived[name], name).toBeNull();
+      }
+      expect(derived.samplerFailures).toBe(0);
+    });
+  });
+
+  describe('with a previous sample', () => {
+    const t = tenant();
+    const prev = asSample(inProgress([legacyPrimary()], targetMasters([[1, 0]]), 0));
+
+    it('computes error rates per 1000 commands and counter deltas', () => {
+      const targets = targetMasters([[1, 0]]).map((n) => ({
+        ...n,
+        stats: stats(n, {
+          totalCommands: 3000,
+          totalErrorReplies: 4,
+          evictedKeys: 7,
+          rejectedConnections: 2,
+          aclDenied: 1,
+        }),
+      }));
+      const sample = inProgress([legacyPrimary()], targets);
+
+      const { derived } = deriveMetrics(sample, prev, t);
+
+      expect(derived.targetErrorRate).toBeCloseTo(2);
+      expect(derived.targetEvictions).toBe(7);
+      expect(derived.targetRejectedConnections).toBe(2);
+      expect(derived.targetAclDenials).toBe(1);
+      expect(derived.streamRestarts).toBe(0);
+    });
+
+    it('reports no data for a rate across a counter reset', () => {
+      const targets = targetMasters([[1, 0]]).map((n) => ({ ...n, stats: stats(n, { totalCommands: 10 }) }));
+      const sample = inProgress([legacyPrimary()], targets);
+
+      const { derived } = deriveMetrics(sample, prev, t);
+
+      expect(derived.targetErrorRate).toBeNull();
+    });
+
+    it('takes soakwatch own commands out of legacy activity and sees no writes on an idle legacy', () => {
+      // Only soakwatch's INFO (and CLIENT LIST) plus Sentinel/replica housekeeping happened.
+      const cur = legacyPrimary({
+        commandCalls: { info: 12, set: 50, get: 500, replconf: 60, ping: 9, 'client|list': 1 },
+        replication: { replid: 'L1', offset: 10_300, replicas: [] },
+        own: {
+          atInfo: own(12, { info: 11, 'client|list': 1 }),
+          atEnd: own(12, { info: 11, 'client|list': 1 }),
+        },
+      });
+      const prevWithHousekeeping = asSample(
+        inProgress(
+          [legacyPrimary({ commandCalls: { info: 10, set: 50, get: 500, replconf: 0, ping: 0 } })],
+          targetMasters([[1, 0]]),
+          0,
+        ),
+      );
+
+      const { derived } = deriveMetrics(inProgress([cur], targetMasters([[1, 0]])), prevWithHousekeeping, t);
+
+      expect(derived.legacyCommands).toBe(0);
+      expect(derived.legacyWriteOps).toBe(0);
+    });
+
+    it('reports application writes on legacy in bytes of offset growth', () => {
+      const cur = legacyPrimary({
+        commandCalls: { info: 11, set: 53, get: 520 },
+        replication: { replid: 'L1', offset: 10_900, replicas: [] },
+        own: { atInfo: own(11, { info: 11 }), atEnd: own(11, { info: 11 }) },
+      });
+
+      const { derived } = deriveMetrics(inProgress([cur], targetMasters([[1, 0]])), prev, t);
+
+      expect(derived.legacyCommands).toBe(23);
+      expect(derived.legacyWriteOps).toBe(900);
+    });
+
+    it('subtracts soakwatch writes (heartbeat) from legacy writes', () => {
+      const cur = legacyPrimary({
+        commandCalls: { info: 11, set: 51, get: 500 },
+        replication: { replid: 'L1', offset: 10_040, replicas: [] },
+        own: { atInfo: own(12, { info: 11, set: 1 }, 40), atEnd: own(12, { info: 11, set: 1 }, 40) },
+      });
+
+      const { derived } = deriveMetrics(inProgress([cur], targetMasters([[1, 0]])), prev, t);
+
+      expect(derived.legacyWriteOps).toBe(0);
+      expect(derived.legacyCommands).toBe(0);
+    });
+
+    it('reports legacy activity as no data when the primary changed', () => {
+      const cur = legacyPrimary({ address: REPLICA });
+      const sample = {
+        ...inProgress([cur], targetMasters([[1, 0]])),
+        legacy: { primary: REPLICA, nodes: [cur], cdcLinks: [] },
+      };
+
+      const { derived } = deriveMetrics(sample, prev, t);
+
+      expect(derived.legacyWriteOps).toBeNull();
+      expect(derived.legacyCommands).toBeNull();
+    });
+
+    it('counts a new replid and new full syncs on the legacy primary as stream restarts', () => {
+      const cur = legacyPrimary({
+        replication: { replid: 'L2', offset: 10, replicas: [] },
+        stats: stats(legacyPrimary(), { syncFull: 2 }),
+      });
+
+      const { derived } = deriveMetrics(inProgress([cur], targetMasters([[1, 0]])), prev, t);
+
+      expect(derived.streamRestarts).toBe(3);
+    });
+  });
+
+  describe('with a partial sample', () => {
+    it('reports the failed nodes and no data for what they held', () => {
+      const masters = targetMasters([
+        [40, 0],
+        [60, 0],
+      ]);
+      const failed: NodeSample = {
+        side: 'target',
+        address: '10.1.0.2:6379',
+        role: 'master',
+        ok: false,
+        error: 'Command timed out',
+        durationMs: 1000,
+        keyspace: {},
+      };
+      const sample = inProgress([legacyPrimary()], [masters[0] as NodeSample, failed]);
+
+      const { keys, derived } = deriveMetrics(sample, undefined, tenant());
+
+      expect(keys['0']?.target).toBeNull();
+      expect(derived.keyDrift).toBeNull();
+      expect(derived.targetMemoryPct).toBeNull();
+      expect(derived.samplerFailures).toBe(1);
+    });
+
+    it('keeps a count seen on part of the nodes only when it is above zero', () => {
+      const replicaDown = node('target', '10.1.0.3:6379', {
+        role: 'replica',
+        replication: { replid: 'r1', offset: 1, masterAddress: '10.1.0.2:6379', linkUp: false, replicas: [] },
+      });
+      const replicaUp = node('target', '10.1.0.4:6379', {
+        role: 'replica',
+        replication: { replid: 'r1', offset: 1, masterAddress: '10.1.0.1:6379', linkUp: true, replicas: [] },
+      });
+      const failed: NodeSample = {
+        side: 'target',
+        address: '10.1.0.2:6379',
+        role: 'master',
+        ok: false,
+        error: 'ECONNREFUSED',
+        durationMs: 1,
+        keyspace: {},
+      };
+      const [m1] = targetMasters([[1, 0]]);
+
+      const down = deriveMetrics(
+        inProgress([legacyPrimary()], [m1 as NodeSample, failed, replicaDown]),
+        undefined,
+        tenant(),
+      );
+      const up = deriveMetrics(
+        inProgress([legacyPrimary()], [m1 as NodeSample, failed, replicaUp]),
+        undefined,
+        tenant(),
+      );
+
+      expect(down.derived.targetReplicationLinksDown).toBe(1);
+      expect(up.derived.targetReplicationLinksDown).toBeNull();
+    });
+  });
+
+  it('counts legacy application clients: not soakwatch, not replicas, not Sentinel, not the CDC tool', () => {
+    const t = tenant({ legacy: { cdcReplicas: ['10.9.9.9'] } });
+    const clients = [
+      { name: 'soakwatch', address: '10.5.0.1:5000', lib: '', cmd: 'info', flags: 'N', isSoakwatch: true },
+      { name: '', address: '10.0.0.2:41000', lib: '', cmd: 'replconf', flags: 'S', isSoakwatch: false },
+      {
+        name: 'sentinel-1a2b3c4d-cmd',
+        address: '10.0.0.7:1',
+        lib: '',
+        cmd: 'ping',
+        flags: 'N',
+        isSoakwatch: false,
+      },
+      { name: '', address: '10.9.9.9:40000', lib: '', cmd: 'psync', flags: 'N', isSoakwatch: false },
+      {
+        name: 'orders',
+        address: '10.3.0.1:1234',
+        lib: 'ioredis@5',
+        cmd: 'get',
+        flags: 'N',
+        isSoakwatch: false,
+      },
+    ];
+
+    const { derived } = deriveMetrics(
+      inProgress([legacyPrimary({ clients })], targetMasters([[1, 0]])),
+      undefined,
+      t,
+    );
+
+    expect(derived.legacyAppClients).toBe(1);
+  });
+
+  it('reports legacy and target replication lag in bytes and memory headroom', () => {
+    const masters = targetMasters([[1, 0]], {
+      memory: { used: 870, peak: 900, rss: 1000, maxmemory: 1000, fragmentation: 1.5 },
+      replication: {
+        replid: 'r1',
+        offset: 700,
+        replicas: [{ address: '10.1.0.9:6379', offset: 650, lagSeconds: 0, state: 'online' }],
+      },
+    });
+
+    const { derived } = deriveMetrics(inProgress([legacyPrimary()], masters), undefined, tenant());
+
+    expect(derived.legacyReplicationLagBytes).toBe(1000);
+    expect(derived.targetReplicationLagBytes).toBe(50);
+    expect(derived.targetMemoryPct).toBeCloseTo(87);
+    expect(derived.targetFragmentation).toBe(1.5);
+  });
+
+  it('derives every catalogue metric (a number or null)', async () => {
+    const { METRIC_CATALOGUE } = await import('../../../src/soak/catalogue.js');
+
+    const { derived } = deriveMetrics(
+      inProgress([legacyPrimary()], targetMasters([[1, 0]])),
+      undefined,
+      tenant(),
+    );
+
+    for (const name of Object.keys(METRIC_CATALOGUE)) expect(derived, name).toHaveProperty(name);
+  });
+});
+
+describe('ownDelta', () => {
+  it('is the difference of counters within one process', () => {
+    const delta = ownDelta(
+      { atInfo: own(10, { info: 10 }), atEnd: own(12, { info: 10, set: 2 }, 80) },
+      own(15, { info: 11, set: 4 }, 160),
+    );
+
+    expect(delta).toMatchObject({ commands: 5, byCommand: { info: 1, set: 4 }, writeBytes: 160 });
+  });
+
+  it('adds what the old process sent after its INFO to what a new process counted', () => {
+    const delta = ownDelta(
+      { atInfo: own(10, { info: 10 }, 0, 'old'), atEnd: own(12, { info: 11, set: 1 }, 40, 'old') },
+      own(3, { info: 2, 'client|setname': 1 }, 0, 'new'),
+    );
+
+    expect(delta).toMatchObject({
+      commands: 5,
+      byCommand: { info: 3, set: 1, 'client|setname': 1 },
+      writeBytes: 40,
+    });
+  });
+});
