@@ -39,7 +39,7 @@ export function initialSoakState(tenantId: string, policy: Policy, now: number):
     throw new JudgeInputError('tenantId', 'must be a non-empty string');
   checkTime(now, 'now');
   const series: SoakState['series'] = {};
-  for (const [key, keep] of trackedMetrics(policy))
+  for (const [key, keep] of trackedMetrics(policy, 'replication'))
     series[key] = emptySeries(bucketWidth(policy.sampleInterval, keep));
   return {
     v: 1,
@@ -65,8 +65,39 @@ export function initialSoakState(tenantId: string, policy: Policy, now: number):
 
 interface Ctx {
   policy: Policy;
-  tracked: Map<string, number>;
+  /** Metric keys each phase's criteria read, with the largest window reading each. */
+  tracked: Record<'replication' | 'soak', Map<string, number>>;
   transitions: Transition[];
+}
+
+function context(policy: Policy): Ctx {
+  return {
+    policy,
+    tracked: { replication: trackedMetrics(policy, 'replication'), soak: trackedMetrics(policy, 'soak') },
+    transitions: [],
+  };
+}
+
+/**
+ * Copies what a tick may change. Buckets are shared with the input and copied before they are
+ * changed (see addToSeries), so a tick costs the window, not a deep copy of the whole state.
+ */
+function cloneState(s: SoakState): SoakState {
+  const series: SoakState['series'] = {};
+  for (const [key, v] of Object.entries(s.series)) series[key] = { ...v, b: v.b.slice() };
+  const criteria: SoakState['criteria'] = {};
+  for (const [id, run] of Object.entries(s.criteria)) criteria[id] = { ...run };
+  return {
+    ...s,
+    clock: s.clock ? { ...s.clock } : null,
+    series,
+    criteria,
+    resets: s.resets.slice(),
+    spotCheck: { ...s.spotCheck },
+    openAlarms: { ...s.openAlarms },
+    events: s.events.slice(),
+    seenEvents: s.seenEvents.slice(),
+  };
 }
 
 /**
@@ -77,9 +108,8 @@ interface Ctx {
 export function judgeSoak(state: SoakState, input: JudgeInput, policy: Policy): JudgeResult {
   checkState(state);
   checkInput(input);
-  const s = structuredClone(state);
-  const ctx: Ctx = { policy, tracked: trackedMetrics(policy), transitions: [] };
-  for (const key of Object.keys(s.series)) if (!ctx.tracked.has(key)) delete s.series[key];
+  const s = cloneState(state);
+  const ctx = context(policy);
 
   const samples = [...input.samples].sort((a, b) => a.at - b.at);
   const events = [...input.events].sort((a, b) => a.at - b.at);
@@ -105,8 +135,8 @@ export function applyAction(state: SoakState, action: Action, policy: Policy, no
   checkTime(now, 'now');
   if (typeof action?.actor !== 'string' || action.actor.trim() === '')
     return { ok: false, reason: 'an action needs an actor (who is doing this)' };
-  const s = structuredClone(state);
-  const ctx: Ctx = { policy, tracked: trackedMetrics(policy), transitions: [] };
+  const s = cloneState(state);
+  const ctx = context(policy);
   const by = action.actor;
   const why = (fallback: string): string => action.reason?.trim() || fallback;
   switch (action.type) {
@@ -175,7 +205,10 @@ function onSample(s: SoakState, sample: JudgeSample, ctx: Ctx): void {
   accumulateSpotCheck(s, sample);
   // The judge owns the bound: it alone sees the whole replication phase.
   derived.spotCheckMismatchRateUpper = wilsonUpper(s.spotCheck.mismatches, s.spotCheck.checked);
-  for (const [key, keep] of ctx.tracked) {
+  const tracked = ctx.tracked[s.phase];
+  // Only the current phase's metrics are kept: windows never reach back before the phase start.
+  for (const key of Object.keys(s.series)) if (!tracked.has(key)) delete s.series[key];
+  for (const [key, keep] of tracked) {
     const w = bucketWidth(ctx.policy.sampleInterval, keep);
     let series = s.series[key];
     if (!series || series.w !== w) {
@@ -511,10 +544,10 @@ function enterReplication(s: SoakState, at: number): void {
 
 // ── helpers ────────────────────────────────────────────────────────────────
 
-/** Metric keys the policy's criteria read, each with the largest window that reads it. */
-export function trackedMetrics(policy: Policy): Map<string, number> {
+/** Metric keys a phase's criteria read, each with the largest window that reads it. */
+export function trackedMetrics(policy: Policy, phase: 'replication' | 'soak'): Map<string, number> {
   const out = new Map<string, number>();
-  for (const c of [...policy.replication.criteria, ...policy.soak.criteria]) {
+  for (const c of phaseCriteria(policy, phase)) {
     const key = criterionKey(c);
     out.set(key, Math.max(out.get(key) ?? 0, c.window));
   }

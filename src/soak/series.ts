@@ -21,8 +21,12 @@ export function addToSeries(series: Series, at: number, value: number | null, ke
   if (value !== null) {
     const i = Math.floor(at / series.w);
     const tail = series.b[series.b.length - 1];
-    if (tail && tail.i === i) addToBucket(tail, at, value);
-    else series.b.push({ i, n: 1, sum: value, min: value, max: value, f: at, l: at, top: [value] });
+    if (tail && tail.i === i) {
+      // Buckets may be shared with the state the tick was given: copy before changing.
+      const copy = { ...tail, top: tail.top.slice() };
+      series.b[series.b.length - 1] = copy;
+      addToBucket(copy, at, value);
+    } else series.b.push({ i, n: 1, sum: value, min: value, max: value, f: at, l: at, top: [value] });
   }
   // Samples arrive in time order, so old buckets are at the front.
   const horizon = at - keepMs - series.w;

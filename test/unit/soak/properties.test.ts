@@ -131,6 +131,14 @@ function oneByOne(samples: JudgeSample[], events: SoakEvent[]) {
 }
 
 const RUNS = { numRuns: 80 };
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
 const CLOCK_RESETS = new Set<Transition['kind']>(['cutover', 'reset', 'pass-revoked']);
 
 describe('judge invariants (property tests)', () => {
@@ -222,6 +230,27 @@ describe('judge invariants (property tests)', () => {
         expect(batch.verdict).toEqual(live.results.at(-1)?.verdict);
       }),
       RUNS,
+    );
+  });
+
+  it('never modifies the state it is given (ticks run on deep-frozen states)', () => {
+    fc.assert(
+      fc.property(scenarioArb, (sc) => {
+        const { samples, events } = build(sc);
+        const live = oneByOne(samples, events);
+        let state = deepFreeze(initialSoakState('acme', policy, 0));
+        let e = 0;
+        for (const sample of samples) {
+          const batch: SoakEvent[] = [];
+          while (e < events.length && (events[e]?.at ?? Number.POSITIVE_INFINITY) <= sample.at)
+            batch.push(events[e++] as SoakEvent);
+          state = deepFreeze(
+            judgeSoak(state, { now: sample.at, samples: [sample], events: batch }, policy).state,
+          );
+        }
+        expect(state).toEqual(live.state);
+      }),
+      { numRuns: 30 },
     );
   });
 
