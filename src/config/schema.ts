@@ -235,48 +235,71 @@ export const DEFAULT_SOAK_CRITERIA: z.input<typeof criterionSchema>[] = [
   },
 ];
 
-export const policySchema = z.strictObject({
-  mode: z.enum(['online', 'offline']).default('online'),
-  sampleInterval: durationSchema.default(60_000),
-  minCoverage: z.number().min(0).max(1).default(0.95),
-  maxResets: z.number().int().min(0).default(3),
-  autoApprove: z.boolean().default(false),
-  autoCutover: z.boolean().default(false),
-  replication: z
-    .strictObject({
-      readyAfter: durationSchema.default(3_600_000),
-      criteria: phaseCriteria.default(() => phaseCriteria.parse(DEFAULT_REPLICATION_CRITERIA)),
-    })
-    .default(() => ({ readyAfter: 3_600_000, criteria: phaseCriteria.parse(DEFAULT_REPLICATION_CRITERIA) })),
-  soak: z
-    .strictObject({
-      duration: durationSchema.default(72 * 3_600_000),
-      criteria: phaseCriteria.default(() => phaseCriteria.parse(DEFAULT_SOAK_CRITERIA)),
-    })
-    .default(() => ({ duration: 72 * 3_600_000, criteria: phaseCriteria.parse(DEFAULT_SOAK_CRITERIA) })),
-  /** What ElastiCache / CloudWatch events do: reset the soak clock, or only get recorded. */
-  events: z
-    .strictObject({
-      resetOn: z
-        .array(z.string().min(1))
-        .default([
+/** Metrics the sampler measures only in the replication phase. */
+export const REPLICATION_ONLY_METRICS: ReadonlySet<string> = new Set([
+  'cdcLagMs',
+  'spotCheckMismatches',
+  'spotCheckChecked',
+]);
+
+export const policySchema = z
+  .strictObject({
+    mode: z.enum(['online', 'offline']).default('online'),
+    sampleInterval: durationSchema.default(60_000),
+    minCoverage: z.number().min(0).max(1).default(0.95),
+    maxResets: z.number().int().min(0).default(3),
+    autoApprove: z.boolean().default(false),
+    autoCutover: z.boolean().default(false),
+    replication: z
+      .strictObject({
+        readyAfter: durationSchema.default(3_600_000),
+        criteria: phaseCriteria.default(() => phaseCriteria.parse(DEFAULT_REPLICATION_CRITERIA)),
+      })
+      .default(() => ({
+        readyAfter: 3_600_000,
+        criteria: phaseCriteria.parse(DEFAULT_REPLICATION_CRITERIA),
+      })),
+    soak: z
+      .strictObject({
+        duration: durationSchema.default(72 * 3_600_000),
+        criteria: phaseCriteria.default(() => phaseCriteria.parse(DEFAULT_SOAK_CRITERIA)),
+      })
+      .default(() => ({ duration: 72 * 3_600_000, criteria: phaseCriteria.parse(DEFAULT_SOAK_CRITERIA) })),
+    /** What ElastiCache / CloudWatch events do: reset the soak clock, or only get recorded. */
+    events: z
+      .strictObject({
+        resetOn: z
+          .array(z.string().min(1))
+          .default([
+            'ElastiCache:FailoverComplete',
+            'ElastiCache:ReplicationGroupScalingFailed',
+            'ElastiCache:NodeReplaceStarted',
+            'ElastiCache:CacheNodeReplaceStarted',
+            'CloudWatchAlarm',
+          ]),
+      })
+      .default({
+        resetOn: [
           'ElastiCache:FailoverComplete',
           'ElastiCache:ReplicationGroupScalingFailed',
           'ElastiCache:NodeReplaceStarted',
           'ElastiCache:CacheNodeReplaceStarted',
           'CloudWatchAlarm',
-        ]),
-    })
-    .default({
-      resetOn: [
-        'ElastiCache:FailoverComplete',
-        'ElastiCache:ReplicationGroupScalingFailed',
-        'ElastiCache:NodeReplaceStarted',
-        'ElastiCache:CacheNodeReplaceStarted',
-        'CloudWatchAlarm',
-      ],
-    }),
-});
+        ],
+      }),
+  })
+  .superRefine((p, ctx) => {
+    // The heartbeat and the spot-check run only while replicating: a soak criterion on them would
+    // stay "no data" forever and the soak could never pass.
+    p.soak.criteria.forEach((c, i) => {
+      if (REPLICATION_ONLY_METRICS.has(c.metric))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['soak', 'criteria', i, 'metric'],
+          message: `${c.metric} is measured only during replication; it cannot be a soak criterion`,
+        });
+    });
+  });
 export type Policy = z.infer<typeof policySchema>;
 
 const triggerSchema = z.union([
