@@ -24,7 +24,11 @@ export async function openNodeClient(
 ): Promise<Redis> {
   const client = new Redis(options);
   // Failures surface through the command promises; an unhandled 'error' event would crash the process.
-  client.on('error', () => {});
+  // The first one is kept: connect() itself only says "Connection is closed" (a TLS or auth failure is in the event).
+  let firstError: unknown;
+  client.on('error', (error) => {
+    firstError ??= error;
+  });
   if (ledger) {
     const send = client.sendCommand.bind(client);
     client.sendCommand = (command, stream) => {
@@ -42,7 +46,10 @@ export async function openNodeClient(
   } catch (error) {
     client.disconnect();
     if (error instanceof RedisConnectionError) throw error;
-    throw new RedisConnectionError(address, `could not connect: ${describeFailure(error)}`, { cause: error });
+    const reason = firstError ?? error;
+    throw new RedisConnectionError(address, `could not connect: ${describeFailure(reason)}`, {
+      cause: reason,
+    });
   }
 }
 
@@ -54,7 +61,10 @@ export async function openClusterClient(
   limitMs: number,
 ): Promise<Cluster> {
   const cluster = new Cluster([seed], options);
-  cluster.on('error', () => {});
+  let firstError: unknown;
+  cluster.on('error', (error) => {
+    firstError ??= error;
+  });
   try {
     await withTimeout(
       cluster.connect(),
@@ -65,8 +75,9 @@ export async function openClusterClient(
   } catch (error) {
     cluster.disconnect();
     if (error instanceof RedisConnectionError) throw error;
-    throw new RedisConnectionError(address, `could not connect to the cluster: ${describeFailure(error)}`, {
-      cause: error,
+    const reason = firstError ?? error;
+    throw new RedisConnectionError(address, `could not connect to the cluster: ${describeFailure(reason)}`, {
+      cause: reason,
     });
   }
 }
