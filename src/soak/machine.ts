@@ -250,7 +250,10 @@ function accumulateSpotCheck(s: SoakState, sample: JudgeSample): void {
 
 function lookAt(s: SoakState, at: number, policy: Policy): Look {
   const look: Look = { evals: [], fatal: [], rising: [], firingCritical: [], openBreach: false, nodata: [] };
-  for (const c of phaseCriteria(policy, s.phase)) {
+  const criteria = phaseCriteria(policy, s.phase);
+  // A criterion removed from the policy leaves no state behind.
+  for (const id of Object.keys(s.criteria)) if (!criteria.some((c) => c.id === id)) delete s.criteria[id];
+  for (const c of criteria) {
     const e = evaluateCriterion(c, s.series[criterionKey(c)], at, s.phaseStartedAt, policy);
     let run = s.criteria[c.id];
     if (!run) {
