@@ -58,9 +58,10 @@ describe('createSecretResolver', () => {
     sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ user: 'x', token: 'hunter2' }) });
     const secrets = createSecretResolver({ secretsManager: new SecretsManagerClient({}) });
 
-    const failure = await secrets
-      .resolve({ secretId: 'acme/redis', field: 'password' })
-      .catch((e: Error) => e);
+    const failure = await secrets.resolve({ secretId: 'acme/redis', field: 'password' }).then(
+      () => new Error('resolved'),
+      (e: Error) => e,
+    );
 
     expect(failure.message).toBe('secret "acme/redis" has no string field "password"');
     expect(failure.message).not.toContain('hunter2');
