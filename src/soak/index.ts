@@ -6,6 +6,7 @@ export { breaches, evaluateCriterion } from './criteria.js';
 export { JudgeInputError, SoakError } from './errors.js';
 export {
   AUTO_CUTOVER,
+  alarmName,
   applyAction,
   describe as describeBreach,
   initialSoakState,

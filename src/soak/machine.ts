@@ -447,7 +447,7 @@ function onEvent(s: SoakState, ev: SoakEvent, ctx: Ctx): void {
   s.events.push(ev);
   if (s.events.length > MAX_RECENT_EVENTS) s.events.splice(0, s.events.length - MAX_RECENT_EVENTS);
 
-  const alarm = ev.detail ?? 'CloudWatchAlarm';
+  const alarm = alarmName(ev.detail);
   if (ev.type === 'CloudWatchAlarm') s.openAlarms[alarm] = s.openAlarms[alarm] ?? ev.at;
   if (ev.type === 'CloudWatchAlarmOK') delete s.openAlarms[alarm];
 
@@ -574,6 +574,16 @@ export function describe(c: Criterion, e: Evaluation): string {
   const scope = c.scope ? `@${c.scope}` : '';
   const value = e.value === null ? 'no data' : String(Number(e.value.toPrecision(6)));
   return `${c.id}: ${c.aggregate}(${c.metric}${scope}) over ${formatDuration(c.window)} = ${value} ${c.op} ${c.threshold}`;
+}
+
+/**
+ * The alarm an event is about: `detail` is `<alarm name> <STATE>[: reason]` (src/events) or just the
+ * name, so the ALARM and the OK of one alarm meet under the same key.
+ */
+export function alarmName(detail: string | undefined): string {
+  if (!detail) return 'CloudWatchAlarm';
+  const m = /^(.+?) (?:ALARM|OK|INSUFFICIENT_DATA)(?::|$)/.exec(detail);
+  return m?.[1] ?? detail;
 }
 
 function finite(v: unknown): number | null {

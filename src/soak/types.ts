@@ -25,7 +25,7 @@ export interface SoakEvent {
   /** e.g. `ElastiCache:FailoverComplete`, `CloudWatchAlarm`, `CloudWatchAlarmOK`, `StreamRestart`. */
   type: string;
   source: 'elasticache' | 'cloudwatch' | 'sampler' | 'manual';
-  /** For CloudWatch alarms: the alarm name (the same on ALARM and OK, so an open alarm can be closed). */
+  /** For CloudWatch alarms: `<alarm name> <STATE>[: reason]` or the name alone; the name pairs ALARM with OK. */
   detail?: string;
   /** For dedupe; `type|at|detail` when absent. */
   id?: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeSoak } from '../../../src/soak/index.js';
+import { alarmName, judgeSoak } from '../../../src/soak/index.js';
 import { HEALTHY_SOAK, SEC, Sim, testPolicy } from './fixtures.js';
 
 // Every scenario: ready at 11 s, cutover at 12 s; the soak (30 s) is judged from the first sample at 13 s.
@@ -151,7 +151,11 @@ describe('judgeSoak in the soak phase', () => {
     sim.readyAndCutover(CUT);
     sim.run(CUT + SEC, CUT + 5 * SEC, HEALTHY_SOAK);
 
-    const alarm = { type: 'CloudWatchAlarm', source: 'cloudwatch', detail: 'soakwatch-acme-cpu' } as const;
+    const alarm = {
+      type: 'CloudWatchAlarm',
+      source: 'cloudwatch',
+      detail: 'soakwatch-acme-cpu ALARM: Threshold Crossed',
+    } as const;
     sim.tick(CUT + 6 * SEC, HEALTHY_SOAK, { events: [{ ...alarm, at: CUT + 6 * SEC }] });
     sim.run(CUT + 7 * SEC, CUT + 50 * SEC, HEALTHY_SOAK);
     expect(sim.state.state).toBe('SOAKING');
@@ -280,3 +284,13 @@ function judgeTwice(sim: Sim, input: Parameters<typeof judgeSoak>[1]) {
   const second = judgeSoak(first.state, input, sim.policy);
   return { first, second };
 }
+
+describe('alarmName', () => {
+  it('pairs the ALARM and the OK of one alarm as src/events words them', () => {
+    expect(alarmName('soakwatch-acme-cpu ALARM: Threshold Crossed: 1 datapoint')).toBe('soakwatch-acme-cpu');
+    expect(alarmName('soakwatch-acme-cpu OK: Threshold no longer crossed')).toBe('soakwatch-acme-cpu');
+    expect(alarmName('my alarm with spaces OK')).toBe('my alarm with spaces');
+    expect(alarmName('plain-name')).toBe('plain-name');
+    expect(alarmName(undefined)).toBe('CloudWatchAlarm');
+  });
+});
