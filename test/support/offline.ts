@@ -23,13 +23,14 @@ const OSLS = resolve(REPO, 'node_modules/osls/bin/serverless.js');
 /** serverless-offline-sns uses this account id in the ARNs of the topics it emulates. */
 export const OFFLINE_ACCOUNT_ID = '123456789012';
 const SERVICE = 'soakwatch';
+const FATAL = /^Environment: .*osls \d|^✘ \[ERROR\]|Build failed with/m;
 const DUMMY_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 export interface OfflineOptions {
   /** Extra environment for osls (and through serverless.yml `${env:…}` for the handlers). */
   env?: Record<string, string>;
   stage?: string;
-  /** Serverless config file relative to the repo (default serverless.yml). */
+  /** Serverless config file relative to the repo (default: SOAKWATCH_SLS_CONFIG, else serverless.yml). */
   config?: string;
   /** Give up starting after this long (default 90 s: esbuild on a busy two-core machine). */
   startTimeoutMs?: number;
@@ -111,7 +112,8 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
   };
 
   const args = [OSLS, 'offline', 'start', '--stage', stage];
-  if (options.config) args.push('--config', options.config);
+  const config = options.config ?? process.env.SOAKWATCH_SLS_CONFIG;
+  if (config) args.push('--config', config);
   const started = Date.now();
   const child = spawn(process.execPath, args, {
     cwd: REPO,
@@ -134,6 +136,9 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
     await waitUntil(
       async () => {
         if (group.exited) throw new Error(`osls exited (code ${String(child.exitCode)}) before it was ready`);
+        // osls prints its error block (ending with "Environment: …, osls x.y.z") and may then hang with
+        // esbuild alive instead of exiting: fail now rather than at the timeout.
+        if (FATAL.test(output)) throw new Error('osls failed to start');
         return /Server ready:/.test(output) && (await portOpen(httpPort)) && (await portOpen(lambdaPort));
       },
       options.startTimeoutMs ?? 90_000,
