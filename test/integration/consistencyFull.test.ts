@@ -92,6 +92,32 @@ describe('fullCompare', () => {
     expect(rest.mismatches).toBe(5);
   });
 
+  it('resumes an abort in the target phase without losing extra keys', async () => {
+    await target.set('ghost2', 'boo');
+    const controller = new AbortController();
+
+    const first = await fullCompare({
+      ...base(),
+      scanCount: 200,
+      groupKeys: 200,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.scanned > 3 * keysPerDb + 600) controller.abort();
+      },
+    });
+    const rest = await fullCompare({
+      ...base(),
+      scanCount: 200,
+      cursor: JSON.parse(JSON.stringify(first.cursor)),
+    });
+
+    expect(first.done).toBe(false);
+    expect(first.cursor.phase).toBe('target');
+    expect(rest.done).toBe(true);
+    expect(rest.byClass.extra.examples).toContain('[db0] ghost2');
+    await target.del('ghost2');
+  });
+
   it('keeps to the keys-per-second rate limit', async () => {
     let clock = 0;
     const slept: number[] = [];

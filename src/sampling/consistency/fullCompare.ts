@@ -27,9 +27,11 @@ export const fullCompareCursorSchema = z.object({
   version: z.literal(1),
   /** legacy: SCAN of the legacy dbs (missing/type/ttl/value); target: SCAN of the target masters (extra). */
   phase: z.enum(['legacy', 'target', 'done']),
-  /** legacy phase: index into `dbs`; target phase: index into the sorted master addresses. */
+  /** legacy phase: index into `dbs`, and the SCAN cursor in that db. */
   index: z.number().int().nonnegative(),
   scan: z.string().regex(/^\d+$/),
+  /** target phase: SCAN cursor per master address (`done` when finished). */
+  targets: z.record(z.string(), z.string().regex(/^(\d+|done)$/)),
   scanned: z.number().int().nonnegative(),
   checked: z.number().int().nonnegative(),
   mismatches: z.number().int().nonnegative(),
@@ -61,6 +63,8 @@ export interface FullCompareOptions {
   recheckBatch?: number;
   /** SCAN COUNT. Default 1000. */
   scanCount?: number;
+  /** Keys gathered from SCAN pages before they are compared together. Default 4000. */
+  groupKeys?: number;
   exclude?: (key: string) => boolean;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -90,6 +94,7 @@ export function newFullCompareCursor(): FullCompareCursor {
     phase: 'legacy',
     index: 0,
     scan: '0',
+    targets: {},
     scanned: 0,
     checked: 0,
     mismatches: 0,
@@ -201,78 +206,106 @@ export async function fullCompare(opts: FullCompareOptions): Promise<FullCompare
     durationMs: now() - started,
   });
 
-  type Page = { next: string; keys: BinKey[] };
-  const scanPage = async (client: Redis, from: string): Promise<Page> => {
-    const [next, keys] = await client.scanBuffer(from, 'COUNT', scanCount);
-    return { next: next.toString(), keys: keys.map(binFromBuffer) };
-  };
+  const groupKeys = opts.groupKeys ?? 4000;
+  /** SCAN pages gathered into groups of about `groupKeys`; `from` is where the group started. */
+  async function* groups(
+    client: Redis,
+    start: string,
+  ): AsyncGenerator<{ from: string; next: string; keys: BinKey[] }> {
+    let from = start;
+    let at = start;
+    let keys: BinKey[] = [];
+    do {
+      const [next, page] = await client.scanBuffer(at, 'COUNT', scanCount);
+      for (const k of page) keys.push(binFromBuffer(k));
+      at = next.toString();
+      if (keys.length >= groupKeys || at === '0') {
+        yield { from, next: at, keys };
+        from = at;
+        keys = [];
+      }
+    } while (at !== '0');
+  }
+  /** Iterates groups while the next one is already being scanned. */
+  async function* prefetched<T>(gen: AsyncGenerator<T>): AsyncGenerator<T> {
+    let pending = gen.next();
+    for (;;) {
+      const r = await pending;
+      if (r.done) return;
+      pending = gen.next();
+      yield r.value;
+    }
+  }
 
   // Legacy phase: every key of every db compared on both sides.
   while (cursor.phase === 'legacy') {
     const db = dbs[cursor.index];
     if (db === undefined) {
       await flushPending(true);
-      cursor = { ...cursor, phase: 'target', index: 0, scan: '0' };
+      const targets = Object.fromEntries(masters.map((m) => [addressOf(m), '0']));
+      cursor = { ...cursor, phase: 'target', index: 0, scan: '0', targets };
       break;
     }
-    const client = opts.legacy(db);
-    let page = await scanPage(client, cursor.scan);
-    for (;;) {
+    for await (const group of prefetched(groups(opts.legacy(db), cursor.scan))) {
       if (opts.signal?.aborted) return result(false);
-      // Fetch the next page while this one is compared.
-      const nextPage = page.next === '0' ? null : scanPage(client, page.next);
-      const pairs: KeyPair[] = page.keys
+      const pairs: KeyPair[] = group.keys
         .filter((k) => !exclude(binToText(k)))
         .map((k) => ({ db, legacyKey: k, targetKey: map.toTarget(db, k) }));
       const o = outcome();
       const found = await findSuspects(sides, pairs, recheck, o);
       absorb(o);
       cursor.pending.push(...found);
-      cursor.scanned += page.keys.length;
-      cursor.scan = page.next;
+      cursor.scanned += group.keys.length;
+      cursor.scan = group.next;
       await flushPending(false);
       progress();
       await throttle();
-      if (!nextPage) break;
-      page = await nextPage;
     }
     cursor = { ...cursor, index: cursor.index + 1, scan: '0' };
   }
 
-  // Target phase: keys on the target that legacy lacks (extra), by existence on legacy first.
-  while (cursor.phase === 'target') {
-    const master = masters[cursor.index];
-    if (!master) {
-      await flushPending(true);
-      cursor = { ...cursor, phase: 'done' };
-      break;
-    }
-    let from = cursor.scan;
-    do {
-      if (opts.signal?.aborted) return result(false);
-      const page = await scanPage(master, from);
-      const pairs: KeyPair[] = [];
-      for (const tk of page.keys) {
-        if (exclude(binToText(tk))) continue;
-        const back = map.toLegacy(tk);
-        if (back && (!wanted.has(back.db) || exclude(binToText(back.key)))) continue;
-        pairs.push(
-          back
-            ? { db: back.db, legacyKey: back.key, targetKey: tk }
-            : { db: null, legacyKey: tk, targetKey: tk },
-        );
+  // Target phase: keys on the target that legacy lacks (extra), masters in parallel, existence on
+  // legacy checked first (type-only digest); the absent ones become extra suspects.
+  if (cursor.phase === 'target') {
+    let aborted = false;
+    const scanMaster = async (master: Redis) => {
+      const address = addressOf(master);
+      const start = cursor.targets[address];
+      if (start === undefined)
+        throw new ConsistencyInputError('cursor', `master ${address} is not in the cursor`);
+      if (start === 'done') return;
+      for await (const group of prefetched(groups(master, start))) {
+        if (opts.signal?.aborted) {
+          aborted = true;
+          return;
+        }
+        const pairs: KeyPair[] = [];
+        for (const tk of group.keys) {
+          if (exclude(binToText(tk))) continue;
+          const back = map.toLegacy(tk);
+          if (back && (!wanted.has(back.db) || exclude(binToText(back.key)))) continue;
+          pairs.push(
+            back
+              ? { db: back.db, legacyKey: back.key, targetKey: tk }
+              : { db: null, legacyKey: tk, targetKey: tk },
+          );
+        }
+        const absent = await absentOnLegacy(opts.legacy, pairs, opts.digest);
+        cursor.pending.push(...absent.map((pair): Suspect => ({ pair, cls: 'extra', legacyType: 'none' })));
+        cursor.scanned += group.keys.length;
+        cursor.targets[address] = group.next === '0' ? 'done' : group.next;
+        progress();
+        await throttle();
       }
-      const absent = await absentOnLegacy(opts.legacy, pairs, opts.digest);
-      // Existing keys were compared in the legacy phase; the absent ones are extra suspects.
-      cursor.pending.push(...absent.map((pair): Suspect => ({ pair, cls: 'extra', legacyType: 'none' })));
-      cursor.scanned += page.keys.length;
-      cursor.scan = page.next;
-      from = page.next;
-      await flushPending(false);
-      progress();
-      await throttle();
-    } while (from !== '0');
-    cursor = { ...cursor, index: cursor.index + 1, scan: '0' };
+      cursor.targets[address] = 'done';
+    };
+    if (Object.keys(cursor.targets).length !== masters.length) {
+      throw new ConsistencyInputError('cursor', 'the target masters changed since the cursor was saved');
+    }
+    await Promise.all(masters.map(scanMaster));
+    if (aborted) return result(false);
+    await flushPending(true);
+    cursor = { ...cursor, phase: 'done' };
   }
   progress();
   return result(true);

@@ -92,7 +92,7 @@ export interface RecheckOptions {
   rounds: number;
   sleep: (ms: number) => Promise<void>;
   maxExamples?: number;
-  /** Pairs per observation; bounds the PTTL read gap added to the tolerance. */
+  /** Pairs per observation (default 1000); bounds the PTTL read gap added to the tolerance. */
   chunk?: number;
 }
 
@@ -135,15 +135,28 @@ async function suspects(
 ): Promise<{ found: Map<KeyPair, Suspect>; failed: KeyPair[] }> {
   const found = new Map<KeyPair, Suspect>();
   const failed: KeyPair[] = [];
-  const chunk = opts.chunk ?? 2000;
-  for (let i = 0; i < pairs.length; i += chunk) {
-    const part = pairs.slice(i, i + chunk);
-    let obs: Observation[];
-    try {
-      obs = await observe(sides, part);
-    } catch (error) {
+  const chunk = opts.chunk ?? 1000;
+  const parts: KeyPair[][] = [];
+  for (let i = 0; i < pairs.length; i += chunk) parts.push(pairs.slice(i, i + chunk));
+  // Two chunks in flight: one is digested while the other's replies are parsed and classified.
+  // Per node that is at most two script calls queued back to back.
+  let next = 0;
+  const settled: { part: KeyPair[]; obs: Observation[] | null }[] = [];
+  const worker = async () => {
+    while (next < parts.length) {
+      const part = parts[next++] as KeyPair[];
+      try {
+        settled.push({ part, obs: await observe(sides, part) });
+      } catch (error) {
+        outcome.lastError = errorText(error);
+        settled.push({ part, obs: null });
+      }
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  for (const { part, obs } of settled) {
+    if (!obs) {
       failed.push(...part);
-      outcome.lastError = errorText(error);
       continue;
     }
     if (!previous) outcome.checked += part.length;

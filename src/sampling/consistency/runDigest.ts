@@ -43,10 +43,12 @@ export interface DigestStats {
   keys: number;
   maxUs: number;
   totalUs: number;
+  /** Server time of each call, µs (for percentiles). */
+  callUs: number[];
 }
 
 export function newDigestStats(): DigestStats {
-  return { calls: 0, keys: 0, maxUs: 0, totalUs: 0 };
+  return { calls: 0, keys: 0, maxUs: 0, totalUs: 0, callUs: [] };
 }
 
 // Adaptive batch size per connection: starts small, then aims at ~60 % of the budget from the
@@ -140,6 +142,7 @@ export async function runDigest(
       opts.stats.keys += processed;
       opts.stats.totalUs += elapsedUs;
       opts.stats.maxUs = Math.max(opts.stats.maxUs, elapsedUs);
+      opts.stats.callUs.push(elapsedUs);
     }
     const perKey = Math.max(elapsedUs / processed, 0.5);
     const next = Math.round((budgetUs * 0.6) / perKey);
