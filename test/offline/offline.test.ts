@@ -177,7 +177,9 @@ describe('serverless offline (tick, SNS, API, events)', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it('runs the tick through the Lambda Invoke API and sends the drift alert to the alerts topic', async () => {
+  it('runs the tick through the Lambda Invoke API and sends the drift alert to the alerts topic', {
+    timeout: 90_000,
+  }, async () => {
     if (!offline || !alerts) throw new Error('not started');
 
     const result = await offline.invoke<TickReport>('tick', { now: Date.now(), tenantId: TENANT });
@@ -293,7 +295,12 @@ describe('serverless offline (tick, SNS, API, events)', () => {
     sns.destroy();
 
     // The SNS plugin calls the handler in the osls process: a crash there would take the API down too.
-    await new Promise((r) => setTimeout(r, 500));
+    // The handler logs what it rejected (the raw message, truncated), so its arrival is visible.
+    await waitUntil(
+      async () => offline?.logs().includes('nope') ?? false,
+      15_000,
+      'the rejection to be logged',
+    );
     const tenants = await getJson('/tenants');
     expect(tenants.status, failureContext()).toBe(200);
   });

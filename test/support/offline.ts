@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { rmdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -84,6 +85,16 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
   const snsEndpoint = `http://127.0.0.1:${snsPort}`;
+  // osls exits on SIGINT without removing its bundles: each run builds into its own folder, deleted on stop.
+  const buildDir = `.esbuild/offline-${httpPort}`;
+  const removeBuildDir = () => {
+    rmSync(resolve(REPO, buildDir), { recursive: true, force: true });
+    try {
+      rmdirSync(resolve(REPO, '.esbuild')); // only when no other run is using it
+    } catch {
+      // not empty, or already gone
+    }
+  };
   const topicArn = (short: string) =>
     `arn:aws:sns:${region}:${OFFLINE_ACCOUNT_ID}:${SERVICE}-${stage}-${short}`;
 
@@ -102,6 +113,7 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
     SOAKWATCH_ALB_PORT: String(albPort),
     // Tests invoke the tick themselves; the wall-clock schedule would add ticks at random moments.
     SOAKWATCH_SCHEDULE_ENABLED: 'false',
+    SOAKWATCH_ESBUILD_DIR: buildDir,
     SOAKWATCH_ALERT_TOPIC_ARN: topicArn('alerts'),
     SOAKWATCH_RELEASE_TOPIC_ARN: topicArn('release'),
     // Captured, shown only when something fails.
@@ -146,6 +158,7 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
     );
   } catch (error) {
     await group.stop();
+    removeBuildDir();
     throw new Error(`${(error as Error).message}\n--- osls output (tail) ---\n${output.slice(-8_000)}`, {
       cause: error,
     });
@@ -192,6 +205,7 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
     async stop() {
       lambda.destroy();
       await group.stop();
+      removeBuildDir();
     },
   };
 }
