@@ -96,7 +96,7 @@ function readWithin(
   side: 'legacy' | 'target',
   node: HostPort,
   getClient: () => Promise<Redis>,
-  opts: { commandstats?: boolean; clientList?: boolean; roleHint?: NodeSample['role'] } = {},
+  opts: { persistence?: boolean; clientList?: boolean; roleHint?: NodeSample['role'] } = {},
 ): Promise<NodeSample> {
   const address = formatAddress(node);
   const start = ctx.now();
@@ -110,7 +110,7 @@ function readWithin(
   const read = readNode(getClient, {
     side,
     address,
-    commandstats: opts.commandstats,
+    persistence: opts.persistence,
     clientList: opts.clientList,
     own: side === 'legacy' ? () => ctx.pool.ledger.snapshot(address) : undefined,
     now: ctx.now,
@@ -132,7 +132,7 @@ async function sampleLegacy(
   const read = (node: HostPort, primary: boolean) => {
     if (primary) readAsPrimary.add(formatAddress(node));
     return readWithin(ctx, 'legacy', node, () => handle.node(node), {
-      commandstats: primary,
+      persistence: primary,
       clientList: !clientListRefused.has(handle),
       roleHint: primary ? 'master' : 'replica',
     }).then((n) => {

@@ -20,49 +20,6 @@ export interface DeriveInputs {
   spotCheckChecked?: number | null;
 }
 
-// Connection and introspection commands: not the work of an application. PUBLISH is counted here
-// only behind Sentinel, whose hello messages are PUBLISHed on the primary every 2 s.
-const HOUSEKEEPING = new Set([
-  'auth',
-  'hello',
-  'select',
-  'ping',
-  'echo',
-  'quit',
-  'reset',
-  'info',
-  'role',
-  'readonly',
-  'readwrite',
-  'replconf',
-  'psync',
-  'sync',
-  'subscribe',
-  'psubscribe',
-  'unsubscribe',
-  'punsubscribe',
-  'time',
-  'dbsize',
-  'lastsave',
-  'exec',
-  'multi',
-  'discard',
-  'watch',
-  'unwatch',
-]);
-const HOUSEKEEPING_CONTAINERS = [
-  'client|',
-  'config|get',
-  'command|',
-  'cluster|',
-  'sentinel|',
-  'slowlog|',
-  'latency|',
-  'memory|stats',
-  'memory|doctor',
-  'acl|whoami',
-  'acl|cat',
-];
 const SENTINEL_CONNECTION = /^sentinel-[0-9a-f]+-(cmd|pubsub)$/;
 
 /**
@@ -166,7 +123,7 @@ export function deriveMetrics(
   d.targetWriteOps = offsetGrowth(targetMasters, prevNode);
 
   // ── Write activity and clients on legacy ───────────────────────────────
-  const activity = legacyActivity(legacyPrimary, prevPrimary, tenant.legacy.sentinel !== undefined);
+  const activity = legacyActivity(legacyPrimary, prevPrimary);
   d.legacyCommands = activity.commands;
   d.legacyWriteOps = activity.writeBytes;
   d.legacyAppClients = appClients(sample.legacy.nodes, cdc);
@@ -280,42 +237,34 @@ function streamRestarts(
 function legacyActivity(
   primary: NodeSample | undefined,
   prev: NodeSample | undefined,
-  behindSentinel: boolean,
 ): { commands: number | null; writeBytes: number | null } {
   const none = { commands: null, writeBytes: null };
   if (!primary?.ok || !prev?.ok || primary.address !== prev.address || prev.role !== 'master') return none;
   if (!primary.stats || !prev.stats || !primary.own || !prev.own) return none;
   const own = ownDelta(prev.own, primary.own.atInfo);
-  const cur = primary.commandCalls;
-  const before = prev.commandCalls;
-  let commands: number | null = null;
-  let writes: number | null = null;
-  if (cur && before) {
-    let c = 0;
-    let w = 0;
-    for (const [name, calls] of Object.entries(cur)) {
-      const delta = calls - (before[name] ?? 0);
-      if (delta < 0) return none; // counters were reset (restart, CONFIG RESETSTAT)
-      const app = Math.max(0, delta - (own.byCommand[name] ?? 0));
-      if (WRITE_COMMANDS.has(name)) w += app;
-      if (!isHousekeeping(name, behindSentinel)) c += app;
-    }
-    commands = c;
-    writes = w;
-  } else {
-    const delta = primary.stats.totalCommands - prev.stats.totalCommands;
-    if (delta < 0) return none;
-    commands = Math.max(0, delta - own.commands);
-  }
+  const delta = primary.stats.totalCommands - prev.stats.totalCommands;
+  // Counters reset (restart, CONFIG RESETSTAT): nothing can be said about this interval.
+  const commands = delta < 0 ? null : Math.max(0, delta - own.commands);
+
+  const ownWrites = Object.entries(own.byCommand).reduce(
+    (sum, [name, n]) => sum + (WRITE_COMMANDS.has(name) ? n : 0),
+    0,
+  );
+  const cur = primary.persistence;
+  const before = prev.persistence;
+  if (!cur || !before) return { commands, writeBytes: null };
+  const saved = cur.lastSaveTime !== before.lastSaveTime || cur.changesSinceSave < before.changesSinceSave;
+  // After an RDB save the counter restarted: what it shows now is a lower bound of the writes.
+  const changes = saved ? cur.changesSinceSave : cur.changesSinceSave - before.changesSinceSave;
+  const appWrites = changes - ownWrites;
+  if (appWrites <= 0) return { commands, writeBytes: saved ? null : 0 };
   const sameStream =
     primary.replication && prev.replication && primary.replication.replid === prev.replication.replid;
   const offsetBytes = sameStream
-    ? Math.max(0, (primary.replication?.offset ?? 0) - (prev.replication?.offset ?? 0) - own.writeBytes)
-    : null;
-  if (writes === null) return { commands, writeBytes: offsetBytes };
-  // No write command ran: the offset grew from replication PINGs and Sentinel hellos only.
-  if (writes === 0) return { commands, writeBytes: 0 };
-  return { commands, writeBytes: Math.max(writes, offsetBytes ?? writes) };
+    ? (primary.replication?.offset ?? 0) - (prev.replication?.offset ?? 0) - own.writeBytes
+    : 0;
+  // Writes happened: their size from the offset growth, and never less than one per write.
+  return { commands, writeBytes: Math.max(appWrites, offsetBytes) };
 }
 
 /** What soakwatch sent to a node between two INFO calls, across a process change too. */
@@ -341,12 +290,6 @@ function minus(a: Omit<OwnTraffic, 'process'>, b: Omit<OwnTraffic, 'process'>): 
     byCommand,
     writeBytes: a.writeBytes - b.writeBytes,
   };
-}
-
-function isHousekeeping(name: string, behindSentinel: boolean): boolean {
-  if (HOUSEKEEPING.has(name)) return true;
-  if (name === 'publish') return behindSentinel;
-  return HOUSEKEEPING_CONTAINERS.some((p) => (p.endsWith('|') ? name.startsWith(p) : name === p));
 }
 
 function appClients(nodes: NodeSample[], cdc: readonly string[]): number | null {

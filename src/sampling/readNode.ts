@@ -15,8 +15,8 @@ export const INFO_SECTIONS = ['keyspace', 'memory', 'replication', 'stats', 'err
 export interface ReadNodeOptions {
   side: ClusterSide;
   address: string;
-  /** Also read INFO commandstats (legacy primary: tells writes apart from housekeeping). */
-  commandstats?: boolean;
+  /** Also read INFO persistence (legacy primary: its change counter tells writes apart from housekeeping). */
+  persistence?: boolean;
   /** Also read CLIENT LIST. */
   clientList?: boolean;
   /** Snapshot of soakwatch's own traffic to this node, taken just before INFO is sent. */
@@ -30,7 +30,7 @@ const perSection = new WeakSet<Redis>();
 /** Reads one node: one INFO round trip (pipelined with CLIENT LIST when asked). Never throws. */
 export async function readNode(getClient: () => Promise<Redis>, opts: ReadNodeOptions): Promise<NodeSample> {
   const start = opts.now();
-  const sections: string[] = [...INFO_SECTIONS, ...(opts.commandstats ? ['commandstats'] : [])];
+  const sections: string[] = [...INFO_SECTIONS, ...(opts.persistence ? ['persistence'] : [])];
   try {
     const client = await getClient();
     const atInfo = opts.own?.();
@@ -180,9 +180,10 @@ export function toNodeSample(
   }
   const connected = n('connected_clients');
   if (connected !== undefined) node.connectedClients = connected;
-  if (Object.keys(info.commandstats).length > 0) {
-    node.commandCalls = Object.fromEntries(Object.entries(info.commandstats).map(([k, v]) => [k, v.calls]));
-  }
+  const changes = n('rdb_changes_since_last_save');
+  const lastSave = n('rdb_last_save_time');
+  if (changes !== undefined && lastSave !== undefined)
+    node.persistence = { changesSinceSave: changes, lastSaveTime: lastSave };
   return node;
 }
 

@@ -57,8 +57,11 @@ export interface NodeSample {
   }[];
   /** Why CLIENT LIST was not read (e.g. NOPERM); the rest of the node sample is still good. */
   clientsError?: string;
-  /** commandstats name → calls (legacy primary only: tells writes apart from housekeeping). */
-  commandCalls?: Record<string, number>;
+  /**
+   * The key-change counter (legacy primary only). Unlike the replication offset it does not grow with
+   * Sentinel hellos, replication PINGs or expiries: only writes move it. Reset by every RDB save.
+   */
+  persistence?: { changesSinceSave: number; lastSaveTime: number };
   /** What soakwatch itself had sent to this node when INFO was sent, and when the sample ended. */
   own?: { atInfo: OwnTraffic; atEnd: OwnTraffic };
 }

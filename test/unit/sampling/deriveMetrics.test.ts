@@ -19,7 +19,7 @@ function legacyPrimary(parts: Partial<NodeSample> = {}): NodeSample {
       offset: 10_000,
       replicas: [{ address: REPLICA, offset: 9_000, lagSeconds: 0, state: 'online' }],
     },
-    commandCalls: { info: 10, set: 50, get: 500 },
+    persistence: { changesSinceSave: 50, lastSaveTime: 1_000 },
     own: { atInfo: own(10, { info: 10 }), atEnd: own(11, { info: 10, 'client|list': 1 }) },
     clients: [],
     ...parts,
@@ -188,36 +188,34 @@ describe('deriveMetrics', () => {
       expect(derived.targetErrorRate).toBeNull();
     });
 
-    it('takes soakwatch own commands out of legacy activity and sees no writes on an idle legacy', () => {
-      // Only soakwatch's INFO (and CLIENT LIST) plus Sentinel/replica housekeeping happened.
-      const cur = legacyPrimary({
-        commandCalls: { info: 12, set: 50, get: 500, replconf: 60, ping: 9, 'client|list': 1 },
-        replication: { replid: 'L1', offset: 10_300, replicas: [] },
-        own: {
-          atInfo: own(12, { info: 11, 'client|list': 1 }),
-          atEnd: own(12, { info: 11, 'client|list': 1 }),
-        },
+    /** The legacy primary after the previous sample's (1000 commands, 50 changes, offset 10 000). */
+    function laterPrimary(
+      totalCommands: number,
+      changes: number,
+      offset: number,
+      ownNow: ReturnType<typeof own>,
+    ) {
+      const base = legacyPrimary();
+      return legacyPrimary({
+        stats: stats(base, { totalCommands }),
+        persistence: { changesSinceSave: changes, lastSaveTime: 1_000 },
+        replication: { replid: 'L1', offset, replicas: [] },
+        own: { atInfo: ownNow, atEnd: ownNow },
       });
-      const prevWithHousekeeping = asSample(
-        inProgress(
-          [legacyPrimary({ commandCalls: { info: 10, set: 50, get: 500, replconf: 0, ping: 0 } })],
-          targetMasters([[1, 0]]),
-          0,
-        ),
-      );
+    }
 
-      const { derived } = deriveMetrics(inProgress([cur], targetMasters([[1, 0]])), prevWithHousekeeping, t);
+    it('takes soakwatch own commands out and sees no writes on an idle legacy whose offset grew', () => {
+      // Soakwatch sent INFO + CLIENT LIST after the last INFO; replication PINGs and Sentinel hellos grew the offset.
+      const cur = laterPrimary(1_002, 50, 10_300, own(12, { info: 11, 'client|list': 1 }));
+
+      const { derived } = deriveMetrics(inProgress([cur], targetMasters([[1, 0]])), prev, t);
 
       expect(derived.legacyCommands).toBe(0);
       expect(derived.legacyWriteOps).toBe(0);
     });
 
     it('reports application writes on legacy in bytes of offset growth', () => {
-      const cur = legacyPrimary({
-        commandCalls: { info: 11, set: 53, get: 520 },
-        replication: { replid: 'L1', offset: 10_900, replicas: [] },
-        own: { atInfo: own(11, { info: 11 }), atEnd: own(11, { info: 11 }) },
-      });
+      const cur = laterPrimary(1_025, 53, 10_900, own(12, { info: 11, 'client|list': 1 }));
 
       const { derived } = deriveMetrics(inProgress([cur], targetMasters([[1, 0]])), prev, t);
 
@@ -226,16 +224,29 @@ describe('deriveMetrics', () => {
     });
 
     it('subtracts soakwatch writes (heartbeat) from legacy writes', () => {
-      const cur = legacyPrimary({
-        commandCalls: { info: 11, set: 51, get: 500 },
-        replication: { replid: 'L1', offset: 10_040, replicas: [] },
-        own: { atInfo: own(12, { info: 11, set: 1 }, 40), atEnd: own(12, { info: 11, set: 1 }, 40) },
-      });
+      const cur = laterPrimary(1_002, 51, 10_040, own(12, { info: 11, set: 1 }, 40));
 
       const { derived } = deriveMetrics(inProgress([cur], targetMasters([[1, 0]])), prev, t);
 
       expect(derived.legacyWriteOps).toBe(0);
       expect(derived.legacyCommands).toBe(0);
+    });
+
+    it('reports writes across an RDB save only when the restarted counter shows some', () => {
+      const quiet = legacyPrimary({
+        ...laterPrimary(1_001, 0, 10_100, own(11, { info: 11 })),
+        persistence: { changesSinceSave: 0, lastSaveTime: 2_000 },
+      });
+      const busy = legacyPrimary({
+        ...laterPrimary(1_010, 4, 10_500, own(11, { info: 11 })),
+        persistence: { changesSinceSave: 4, lastSaveTime: 2_000 },
+      });
+
+      const q = deriveMetrics(inProgress([quiet], targetMasters([[1, 0]])), prev, t);
+      const b = deriveMetrics(inProgress([busy], targetMasters([[1, 0]])), prev, t);
+
+      expect(q.derived.legacyWriteOps).toBeNull();
+      expect(b.derived.legacyWriteOps).toBe(500);
     });
 
     it('reports legacy activity as no data when the primary changed', () => {

@@ -1,0 +1,234 @@
+/**
+ * Sample benchmark: legacy primary + replica and a target of 3 masters + 3 replicas on loopback,
+ * loaded with pipelined writes. Times whole samples (heartbeat and spot-check excluded) and reads
+ * the server time each sample costs per node from INFO commandstats, beside a PING round trip
+ * measured in the same run. `npx tsx bench/sample.bench.ts [--smoke] [--keys N] [--samples N]`
+ */
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import calculateSlot from 'cluster-key-slot';
+import { Redis } from 'ioredis';
+import { tenantSchema } from '../src/config/schema.js';
+import { type RedisProcess, startCluster, startStandalone } from '../src/local/index.js';
+import { createConnectionPool } from '../src/redis/index.js';
+import { collectSample, type Sample } from '../src/sampling/index.js';
+
+export interface SampleBenchResult {
+  keys: number;
+  loadMs: number;
+  samples: number;
+  /** Whole sample, client side (all 8 nodes in parallel). */
+  sampleMs: { p50: number; p99: number; max: number };
+  /** One PING round trip on an open connection, same run. */
+  pingMs: { p50: number; p99: number };
+  /**
+   * Server time of soakwatch's commands per node per sample, µs (every command in commandstats but
+   * the replication stream's own REPLCONF/PSYNC), with the share of each command.
+   */
+  serverUsPerNode: {
+    address: string;
+    role: string;
+    usPerSample: number;
+    byCommand: Record<string, number>;
+  }[];
+  serverUsMax: number;
+  /** Server time of a PING (commandstats), µs: the floor of any command. */
+  pingServerUs: number;
+  loadAverage: number;
+}
+
+function percentile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
+}
+
+async function admin<T>(node: RedisProcess, fn: (c: Redis) => Promise<T>): Promise<T> {
+  const c = new Redis({ port: node.port, lazyConnect: true });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** Pipelined SETs in batches: `keyFor(i)` keys, written where `route` says. */
+async function load(total: number, route: (key: string) => Redis, prefix: string): Promise<void> {
+  const batch = 10_000;
+  for (let start = 0; start < total; start += batch) {
+    const pipes = new Map<Redis, ReturnType<Redis['pipeline']>>();
+    for (let i = start; i < Math.min(total, start + batch); i++) {
+      const key = `${prefix}k:${i}`;
+      const client = route(key);
+      let pipe = pipes.get(client);
+      if (!pipe) {
+        pipe = client.pipeline();
+        pipes.set(client, pipe);
+      }
+      pipe.call('SET', key, 'v', ...(i % 10 === 0 ? ['EX', '86400'] : []));
+    }
+    await Promise.all([...pipes.values()].map((p) => p.exec()));
+  }
+}
+
+async function waitSynced(primary: Redis, replicas: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const info = await primary.info('replication');
+    const offset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1] ?? -1);
+    const lines = [...info.matchAll(/slave\d+:.*state=online,offset=(\d+)/g)];
+    if (lines.length >= replicas && lines.every((m) => Number(m[1]) === offset)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('replicas did not catch up');
+}
+
+/** Runs the benchmark and returns measured numbers (nothing hard-coded). */
+export async function runSampleBench(opts: {
+  smoke: boolean;
+  keys: number;
+  samples?: number;
+}): Promise<SampleBenchResult> {
+  const samples = opts.samples ?? (opts.smoke ? 100 : 500);
+  const primary = await startStandalone();
+  const replica = await startStandalone();
+  const cluster = await startCluster({ masters: 3, replicasPerMaster: 1 });
+  const pool = createConnectionPool({ commandTimeoutMs: 1_000, connectTimeoutMs: 2_000 });
+  try {
+    await admin(replica.node, (c) => c.call('REPLICAOF', '127.0.0.1', String(primary.node.port)));
+
+    // ── Load: legacy db 0, and the same keys on the target, each written to the master owning its slot.
+    const loadStart = performance.now();
+    const legacy = new Redis({ port: primary.node.port });
+    const masters = await Promise.all(
+      cluster.masters.map(async (m) => {
+        const c = new Redis({ port: m.port });
+        const slots = (await c.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+        return { client: c, port: m.port, slots };
+      }),
+    );
+    const owner = new Array<Redis>(16_384);
+    for (const m of masters) {
+      for (const [from, to, [, port]] of m.slots) {
+        const client = masters.find((x) => x.port === port)?.client;
+        if (client) for (let s = from; s <= to; s++) owner[s] = client;
+      }
+    }
+    await Promise.all([
+      load(opts.keys, () => legacy, ''),
+      load(opts.keys, (key) => owner[calculateSlot(key)] ?? legacy, ''),
+    ]);
+    await Promise.all([waitSynced(legacy, 1), ...masters.map((m) => waitSynced(m.client, 1))]);
+    const loadMs = performance.now() - loadStart;
+
+    // ── Samples.
+    const tenant = tenantSchema.parse({
+      id: 'bench',
+      legacy: { url: primary.node.url, dbs: [0] },
+      target: { url: cluster.url, cluster: true, dbMap: { '0': '' } },
+    });
+    let previous: Sample | undefined;
+    for (let i = 0; i < 20; i++) previous = await collectSample(tenant, { pool, now: Date.now, previous });
+    if (!previous?.complete) throw new Error('warm-up sample incomplete');
+    if (previous.keys['0']?.legacy !== opts.keys || previous.keys['0']?.target !== opts.keys)
+      throw new Error(`keys not loaded: ${JSON.stringify(previous.keys['0'])}`);
+
+    const nodes: RedisProcess[] = [primary.node, replica.node, ...cluster.masters, ...cluster.replicas];
+    await Promise.all(nodes.map((n) => admin(n, (c) => c.call('CONFIG', 'RESETSTAT'))));
+    const times: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const t0 = performance.now();
+      previous = await collectSample(tenant, { pool, now: Date.now, previous });
+      times.push(performance.now() - t0);
+      if (!previous.complete) throw new Error(`sample ${i} incomplete`);
+    }
+    const roles = new Map(
+      previous.legacy.nodes.concat(previous.target.nodes).map((n) => [n.address, n.role]),
+    );
+    const serverUsPerNode = await Promise.all(
+      nodes.map((n) =>
+        admin(n, async (c) => {
+          const text = await c.info('commandstats');
+          let usec = 0;
+          const byCommand: Record<string, number> = {};
+          for (const m of text.matchAll(/^cmdstat_([^:]+):calls=\d+,usec=(\d+)/gm)) {
+            const name = m[1] ?? '';
+            // The replication stream's own commands, and the bench's RESETSTAT, are not soakwatch's.
+            if (['replconf', 'psync', 'sync', 'config|resetstat'].includes(name)) continue;
+            usec += Number(m[2]);
+            byCommand[name] = Number(m[2]) / samples;
+          }
+          const address = `127.0.0.1:${n.port}`;
+          return { address, role: roles.get(address) ?? 'unknown', usPerSample: usec / samples, byCommand };
+        }),
+      ),
+    );
+
+    // ── Baseline: PING on an open connection, same run.
+    const pings: number[] = [];
+    await admin(primary.node, async (c) => {
+      await c.call('CONFIG', 'RESETSTAT');
+      for (let i = 0; i < samples; i++) {
+        const t0 = performance.now();
+        await c.ping();
+        pings.push(performance.now() - t0);
+      }
+    });
+    const pingServerUs = await admin(primary.node, async (c) => {
+      const m = /^cmdstat_ping:calls=(\d+),usec=(\d+)/m.exec(await c.info('commandstats'));
+      return m ? Number(m[2]) / Number(m[1]) : Number.NaN;
+    });
+    legacy.disconnect();
+    for (const m of masters) m.client.disconnect();
+
+    return {
+      keys: opts.keys,
+      loadMs: Math.round(loadMs),
+      samples,
+      sampleMs: { p50: percentile(times, 0.5), p99: percentile(times, 0.99), max: Math.max(...times) },
+      pingMs: { p50: percentile(pings, 0.5), p99: percentile(pings, 0.99) },
+      serverUsPerNode,
+      serverUsMax: Math.max(...serverUsPerNode.map((n) => n.usPerSample)),
+      pingServerUs,
+      loadAverage: loadavg()[0] ?? 0,
+    };
+  } finally {
+    await pool.closeAll();
+    await Promise.all([primary.stop(), replica.stop(), cluster.stop()]);
+  }
+}
+
+function print(r: SampleBenchResult): void {
+  const f = (n: number, d = 3) => n.toFixed(d);
+  console.log(
+    `sample: ${r.keys} keys per cluster (load ${r.loadMs} ms), ${r.samples} samples, load average ${f(r.loadAverage, 2)}`,
+  );
+  console.log(
+    `  whole sample (8 nodes):  p50 ${f(r.sampleMs.p50)} ms   p99 ${f(r.sampleMs.p99)} ms   max ${f(r.sampleMs.max)} ms`,
+  );
+  console.log(`  PING round trip:          p50 ${f(r.pingMs.p50)} ms   p99 ${f(r.pingMs.p99)} ms`);
+  console.log('  server time per node per sample (commandstats, µs):');
+  for (const n of r.serverUsPerNode) {
+    const parts = Object.entries(n.byCommand)
+      .map(([c, us]) => `${c} ${f(us, 1)}`)
+      .join(', ');
+    console.log(
+      `    ${n.address.padEnd(16)} ${n.role.padEnd(8)} ${f(n.usPerSample, 1).padStart(6)}  (${parts})`,
+    );
+  }
+  console.log(`  max ${f(r.serverUsMax, 1)} µs; PING server time ${f(r.pingServerUs, 2)} µs`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const smoke = process.argv.includes('--smoke');
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? Number(process.argv[i + 1]) : undefined;
+  };
+  const result = await runSampleBench({
+    smoke,
+    keys: arg('--keys') ?? (smoke ? 50_000 : 1_000_000),
+    samples: arg('--samples'),
+  });
+  print(result);
+}
