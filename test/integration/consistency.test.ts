@@ -186,6 +186,40 @@ describe('consistency spot-check with injected faults', () => {
   });
 });
 
+describe('spot-check tolerance', () => {
+  const data: MixedData = { count: 10, expireAt: Date.now() + 3_600_000 };
+  beforeAll(() => loadBoth(data));
+
+  it('raises the TTL tolerance and the re-check delay to the measured CDC lag', async () => {
+    await target.pexpireat('k:7', data.expireAt + 3000);
+    const delays: number[] = [];
+    const run = (cdcLagMs: number | null) =>
+      spotCheck({
+        legacy: legacy.get,
+        target,
+        dbMap: DB_MAP,
+        dbs: [0],
+        keysPerDb: 200,
+        targetKeys: 0,
+        ttlToleranceMs: 1000,
+        recheckDelayMs: 10,
+        rounds: 1,
+        cdcLagMs,
+        sleep: (ms) => {
+          delays.push(ms);
+          return Promise.resolve();
+        },
+      });
+
+    const withoutLag = await run(null);
+    const withLag = await run(5000);
+
+    expect(withoutLag.byClass.ttl.examples).toEqual(['[db0] k:7']);
+    expect(delays[0]).toBe(10);
+    expect(withLag.mismatches).toBe(0);
+  });
+});
+
 describe('consistency of big collections', () => {
   const data: MixedData = { count: 0, expireAt: Date.now() + 3_600_000, big: 1, bigCard: 2500 };
   beforeEach(() => loadBoth(data));

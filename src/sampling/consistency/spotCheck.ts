@@ -26,6 +26,8 @@ export interface SpotCheckOptions {
   recheckDelayMs: number;
   /** Re-check rounds before a mismatch counts. */
   rounds: number;
+  /** Measured CDC lag (heartbeat): TTL tolerance and re-check delay are raised to at least this. */
+  cdcLagMs?: number | null;
   sleep?: (ms: number) => Promise<void>;
   /** soakwatch's own keys (heartbeat…), by key name on either side. */
   exclude?: (key: string) => boolean;
@@ -97,12 +99,13 @@ export async function spotCheck(opts: SpotCheckOptions): Promise<SpotCheckResult
     );
   }
 
+  const lag = opts.cdcLagMs ?? 0;
   const outcome = await compareWithRechecks(
     { legacy: opts.legacy, target: opts.target, now, ...(opts.digest ? { digest: opts.digest } : {}) },
     pairs,
     {
-      ttlToleranceMs: opts.ttlToleranceMs,
-      recheckDelayMs: opts.recheckDelayMs,
+      ttlToleranceMs: Math.max(opts.ttlToleranceMs, lag),
+      recheckDelayMs: Math.max(opts.recheckDelayMs, lag),
       rounds: opts.rounds,
       sleep: opts.sleep ?? defaultSleep,
       ...(opts.maxExamples !== undefined ? { maxExamples: opts.maxExamples } : {}),
