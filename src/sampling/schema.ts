@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { Sample } from './types.js';
+
+const count = z.number().finite();
+const ownTraffic = z.object({
+  process: z.string(),
+  commands: count,
+  byCommand: z.record(z.string(), count),
+  writeBytes: count,
+});
+
+const nodeSampleSchema = z.object({
+  side: z.enum(['legacy', 'target']),
+  address: z.string(),
+  role: z.enum(['master', 'replica', 'unknown']),
+  ok: z.boolean(),
+  error: z.string().optional(),
+  durationMs: count,
+  version: z.string().optional(),
+  infoMode: z.enum(['multi', 'per-section']).optional(),
+  keyspace: z.record(z.string(), z.object({ keys: count, expires: count })),
+  memory: z
+    .object({ used: count, peak: count, rss: count, maxmemory: count, fragmentation: count })
+    .optional(),
+  stats: z
+    .object({
+      totalCommands: count,
+      evictedKeys: count,
+      rejectedConnections: count,
+      totalErrorReplies: count,
+      aclDenied: count,
+      syncFull: count,
+      errorstats: z.record(z.string(), count),
+    })
+    .optional(),
+  replication: z
+    .object({
+      replid: z.string(),
+      offset: count,
+      masterAddress: z.string().optional(),
+      linkUp: z.boolean().optional(),
+      replicas: z.array(
+        z.object({ address: z.string(), offset: count, lagSeconds: count, state: z.string() }),
+      ),
+    })
+    .optional(),
+  connectedClients: count.optional(),
+  clients: z
+    .array(
+      z.object({
+        name: z.string(),
+        address: z.string(),
+        lib: z.string(),
+        cmd: z.string(),
+        flags: z.string(),
+        isSoakwatch: z.boolean(),
+      }),
+    )
+    .optional(),
+  clientsError: z.string().optional(),
+  persistence: z.object({ changesSinceSave: count, lastSaveTime: count }).optional(),
+  own: z.object({ atInfo: ownTraffic, atEnd: ownTraffic }).optional(),
+});
+
+const nullableCount = count.nullable();
+
+/** A sample as stored (JSON): validated before it is used as the `previous` of the next one. */
+export const sampleSchema = z.object({
+  tenant: z.string(),
+  at: count,
+  durationMs: count,
+  legacy: z.object({
+    primary: z.string().optional(),
+    primaryChanged: z.boolean().optional(),
+    primaryError: z.string().optional(),
+    nodes: z.array(nodeSampleSchema),
+    cdcLinks: z.array(
+      z.object({
+        address: z.string(),
+        connected: z.boolean(),
+        state: z.string().optional(),
+        lagBytes: count.optional(),
+        lagSeconds: count.optional(),
+      }),
+    ),
+  }),
+  target: z.object({ nodes: z.array(nodeSampleSchema), topologyError: z.string().optional() }),
+  keys: z.record(
+    z.string(),
+    z.object({
+      prefix: z.string(),
+      legacy: nullableCount,
+      target: nullableCount,
+      legacyPersistent: nullableCount,
+      targetPersistent: nullableCount,
+      targetSource: z.enum(['info', 'scan', 'estimate', 'none']),
+    }),
+  ),
+  complete: z.boolean(),
+  derived: z.record(z.string(), nullableCount),
+  checks: z.record(z.string(), z.unknown()).optional(),
+});
+
+/**
+ * A stored sample, or `undefined` when it is not one (another version, a damaged record): the next
+ * sample then has no previous, so its rates are "no data" rather than computed from garbage.
+ */
+export function parseSample(raw: unknown): Sample | undefined {
+  const parsed = sampleSchema.safeParse(raw);
+  return parsed.success ? (parsed.data as Sample) : undefined;
+}

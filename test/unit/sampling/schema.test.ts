@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { deriveMetrics, parseSample, type Sample } from '../../../src/sampling/index.js';
+import { inProgress, node, own, tenant } from './fixtures.js';
+
+describe('parseSample', () => {
+  it('accepts a sample that went through JSON', () => {
+    const p = inProgress(
+      [
+        node('legacy', '10.0.0.1:6379', {
+          own: { atInfo: own(1), atEnd: own(2) },
+          keyspace: { 0: { keys: 1, expires: 0 } },
+        }),
+      ],
+      [node('target', '10.1.0.1:6379')],
+    );
+    const { keys, derived } = deriveMetrics(p, undefined, tenant());
+    const sample: Sample = { ...p, keys, derived, complete: true };
+
+    const back = parseSample(JSON.parse(JSON.stringify(sample)));
+
+    expect(back).toEqual(JSON.parse(JSON.stringify(sample)));
+  });
+
+  it('refuses a record that is not a sample', () => {
+    expect(parseSample({ tenant: 'acme', at: 'yesterday' })).toBeUndefined();
+    expect(parseSample(null)).toBeUndefined();
+  });
+});
