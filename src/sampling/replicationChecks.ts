@@ -43,9 +43,11 @@ export async function runReplicationChecks(
   const exclude = (k: string) => k === key || k === targetKey;
 
   // The heartbeat key exists from the first heartbeat on: it is taken out of the key counts.
-  const prevHb = opts.previous?.checks?.heartbeat as { value?: string; censored?: boolean } | undefined;
-  if (prevHb?.value)
-    inputs.ownKeys = { [String(hb.db)]: { legacy: 1, target: prevHb.censored === false ? 1 : 0 } };
+  // Carried from sample to sample (the key stays after the replication phase), and taken at INFO time:
+  // this sample's heartbeat only counts from the next sample on.
+  const own = ownKeysOf(opts.previous);
+  if (own) inputs.ownKeys = { [String(hb.db)]: own };
+  record.heartbeatKey = own ?? { legacy: 0, target: 0 };
 
   let lagMs = 1_000;
   if (replication && hb.enabled) {
@@ -60,6 +62,7 @@ export async function runReplicationChecks(
         budgetMs: opts.heartbeatBudgetMs ?? 2_000,
       });
       record.heartbeat = result;
+      record.heartbeatKey = { legacy: 1, target: !result.censored || own?.target === 1 ? 1 : 0 };
       inputs.cdcLagMs = result.censored ? result.atLeastMs : result.cdcLagMs;
       lagMs = Math.max(lagMs, inputs.cdcLagMs);
     } catch (error) {
@@ -139,4 +142,16 @@ export async function runReplicationChecks(
     }
   }
   return { inputs, record };
+}
+
+/** Whether soakwatch's heartbeat key exists on legacy / target, as the previous sample left it. */
+function ownKeysOf(previous: Sample | undefined): { legacy: number; target: number } | undefined {
+  const carried = previous?.checks?.heartbeatKey as { legacy?: unknown; target?: unknown } | undefined;
+  if (carried && typeof carried.legacy === 'number' && typeof carried.target === 'number')
+    return carried.legacy > 0 || carried.target > 0
+      ? { legacy: carried.legacy, target: carried.target }
+      : undefined;
+  // A sample from before heartbeatKey was recorded.
+  const hb = previous?.checks?.heartbeat as { value?: string; censored?: boolean } | undefined;
+  return hb?.value ? { legacy: 1, target: hb.censored === false ? 1 : 0 } : undefined;
 }
