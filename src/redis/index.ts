@@ -1,3 +1,4 @@
+export { SOAKWATCH_ACL_RULES } from './acl.js';
 export type { ClusterNode } from './discovery.js';
 export { clusterTopology, parseClusterNodes, parseClusterShards, sentinelPrimary } from './discovery.js';
 export { describeFailure, RedisConnectionError, RedisError, SecretResolutionError } from './errors.js';

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type TenantConfig, tenantSchema } from '../../src/config/schema.js';
-import { createConnectionPool, createSecretResolver } from '../../src/redis/index.js';
+import { createConnectionPool, createSecretResolver, SOAKWATCH_ACL_RULES } from '../../src/redis/index.js';
 import { collectSample } from '../../src/sampling/index.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
 
-/**
- * The ACL soakwatch needs (documented in the README). Sampling: INFO, CLIENT SETNAME, CLIENT LIST,
- * SELECT, and the CLUSTER topology commands. Replication phase: the heartbeat (SET on its own keys,
- * GET), the spot-check and prefix counter (RANDOMKEY, SCAN, DBSIZE, the digest script and what it calls).
- */
-export const SOAKWATCH_ACL =
-  'resetchannels -@all +info +client|setname +client|list +select +cluster|shards +cluster|nodes +cluster|slots ' +
-  '+readonly +dbsize +randomkey +scan +get +set +type +pttl +evalsha +eval +time +strlen +getrange +hget +hgetall ' +
-  '+hlen +hrandfield +hscan +scard +sismember +smembers +srandmember +zcard +zrange +llen +lrange +xlen +xrange ' +
-  '+xrevrange %R~* %RW~__soakwatch:*';
+const SOAKWATCH_ACL = SOAKWATCH_ACL_RULES;
 
 const server = useStandalone({
   tls: true,

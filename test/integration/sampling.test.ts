@@ -2,7 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TenantConfig, tenantSchema } from '../../src/config/schema.js';
 import { type ConnectionPool, createConnectionPool } from '../../src/redis/index.js';
-import { collectSample, type Sample } from '../../src/sampling/index.js';
+import { collectSample } from '../../src/sampling/index.js';
 import type { PrefixScanState } from '../../src/sampling/prefixCounts.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
 
