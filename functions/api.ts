@@ -61,7 +61,8 @@ export const handler = middy(
     { method: 'POST', path: '/tenants/{id}/actions/{action}', handler: postAction },
   ]),
 )
-  .use(injectLambdaContext(logger))
+  // Never log the event here, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries the bearer token.
+  .use(injectLambdaContext(logger, { logEvent: false }))
   .use(logMetrics(metrics))
   // Last registered, first on error: 4xx from createError pass through, anything else is a plain 500.
   .use(

@@ -57,7 +57,8 @@ function headerOf(headers: Record<string, string | undefined> | undefined, name:
 }
 
 const base = middy<APIGatewayRequestAuthorizerEventV2, Result>()
-  .use(injectLambdaContext(logger))
+  // Never log the event here, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries the bearer token.
+  .use(injectLambdaContext(logger, { logEvent: false }))
   .use({
     // Fail closed: an unreadable secret or a bad table denies the request instead of erroring open.
     onError: (request) => {

@@ -159,9 +159,7 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
   } catch (error) {
     await group.stop();
     removeBuildDir();
-    throw new Error(`${(error as Error).message}\n--- osls output (tail) ---\n${output.slice(-8_000)}`, {
-      cause: error,
-    });
+    throw new OfflineStartError((error as Error).message, child.pid ?? 0, output, { cause: error });
   }
   const startupMs = Date.now() - started;
 
@@ -208,6 +206,21 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
       removeBuildDir();
     },
   };
+}
+
+/** serverless offline did not become ready; the process group is already stopped. */
+export class OfflineStartError extends Error {
+  constructor(
+    reason: string,
+    /** PID (and process group id) of the osls that failed. */
+    readonly pid: number,
+    /** Everything osls printed. */
+    readonly output: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${reason}\n--- osls output (tail) ---\n${output.slice(-8_000)}`, options);
+    this.name = 'OfflineStartError';
+  }
 }
 
 /** A detached child and its process group: graceful SIGINT, then SIGKILL; also on process exit. */
