@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, formatPath, policySchema } from '../config/index.js';
 import { ACTIONS, findTenant, getStatus, listStatuses, performAction } from '../release/index.js';
 import type { Sample } from '../sampling/types.js';
-import { type Action, type JudgeSample, replayPolicy, type SoakEvent } from '../soak/index.js';
+import { type Action, JUDGE_ACTOR, type JudgeSample, replayPolicy, type SoakEvent } from '../soak/index.js';
 import type { AuditEntry } from '../store/index.js';
 import { runTick } from '../tick/index.js';
 import { type GlobalOptions, withDeps } from './context.js';
@@ -90,7 +90,7 @@ export function actionsFromAudit(audit: AuditEntry[]): { at: number; action: Act
   for (const e of audit) {
     const type = typeOf[e.action];
     // The judge's own transitions (auto cutover, auto approve) are re-derived by the replay itself.
-    if (!type || e.actor === 'judge') continue;
+    if (!type || e.actor === JUDGE_ACTOR) continue;
     out.push({
       at: e.at,
       action: {

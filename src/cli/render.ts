@@ -21,6 +21,8 @@ export function table(headers: string[], rows: (string | number | null)[][]): st
 }
 
 const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace('.000Z', 'Z') : '—');
+/** Values as people read them: at most 4 significant digits after the point. */
+const num = (v: number | null) => (v === null ? null : Number.isInteger(v) ? v : Number(v.toPrecision(4)));
 const pct = (v: number | null) => (v === null ? 'no data' : `${(v * 100).toFixed(1)}%`);
 
 export function renderStatus(s: TenantStatus, now: number): string {
@@ -43,8 +45,8 @@ export function renderStatus(s: TenantStatus, now: number): string {
     c.id,
     c.scope ? `${c.metric}@${c.scope}` : c.metric,
     c.firing ? `${c.status} FIRING` : c.status,
-    c.value,
-    c.worst,
+    num(c.value),
+    num(c.worst),
     `${c.aggregate} ${c.op} ${c.threshold}`,
     c.severity,
     c.breachCount,

@@ -54,11 +54,15 @@ export async function startCopier(opts: {
       await opts.target.del(prefix + key);
       return;
     }
-    await opts.target.restore(prefix + key, pttl > 0 ? pttl : 0, dump, 'REPLACE');
+    await opts.target.restore(prefix + key, Math.max(pttl, 0), dump, 'REPLACE');
   }
 
-  opts.subscriber.on('pmessage', (_pattern: string, channel: string, key: string) => {
-    const db = Number(/__keyspace@(\d+)__/.exec(channel)?.[1]);
+  // Keyspace notifications: the channel is `__keyspace@<db>__:<key>`, the message is the event (set, del…).
+  opts.subscriber.on('pmessage', (_pattern: string, channel: string) => {
+    const m = /^__keyspace@(\d+)__:(.*)$/s.exec(channel);
+    if (!m) return;
+    const db = Number(m[1]);
+    const key = m[2] ?? '';
     if (copier.paused || !dbs.includes(db)) return;
     const timer = setTimeout(() => {
       timers.delete(timer);

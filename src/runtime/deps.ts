@@ -125,10 +125,13 @@ export function tickDeps(
         if (r.status === 'failed') log.warn('hook failed', { tenant: tenant.id, hook: r.id, error: r.error });
       return results;
     },
-    collect: (tenant, ctx) =>
-      collectSample(tenant, {
+    collect: (tenant, ctx) => {
+      // The sample is stamped with the tick's `now` (which may be given, for replay and tests), but the
+      // sampler's clock must advance: heartbeat lag and budgets are measured on it.
+      const offset = ctx.now - Date.now();
+      return collectSample(tenant, {
         pool: clients.pool,
-        now: () => ctx.now,
+        now: () => Date.now() + offset,
         budgetMs: config.sampling.budgetMs,
         ...(ctx.previous ? { previous: ctx.previous } : {}),
         phase: ctx.phase,
@@ -141,7 +144,8 @@ export function tickDeps(
             save: (state) => clients.store.setDoc(tenant.id, PREFIX_SCAN_DOC, state),
           },
         },
-      }),
+      });
+    },
     ...(metrics ? { onSample: (sample: Sample) => emitSampleMetrics(metrics, sample) } : {}),
     publish: async (message) => {
       await publisher.publish(message);

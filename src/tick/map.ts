@@ -1,7 +1,7 @@
 import type { AlertInput } from '../alerts/index.js';
 import type { TenantConfig } from '../config/index.js';
 import { type HookTrigger, hookTriggers } from '../hooks/index.js';
-import type { JudgeResult, Transition } from '../soak/index.js';
+import { JUDGE_ACTOR, type JudgeResult, type Transition } from '../soak/index.js';
 import type { AuditEntry } from '../store/index.js';
 
 /** The judge's verdict in the shape the alert planner reads. */
@@ -37,7 +37,7 @@ export function toAlertInput(tenant: TenantConfig, result: JudgeResult, now: num
 export function auditOf(transitions: Transition[]): AuditEntry[] {
   return transitions.map((t) => ({
     at: t.at,
-    actor: t.actor ?? 'judge',
+    actor: t.actor ?? JUDGE_ACTOR,
     action: t.kind,
     from: t.from,
     to: t.to,

@@ -1,6 +1,6 @@
 import type { OutgoingMessage } from '../alerts/index.js';
-import type { HookTrigger } from '../hooks/index.js';
 import type { Config, Criterion, TenantConfig } from '../config/index.js';
+import type { HookTrigger } from '../hooks/index.js';
 import type { Sample } from '../sampling/types.js';
 import type { DerivedMetrics } from '../soak/catalogue.js';
 import type { SoakEvent, SoakStateName, Transition, Verdict } from '../soak/index.js';
