@@ -1,6 +1,7 @@
 // All benchmarks, each against a baseline measured in the same run: `npm run bench` (full), `-- --smoke` (CI).
 import { runConsistencyBench } from './consistency.bench.js';
 import { runJudgeBench } from './judge.bench.js';
+import { runSampleBench } from './sample.bench.js';
 
 const smoke = process.argv.includes('--smoke');
 const keysArg = process.argv.indexOf('--keys');
@@ -15,6 +16,19 @@ console.log('judge: one tick after N stored samples');
 console.log(`  after ${judge.baselineSamples} samples (baseline): ${f1(judge.baselineUs)} µs`);
 console.log(`  after ${judge.longSamples} samples:            ${f1(judge.longUs)} µs`);
 console.log(`  ratio ${judge.ratio.toFixed(2)}× (floor: ≤ 1.5×)\n`);
+
+const s = await runSampleBench({ smoke, keys });
+console.log(`sample: whole sample of legacy (1+1) and target (3+3), ${s.keys} keys, ${s.samples} samples`);
+console.log(`  p50 ${s.sampleMs.p50.toFixed(3)} ms, p99 ${s.sampleMs.p99.toFixed(3)} ms (floor: p50 ≤ 1 ms)`);
+console.log(
+  `  baseline PING round trip, same run: p50 ${s.pingMs.p50.toFixed(3)} ms → ${(s.sampleMs.p50 / s.pingMs.p50).toFixed(1)}× a PING`,
+);
+console.log(
+  `  server time per node per sample: max ${s.serverUsMax.toFixed(1)} µs (PING ${s.pingServerUs.toFixed(1)} µs; floor ≤ 20 µs)`,
+);
+for (const n of s.serverUsPerNode)
+  console.log(`    ${n.address} ${n.role}: ${n.usPerSample.toFixed(1)} µs ${JSON.stringify(n.byCommand)}`);
+console.log(`  load average ${s.loadAverage.toFixed(2)}\n`);
 
 const c = await runConsistencyBench({ smoke, keys });
 console.log('consistency: spot-check vs a naive one-key-at-a-time compare, same data, same run');
