@@ -218,6 +218,9 @@ function onSample(s: SoakState, sample: JudgeSample, ctx: Ctx): void {
     addToSeries(series, at, finite(derived[key]), keep);
   }
   s.lastSampleAt = at;
+  // Watched time is time the sample saw: one lacking a metric the criteria read (a node the sampler
+  // could not reach, a delta against such a sample) credits no soak time, or a blind stretch would pass.
+  const watched = [...tracked.keys()].every((key) => finite(derived[key]) !== null);
   const look = lookAt(s, at, ctx.policy);
   switch (s.state) {
     case 'REPLICATING':
@@ -227,11 +230,11 @@ function onSample(s: SoakState, sample: JudgeSample, ctx: Ctx): void {
       stepCutoverReady(s, sample, look, ctx);
       break;
     case 'SOAKING':
-      stepSoaking(s, look, ctx, at);
+      stepSoaking(s, look, ctx, at, watched);
       break;
     case 'PASSED':
     case 'SCALE_DOWN_APPROVED':
-      stepPassed(s, look, ctx, at);
+      stepPassed(s, look, ctx, at, watched);
       break;
     default:
       break; // terminal: evidence only
@@ -384,7 +387,7 @@ function stepCutoverReady(s: SoakState, sample: JudgeSample, look: Look, ctx: Ct
   }
 }
 
-function stepSoaking(s: SoakState, look: Look, ctx: Ctx, at: number): void {
+function stepSoaking(s: SoakState, look: Look, ctx: Ctx, at: number, watched: boolean): void {
   const { policy } = ctx;
   if (failOnFatal(s, look, ctx, at)) return;
   const rising = look.rising[0];
@@ -397,8 +400,8 @@ function stepSoaking(s: SoakState, look: Look, ctx: Ctx, at: number): void {
     s.clock = startClock(at);
     return;
   }
-  if (s.clock) creditClock(s.clock, at, policy.sampleInterval);
-  else s.clock = startClock(at);
+  if (!s.clock) s.clock = startClock(at);
+  else if (watched) creditClock(s.clock, at, policy.sampleInterval);
   const required = policy.soak.duration;
   const passable =
     s.clock.creditedMs >= required &&
@@ -417,7 +420,7 @@ function stepSoaking(s: SoakState, look: Look, ctx: Ctx, at: number): void {
   if (policy.autoApprove) move(s, 'SCALE_DOWN_APPROVED', at, 'approved', 'auto-approved by policy', ctx);
 }
 
-function stepPassed(s: SoakState, look: Look, ctx: Ctx, at: number): void {
+function stepPassed(s: SoakState, look: Look, ctx: Ctx, at: number, watched: boolean): void {
   const { policy } = ctx;
   if (failOnFatal(s, look, ctx, at)) return;
   const firing = look.firingCritical[0];
@@ -425,7 +428,7 @@ function stepPassed(s: SoakState, look: Look, ctx: Ctx, at: number): void {
     resetSoak(s, at, describe(firing.c, firing.e), { criterion: firing.c.id }, ctx);
     return;
   }
-  if (s.clock) creditClock(s.clock, at, policy.sampleInterval);
+  if (s.clock && watched) creditClock(s.clock, at, policy.sampleInterval);
   if (s.state === 'PASSED' && policy.autoApprove)
     move(s, 'SCALE_DOWN_APPROVED', at, 'approved', 'auto-approved by policy', ctx);
 }
