@@ -6,13 +6,23 @@ import type { CdcLink, NodeSample, Sample } from './types.js';
 /** A sample before its key counts and metrics are derived. */
 export type SampleInProgress = Omit<Sample, 'keys' | 'derived' | 'complete'>;
 
+/** Target keys under one db's prefix, as the prefix counter saw them. */
+export interface PrefixCountInput {
+  keys: number | null;
+  persistent: number | null;
+  source: 'scan' | 'estimate';
+  /** 95 % intervals of an estimate: drift is then the largest distance the interval allows. */
+  keysRange?: { low: number; high: number };
+  persistentRange?: { low: number; high: number };
+}
+
 /** Results of the replication-phase checks and of the per-prefix counter, when they ran. */
 export interface DeriveInputs {
-  /** legacy db → target keys under its prefix (a completed SCAN pass, or an estimate). */
-  targetPrefixCounts?: Record<
-    string,
-    { keys: number | null; persistent: number | null; source: 'scan' | 'estimate' }
-  >;
+  /**
+   * legacy db → target keys under its prefix, all and without expiry (a completed SCAN pass, or an
+   * estimate with its 95 % intervals). `persistent: null` when unknown: its drift is then "no data".
+   */
+  targetPrefixCounts?: Record<string, PrefixCountInput>;
   /** soakwatch's own keys (heartbeat) per legacy db, present on legacy / on target: taken out of the counts. */
   ownKeys?: Record<string, { legacy: number; target: number }>;
   cdcLagMs?: number | null;
@@ -48,11 +58,9 @@ export function deriveMetrics(
   const keys = keyCounts(tenant, legacyPrimary, targetMasters, mastersComplete, inputs);
   const perDb = Object.entries(keys).map(([db, k]) => {
     const scope = `db${db}`;
-    const drift = k.legacy !== null && k.target !== null ? Math.abs(k.legacy - k.target) : null;
-    const pDrift =
-      k.legacyPersistent !== null && k.targetPersistent !== null
-        ? Math.abs(k.legacyPersistent - k.targetPersistent)
-        : null;
+    const counted = k.targetSource === 'estimate' ? inputs.targetPrefixCounts?.[db] : undefined;
+    const drift = driftOf(k.legacy, k.target, counted?.keysRange);
+    const pDrift = driftOf(k.legacyPersistent, k.targetPersistent, counted?.persistentRange);
     d[metricKey('legacyKeys', scope)] = k.legacy;
     d[metricKey('targetKeys', scope)] = k.target;
     d[metricKey('keyDrift', scope)] = drift;
@@ -179,6 +187,22 @@ function keyCounts(
     out[String(db)] = entry;
   }
   return out;
+}
+
+/**
+ * |legacy - target|; for an estimate with an interval, the largest distance the interval allows, so an
+ * estimate that happens to land on the legacy count never passes for a match.
+ */
+function driftOf(
+  legacy: number | null,
+  target: number | null,
+  range: { low: number; high: number } | undefined,
+): number | null {
+  if (legacy === null || target === null) return null;
+  if (!range) return Math.abs(legacy - target);
+  return Math.round(
+    Math.max(Math.abs(legacy - range.low), Math.abs(legacy - range.high), Math.abs(legacy - target)),
+  );
 }
 
 /** The CDC links configured by address, as the legacy primary sees them. */

@@ -1,9 +1,102 @@
 export type { CollectDeps } from './collectSample.js';
 export { collectSample } from './collectSample.js';
-export type { DeriveInputs, SampleInProgress } from './derive.js';
+export type {
+  BinKey,
+  ByClass,
+  CompareOutcome,
+  CompareProgress,
+  DigestOptions,
+  DigestRequest,
+  DigestStats,
+  FullCompareCursor,
+  FullCompareOptions,
+  FullCompareResult,
+  KeyDigest,
+  KeyMapper,
+  KeyPair,
+  MismatchClass,
+  Observation,
+  RecheckOptions,
+  Sides,
+  SpotCheckOptions,
+  SpotCheckResult,
+  Suspect,
+  Target,
+} from './consistency/index.js';
+export {
+  addMismatch,
+  allocateDraws,
+  binFromBuffer,
+  binFromText,
+  binToBuffer,
+  binToText,
+  ConsistencyError,
+  ConsistencyInputError,
+  classify,
+  compareWithRechecks,
+  confirmSuspects,
+  DIGEST_LUA,
+  DIGEST_SHA,
+  DigestError,
+  digestOnTarget,
+  drawTarget,
+  emptyByClass,
+  emptyOutcome,
+  findSuspects,
+  formatEta,
+  fullCompare,
+  fullCompareCursorSchema,
+  groupByMaster,
+  keyMapper,
+  MISMATCH_CLASSES,
+  mastersOf,
+  newDigestStats,
+  newFullCompareCursor,
+  observe,
+  randomDraws,
+  randomKeysOf,
+  randomTargetKeys,
+  renderProgress,
+  runDigest,
+  spotCheck,
+  totalMismatches,
+} from './consistency/index.js';
+export type { DeriveInputs, PrefixCountInput, SampleInProgress } from './derive.js';
 export { cdcLinks, deriveMetrics, isCdcAddress, ownDelta } from './derive.js';
 export { emitSampleMetrics } from './emitMetrics.js';
 export { SampleError } from './errors.js';
+export type { HeartbeatOptions, HeartbeatResult } from './heartbeat.js';
+export { HeartbeatError, heartbeat, parseHeartbeat, respBytes } from './heartbeat.js';
+export type { PersistenceFlag, PersistentFlagsOptions } from './persistentFlags.js';
+export {
+  PERSISTENT_FLAGS_LUA,
+  PERSISTENT_FLAGS_SHA,
+  parseFlagsReply,
+  persistentFlags,
+} from './persistentFlags.js';
+export type {
+  DrawHits,
+  Estimate,
+  PrefixCount,
+  PrefixCounter,
+  PrefixCounterOptions,
+  PrefixScanState,
+  PrefixTickResult,
+  ScannedKey,
+} from './prefixCounts.js';
+export {
+  applyScanPage,
+  classifyOnNode,
+  createPrefixCounter,
+  emptyPrefixState,
+  ensurePass,
+  estimateBuckets,
+  estimateCount,
+  OTHER,
+  parsePrefixState,
+  prefixClassifier,
+  prefixScanStateSchema,
+} from './prefixCounts.js';
 export type { ReadNodeOptions } from './readNode.js';
 export { INFO_SECTIONS, parseClientList, readNode, toNodeSample } from './readNode.js';
 export type { ReplicationChecksOptions } from './replicationChecks.js';

@@ -1,14 +1,19 @@
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type BinKey, binFromBuffer, binFromText, binToText } from './consistency/binaryKey.js';
 import { ConsistencyError, ConsistencyInputError } from './consistency/errors.js';
-import { drawTarget } from './consistency/randomKeys.js';
+import { allocateDraws, masterSizes, randomDraws } from './consistency/randomKeys.js';
 import { addressOf, mastersOf, type Target } from './consistency/targetRoute.js';
+import { type PersistentFlagsOptions, persistentFlags } from './persistentFlags.js';
 
 /**
  * Per-prefix key counts of a cluster-mode target (INFO keyspace only has db 0 totals).
  * Exact counts come from an incremental SCAN pass over every master, bounded per tick, whose
  * cursors live in a small JSON state the caller persists; between passes, an estimate from random
  * draws (RANDOMKEY per master, weighted by DBSIZE) with a 95 % Wilson interval.
+ * Each count comes with the count of keys without expiry (PTTL -1, asked per SCAN page / per draw
+ * in one budgeted script call on the node): expiry timing differs between the clusters, so drift is
+ * judged on persistent keys. A key gone between SCAN and PTTL is left out of both counts.
  * SCAN semantics apply: keys that exist for the whole pass are counted, keys created or deleted
  * during it may or may not be, and a rehash can return a key twice — "exact" is exact for a quiet
  * keyspace and off by the churn during the pass otherwise.
@@ -18,16 +23,26 @@ import { addressOf, mastersOf, type Target } from './consistency/targetRoute.js'
 export const OTHER = '(other)';
 
 const countsSchema = z.record(z.string(), z.number().int().nonnegative());
+// Version 2 added the persistent counts: a version-1 state is dropped and a new pass starts.
 export const prefixScanStateSchema = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   pass: z
     .object({
       startedAt: z.number(),
       nodes: z.record(z.string(), z.object({ cursor: z.string().regex(/^\d+$/), done: z.boolean() })),
       counts: countsSchema,
+      /** Keys without expiry, per bucket (a subset of `counts`). */
+      persistent: countsSchema,
     })
     .nullable(),
-  last: z.object({ startedAt: z.number(), completedAt: z.number(), counts: countsSchema }).nullable(),
+  last: z
+    .object({
+      startedAt: z.number(),
+      completedAt: z.number(),
+      counts: countsSchema,
+      persistent: countsSchema,
+    })
+    .nullable(),
   /** Passes restarted because the set of masters changed. */
   restarts: z.number().int().nonnegative(),
 });
@@ -35,7 +50,7 @@ export const prefixScanStateSchema = z.object({
 export type PrefixScanState = z.infer<typeof prefixScanStateSchema>;
 
 export function emptyPrefixState(): PrefixScanState {
-  return { version: 1, pass: null, last: null, restarts: 0 };
+  return { version: 2, pass: null, last: null, restarts: 0 };
 }
 
 /** A stored state, or an empty one when there is none or it is not a valid state (a new pass starts). */
@@ -74,35 +89,76 @@ export function ensurePass(state: PrefixScanState, nodes: readonly string[], now
       startedAt: now,
       nodes: Object.fromEntries(sorted.map((n) => [n, { cursor: '0', done: false }])),
       counts: {},
+      persistent: {},
     },
   };
 }
 
+/** One scanned key, classified: its bucket (a prefix or OTHER) and whether it has no expiry. */
+export interface ScannedKey {
+  bucket: string;
+  persistent: boolean;
+}
+
 /**
- * Adds one SCAN page of `node` to the pass; when every node is done the pass becomes `last`
- * (completed at `now`) and the next tick starts a new one.
+ * Adds one SCAN page of `node` to the pass (keys already classified, soakwatch's own and vanished
+ * keys left out); when every node is done the pass becomes `last` (completed at `now`) and the
+ * next tick starts a new one.
  */
 export function applyScanPage(
   state: PrefixScanState,
   node: string,
   nextCursor: string,
-  keys: readonly BinKey[],
-  classify: (key: BinKey) => string | null,
+  page: readonly ScannedKey[],
   now: number,
 ): PrefixScanState {
   const pass = state.pass;
   const entry = pass?.nodes[node];
   if (!pass || !entry) throw new ConsistencyError(`no SCAN pass is running for node ${node}`);
   const counts = { ...pass.counts };
-  for (const key of keys) {
-    const bucket = classify(key);
-    if (bucket !== null) counts[bucket] = (counts[bucket] ?? 0) + 1;
+  const persistent = { ...pass.persistent };
+  for (const { bucket, persistent: p } of page) {
+    counts[bucket] = (counts[bucket] ?? 0) + 1;
+    if (p) persistent[bucket] = (persistent[bucket] ?? 0) + 1;
   }
   const nodes = { ...pass.nodes, [node]: { cursor: nextCursor, done: nextCursor === '0' } };
   if (Object.values(nodes).every((n) => n.done)) {
-    return { ...state, pass: null, last: { startedAt: pass.startedAt, completedAt: now, counts } };
+    return {
+      ...state,
+      pass: null,
+      last: { startedAt: pass.startedAt, completedAt: now, counts, persistent },
+    };
   }
-  return { ...state, pass: { ...pass, nodes, counts } };
+  return { ...state, pass: { ...pass, nodes, counts, persistent } };
+}
+
+/**
+ * Classifies keys read on one node and asks the node which have no expiry. Excluded keys (null
+ * bucket) are not sent; keys gone before their PTTL are dropped.
+ */
+export async function classifyOnNode(
+  node: Redis,
+  keys: readonly BinKey[],
+  classify: (key: BinKey) => string | null,
+  opts: PersistentFlagsOptions = {},
+): Promise<ScannedKey[]> {
+  const kept: { key: BinKey; bucket: string }[] = [];
+  for (const key of keys) {
+    const bucket = classify(key);
+    if (bucket !== null) kept.push({ key, bucket });
+  }
+  if (kept.length === 0) return [];
+  const flags = await persistentFlags(
+    node,
+    kept.map((k) => k.key),
+    opts,
+  );
+  const out: ScannedKey[] = [];
+  kept.forEach((k, i) => {
+    const flag = flags[i];
+    if (flag !== 'gone') out.push({ bucket: k.bucket, persistent: flag === 'persistent' });
+  });
+  return out;
 }
 
 export interface Estimate {
@@ -131,10 +187,13 @@ export function estimateCount(hits: number, n: number, total: number, z = 1.96):
 }
 
 export interface PrefixCount {
-  /** From the last completed SCAN pass; null until one has completed. */
-  exact: { count: number; completedAt: number } | null;
-  /** From this tick's random draws; null when no draw was made. */
-  estimate: (Estimate & { sampleSize: number }) | null;
+  /** From the last completed SCAN pass (count and persistent count of the same pass); null until one has completed. */
+  exact: { count: number; persistent: number; completedAt: number } | null;
+  /**
+   * From this tick's random draws; null when no draw was made. `persistent`: the keys without
+   * expiry, from the persistent share of the same draws.
+   */
+  estimate: (Estimate & { sampleSize: number; persistent: Estimate }) | null;
 }
 
 export interface PrefixTickResult {
@@ -156,10 +215,35 @@ export interface PrefixCounterOptions {
   /** soakwatch's own keys. */
   exclude?: (key: string) => boolean;
   random?: () => number;
+  /** Server time per expiry-script call, µs (default 2000), and where to record each call's time. */
+  flags?: PersistentFlagsOptions;
 }
 
 export interface PrefixCounter {
   tick(state: PrefixScanState, now: number): Promise<PrefixTickResult>;
+}
+
+/** Per-bucket hits of random draws: all keys, and keys without expiry. */
+export interface DrawHits {
+  /** Draws that count (soakwatch's own and vanished keys left out). */
+  n: number;
+  hits: Record<string, number>;
+  persistentHits: Record<string, number>;
+}
+
+/** Turns draw hits into per-bucket estimates over `total` keys; null per bucket without usable draws. */
+export function estimateBuckets(
+  buckets: readonly string[],
+  draws: DrawHits,
+  total: number,
+): Record<string, PrefixCount['estimate']> {
+  return Object.fromEntries(
+    buckets.map((b) => {
+      const e = estimateCount(draws.hits[b] ?? 0, draws.n, total);
+      const p = estimateCount(draws.persistentHits[b] ?? 0, draws.n, total);
+      return [b, e && p ? { ...e, sampleSize: draws.n, persistent: p } : null];
+    }),
+  );
 }
 
 /** Creates the incremental counter; the caller persists `state` between ticks (getDoc/setDoc). */
@@ -170,6 +254,7 @@ export function createPrefixCounter(opts: PrefixCounterOptions): PrefixCounter {
   const classify = prefixClassifier(opts.prefixes, opts.exclude);
   const sampleSize = opts.sampleSize ?? 200;
   const random = opts.random ?? Math.random;
+  const bucketsOf = [...new Set([...opts.prefixes, OTHER])];
   return {
     async tick(input, now) {
       const masters = mastersOf(opts.target);
@@ -185,36 +270,61 @@ export function createPrefixCounter(opts: PrefixCounterOptions): PrefixCounter {
           const count = Math.min(1000, opts.keysPerTick - scanned);
           const [cursor, keys] = await master.scanBuffer(entry.cursor, 'COUNT', count);
           calls--;
-          const bins = keys.map(binFromBuffer);
-          scanned += bins.length;
-          state = applyScanPage(state, node, cursor.toString(), bins, classify, now);
+          const page = await classifyOnNode(master, keys.map(binFromBuffer), classify, opts.flags);
+          scanned += keys.length;
+          state = applyScanPage(state, node, cursor.toString(), page, now);
         }
       }
-      const counts: Record<string, PrefixCount> = {};
-      const bucketsOf = [...new Set([...opts.prefixes, OTHER])];
       let estimates: Record<string, PrefixCount['estimate']> = {};
       if (sampleSize > 0) {
-        const { keys, total } = await drawTarget(opts.target, sampleSize, random);
-        const hits: Record<string, number> = {};
-        for (const k of keys) {
-          const b = classify(k);
-          if (b !== null) hits[b] = (hits[b] ?? 0) + 1;
-        }
-        estimates = Object.fromEntries(
-          bucketsOf.map((b) => {
-            const e = estimateCount(hits[b] ?? 0, keys.length, total);
-            return [b, e ? { ...e, sampleSize: keys.length } : null];
-          }),
-        );
+        const { draws, total } = await drawAndClassify(opts.target, sampleSize, random, classify, opts.flags);
+        estimates = estimateBuckets(bucketsOf, draws, total);
       }
+      const counts: Record<string, PrefixCount> = {};
       for (const b of bucketsOf) {
         const last = state.last;
         counts[b] = {
-          exact: last ? { count: last.counts[b] ?? 0, completedAt: last.completedAt } : null,
+          exact: last
+            ? {
+                count: last.counts[b] ?? 0,
+                persistent: last.persistent[b] ?? 0,
+                completedAt: last.completedAt,
+              }
+            : null,
           estimate: estimates[b] ?? null,
         };
       }
       return { state, counts, scanned };
     },
   };
+}
+
+/** `k` RANDOMKEY draws over the target (masters weighted by DBSIZE), classified with their expiry on their node. */
+async function drawAndClassify(
+  target: Target,
+  k: number,
+  random: () => number,
+  classify: (key: BinKey) => string | null,
+  flags: PersistentFlagsOptions | undefined,
+): Promise<{ draws: DrawHits; total: number }> {
+  const sizes = await masterSizes(target);
+  const perMaster = allocateDraws(
+    sizes.map((s) => s.size),
+    k,
+    random,
+  );
+  const pages = await Promise.all(
+    sizes.map(async (s, i) => {
+      const keys = await randomDraws(s.master, perMaster[i] ?? 0);
+      // Draws are with replacement: a key drawn twice counts twice, as the estimator expects.
+      return classifyOnNode(s.master, keys, classify, flags);
+    }),
+  );
+  const draws: DrawHits = { n: 0, hits: {}, persistentHits: {} };
+  for (const { bucket, persistent } of pages.flat()) {
+    draws.n++;
+    draws.hits[bucket] = (draws.hits[bucket] ?? 0) + 1;
+    if (persistent) draws.persistentHits[bucket] = (draws.persistentHits[bucket] ?? 0) + 1;
+  }
+  return { draws, total: sizes.reduce((a, s) => a + s.size, 0) };
 }

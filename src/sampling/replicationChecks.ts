@@ -129,12 +129,18 @@ export async function runReplicationChecks(
       for (const db of tenant.legacy.dbs) {
         const c = counts[tenant.target.dbMap[String(db)] ?? ''];
         if (c?.exact)
-          inputs.targetPrefixCounts[String(db)] = { keys: c.exact.count, persistent: null, source: 'scan' };
+          inputs.targetPrefixCounts[String(db)] = {
+            keys: c.exact.count,
+            persistent: c.exact.persistent,
+            source: 'scan',
+          };
         else if (c?.estimate)
           inputs.targetPrefixCounts[String(db)] = {
             keys: Math.round(c.estimate.count),
-            persistent: null,
+            persistent: Math.round(c.estimate.persistent.count),
             source: 'estimate',
+            keysRange: { low: c.estimate.low, high: c.estimate.high },
+            persistentRange: { low: c.estimate.persistent.low, high: c.estimate.persistent.high },
           };
       }
     } catch (error) {

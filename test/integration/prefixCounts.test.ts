@@ -1,5 +1,8 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binFromBuffer, binFromText, binToBuffer } from '../../src/sampling/consistency/binaryKey.js';
+import { groupByMaster } from '../../src/sampling/consistency/targetRoute.js';
+import { persistentFlags } from '../../src/sampling/persistentFlags.js';
 import {
   createPrefixCounter,
   emptyPrefixState,
@@ -50,9 +53,14 @@ describe('createPrefixCounter', () => {
 
     expect(ticks).toBeGreaterThan(4); // 4500 keys at ≤ 700 per tick take several ticks
     // "five:" is not in the prefix list, so it lands under "" (the longest matching prefix).
-    expect(counts['']?.exact?.count).toBe(3500);
-    expect(counts['impact:']?.exact).toEqual({ count: 1000, completedAt: T0 + (ticks - 1) * 60_000 });
-    expect(counts[OTHER]?.exact?.count).toBe(0);
+    // Every 7th key of the mixed data has a TTL: 3000 → 2571 without, 1000 → 857, 500 → 428.
+    expect(counts['']?.exact).toMatchObject({ count: 3500, persistent: 2571 + 428 });
+    expect(counts['impact:']?.exact).toEqual({
+      count: 1000,
+      persistent: 857,
+      completedAt: T0 + (ticks - 1) * 60_000,
+    });
+    expect(counts[OTHER]?.exact).toMatchObject({ count: 0, persistent: 0 });
   });
 
   it('estimates each prefix between passes with a 95 % interval containing the truth', async () => {
@@ -63,7 +71,9 @@ describe('createPrefixCounter', () => {
       sampleSize: 1000,
     });
     const truth: Record<string, number> = { 'impact:': 1001, 'five:': 500 };
+    const persistentTruth: Record<string, number> = { 'impact:': 858, 'five:': 428 };
     const covered: Record<string, number> = { 'impact:': 0, 'five:': 0 };
+    const persistentCovered: Record<string, number> = { 'impact:': 0, 'five:': 0 };
 
     // RANDOMKEY is random on the server: over 10 ticks a 95 % interval misses ≥ 4 times with p ≈ 0.001.
     for (let i = 0; i < 10; i++) {
@@ -74,10 +84,41 @@ describe('createPrefixCounter', () => {
         expect(counts[prefix]?.exact).toBeNull();
         const t = truth[prefix] ?? 0;
         if (e && e.low <= t && t <= e.high) covered[prefix] = (covered[prefix] ?? 0) + 1;
+        const p = persistentTruth[prefix] ?? 0;
+        if (e && e.persistent.low <= p && p <= e.persistent.high)
+          persistentCovered[prefix] = (persistentCovered[prefix] ?? 0) + 1;
+        expect(e?.persistent.count).toBeLessThanOrEqual(e?.count ?? 0);
       }
     }
 
     expect(covered['impact:']).toBeGreaterThanOrEqual(7);
     expect(covered['five:']).toBeGreaterThanOrEqual(7);
+    expect(persistentCovered['impact:']).toBeGreaterThanOrEqual(7);
+    expect(persistentCovered['five:']).toBeGreaterThanOrEqual(7);
+  });
+});
+
+describe('persistentFlags', () => {
+  it('tells keys without expiry from keys with a TTL and gone keys, in calls under the budget', async () => {
+    const master = target.nodes('master')[0];
+    if (!master) throw new Error('no master');
+    const keys = (await master.scanBuffer('0', 'COUNT', 2000))[1].map(binFromBuffer);
+    const ttl = await Promise.all(keys.map((k) => master.pttl(binToBuffer(k))));
+    // A missing key must still belong to this node's slots (scripts refuse non-local keys in a cluster).
+    const candidates = Array.from({ length: 50 }, (_, i) => binFromText(`gone:${i}`));
+    const gone = candidates[groupByMaster(target, candidates).get(master)?.[0] ?? -1];
+    if (gone === undefined) throw new Error('no candidate key on this master');
+    const callUs: number[] = [];
+
+    const flags = await persistentFlags(master, [...keys, gone], {
+      budgetUs: 200,
+      callUs,
+    });
+
+    expect(flags.at(-1)).toBe('gone');
+    expect(flags.slice(0, -1)).toEqual(ttl.map((t) => (t === -1 ? 'persistent' : 'volatile')));
+    expect(callUs.length).toBeGreaterThanOrEqual(1);
+    // A 200 µs budget, checked every 64 keys: a call overshoots by at most one group of PTTLs.
+    expect(Math.max(...callUs)).toBeLessThan(2_000);
   });
 });

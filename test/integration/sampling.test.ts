@@ -53,8 +53,8 @@ beforeAll(async () => {
   target = new Cluster([{ host: '127.0.0.1', port: targetCluster().masters[0]?.port ?? 0 }]);
   for (const db of [0, 1, 2]) legacyDbs[db] = new Redis({ port: legacyServer().node.port, db });
   await seed(0, '', 300, 10);
-  await seed(1, 'svc1:', 200);
-  await seed(2, 'svc2:', 100);
+  await seed(1, 'svc1:', 200, 4);
+  await seed(2, 'svc2:', 100, 3);
 });
 
 afterAll(async () => {
@@ -102,7 +102,65 @@ describe('collectSample: standalone legacy → cluster target', () => {
     expect(sample.derived['keyDrift@db1']).toBe(3);
     expect(sample.derived['keyDrift@db0']).toBe(0);
     expect(sample.derived.keyDrift).toBe(3);
-    await seed(1, 'svc1:', 200);
+    await seed(1, 'svc1:', 200, 4);
+  });
+
+  it('finds no persistent-key drift on identical data with and without TTLs in three dbs', async () => {
+    const sample = await collectSample(tenant(), {
+      pool,
+      now: Date.now,
+      extras: { prefixState: memoryPrefixState(), scanKeysPerTick: 10_000 },
+    });
+
+    // Every 10th / 4th / 3rd key has a TTL: 300 → 270, 200 → 150, 100 → 66 keys without expiry.
+    expect(sample.keys['0']).toMatchObject({
+      legacyPersistent: 270,
+      targetPersistent: 270,
+      targetSource: 'scan',
+    });
+    expect(sample.keys['1']).toMatchObject({
+      legacyPersistent: 150,
+      targetPersistent: 150,
+      targetSource: 'scan',
+    });
+    expect(sample.keys['2']).toMatchObject({
+      legacyPersistent: 66,
+      targetPersistent: 66,
+      targetSource: 'scan',
+    });
+    for (const db of ['db0', 'db1', 'db2']) expect(sample.derived[`persistentKeyDrift@${db}`]).toBe(0);
+    expect(sample.derived.persistentKeyDrift).toBe(0);
+    expect(sample.derived.persistentKeyDriftRatio).toBe(0);
+  });
+
+  it('counts the extra persistent keys on legacy as persistent-key drift, not the extra keys with a TTL', async () => {
+    const db1 = legacyDbs[1] as Redis;
+    const db2 = legacyDbs[2] as Redis;
+    await Promise.all([
+      db1.set('extra:p1', 'v'),
+      db1.set('extra:p2', 'v'),
+      db1.set('extra:t1', 'v', 'EX', 3600),
+      db1.set('extra:t2', 'v', 'EX', 3600),
+      db1.set('extra:t3', 'v', 'EX', 3600),
+      ...['extra:p1', 'extra:p2', 'extra:p3', 'extra:p4'].map((k) => db2.set(k, 'v')),
+    ]);
+    try {
+      const sample = await collectSample(tenant(), {
+        pool,
+        now: Date.now,
+        extras: { prefixState: memoryPrefixState(), scanKeysPerTick: 10_000 },
+      });
+
+      expect(sample.derived['persistentKeyDrift@db0']).toBe(0);
+      expect(sample.derived['persistentKeyDrift@db1']).toBe(2);
+      expect(sample.derived['persistentKeyDrift@db2']).toBe(4);
+      expect(sample.derived.persistentKeyDrift).toBe(6);
+      expect(sample.derived.keyDrift).toBe(9);
+      expect(sample.derived.persistentKeyDriftRatio).toBeCloseTo(6 / (270 + 152 + 70));
+    } finally {
+      await db1.del('extra:p1', 'extra:p2', 'extra:t1', 'extra:t2', 'extra:t3');
+      await db2.del('extra:p1', 'extra:p2', 'extra:p3', 'extra:p4');
+    }
   });
 
   it('reads the exact target total from INFO when one db maps to the whole target', async () => {

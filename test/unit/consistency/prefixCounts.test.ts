@@ -4,15 +4,22 @@ import {
   applyScanPage,
   emptyPrefixState,
   ensurePass,
+  estimateBuckets,
   estimateCount,
   OTHER,
   parsePrefixState,
   prefixClassifier,
+  type ScannedKey,
 } from '../../../src/sampling/prefixCounts.js';
 
 const T0 = 1_700_000_000_000;
 const classify = prefixClassifier(['', 'impact:'], (k) => k.startsWith('__soakwatch:'));
-const keys = (...k: string[]) => k.map(binFromText);
+/** A classified page: `name` is persistent, `name~` has a TTL (soakwatch keys already left out). */
+const page = (...k: string[]): ScannedKey[] =>
+  k.map((name) => ({
+    bucket: classify(binFromText(name.replace(/~$/, ''))) ?? 'excluded',
+    persistent: !name.endsWith('~'),
+  }));
 
 describe('prefixClassifier', () => {
   it('puts a key under its longest matching prefix and skips soakwatch keys', () => {
@@ -27,27 +34,37 @@ describe('prefixClassifier', () => {
 });
 
 describe('prefix SCAN pass state', () => {
-  it('completes a pass with exact counts when every node cursor returns to 0', () => {
+  it('completes a pass with exact counts and persistent counts when every node cursor returns to 0', () => {
     let state = ensurePass(emptyPrefixState(), ['n1', 'n2'], T0);
 
-    state = applyScanPage(state, 'n1', '17', keys('impact:a', 'x'), classify, T0 + 1);
-    state = applyScanPage(state, 'n2', '0', keys('impact:b', '__soakwatch:hb'), classify, T0 + 2);
+    state = applyScanPage(state, 'n1', '17', page('impact:a', 'x~'), T0 + 1);
+    state = applyScanPage(state, 'n2', '0', page('impact:b~'), T0 + 2);
     expect(state.last).toBeNull();
-    state = applyScanPage(state, 'n1', '0', keys('y'), classify, T0 + 3);
+    expect(state.pass?.persistent).toEqual({ 'impact:': 1 });
+    state = applyScanPage(state, 'n1', '0', page('y'), T0 + 3);
 
     expect(state.pass).toBeNull();
-    expect(state.last).toEqual({ startedAt: T0, completedAt: T0 + 3, counts: { 'impact:': 2, '': 2 } });
+    expect(state.last).toEqual({
+      startedAt: T0,
+      completedAt: T0 + 3,
+      counts: { 'impact:': 2, '': 2 },
+      persistent: { 'impact:': 1, '': 1 },
+    });
+  });
+
+  it('drops a version-1 state (no persistent counts) so a new pass starts', () => {
+    const v1 = {
+      version: 1,
+      pass: null,
+      last: { startedAt: T0, completedAt: T0, counts: { '': 5 } },
+      restarts: 0,
+    };
+
+    expect(parsePrefixState(v1)).toEqual(emptyPrefixState());
   });
 
   it('keeps the running pass when the masters are unchanged and restarts it when they change', () => {
-    const running = applyScanPage(
-      ensurePass(emptyPrefixState(), ['n1', 'n2'], T0),
-      'n1',
-      '5',
-      keys('a'),
-      classify,
-      T0,
-    );
+    const running = applyScanPage(ensurePass(emptyPrefixState(), ['n1', 'n2'], T0), 'n1', '5', page('a'), T0);
 
     expect(ensurePass(running, ['n2', 'n1'], T0 + 10)).toBe(running);
     const restarted = ensurePass(running, ['n1', 'n3'], T0 + 10);
@@ -56,6 +73,7 @@ describe('prefix SCAN pass state', () => {
       startedAt: T0 + 10,
       nodes: { n1: { cursor: '0', done: false }, n3: { cursor: '0', done: false } },
       counts: {},
+      persistent: {},
     });
   });
 
@@ -64,8 +82,7 @@ describe('prefix SCAN pass state', () => {
       ensurePass(emptyPrefixState(), ['n1', 'n2'], T0),
       'n1',
       '9',
-      keys('a'),
-      classify,
+      page('a', 'b~'),
       T0,
     );
 
@@ -75,7 +92,7 @@ describe('prefix SCAN pass state', () => {
   });
 
   it('refuses a page for a node that is not part of the pass', () => {
-    expect(() => applyScanPage(emptyPrefixState(), 'n1', '0', [], classify, T0)).toThrow(/no SCAN pass/);
+    expect(() => applyScanPage(emptyPrefixState(), 'n1', '0', [], T0)).toThrow(/no SCAN pass/);
   });
 });
 
@@ -119,5 +136,26 @@ describe('estimateCount', () => {
       if (e && e.low <= truth * 1000 && truth * 1000 <= e.high) covered++;
     }
     expect(covered / 400).toBeGreaterThan(0.9);
+  });
+});
+
+describe('estimateBuckets', () => {
+  it('estimates each bucket and its keys without expiry from the same draws', () => {
+    const draws = { n: 200, hits: { 'impact:': 50, '': 150 }, persistentHits: { 'impact:': 20, '': 150 } };
+
+    const e = estimateBuckets(['', 'impact:', OTHER], draws, 10_000);
+
+    expect(e['impact:']).toMatchObject({ count: 2500, sampleSize: 200, persistent: { count: 1000 } });
+    expect(e['impact:']?.persistent.low).toBeLessThan(1000);
+    expect(e['impact:']?.persistent.high).toBeGreaterThan(1000);
+    expect(e['']).toMatchObject({ count: 7500, persistent: { count: 7500 } });
+    expect(e[OTHER]).toMatchObject({ count: 0, persistent: { count: 0 } });
+  });
+
+  it('is null per bucket when no draw could be used, never 0', () => {
+    const e = estimateBuckets(['', 'impact:'], { n: 0, hits: {}, persistentHits: {} }, 10_000);
+
+    expect(e['']).toBeNull();
+    expect(e['impact:']).toBeNull();
   });
 });

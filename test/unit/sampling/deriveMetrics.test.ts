@@ -110,6 +110,72 @@ describe('deriveMetrics', () => {
     expect(derived.persistentKeyDrift).toBeNull();
   });
 
+  it('takes the persistent drift per prefix from the counter', () => {
+    const t = tenant({ legacy: { dbs: [0, 3] }, target: { dbMap: { '0': '', '3': 'impact:' } } });
+    const sample = inProgress(
+      [legacyPrimary({ keyspace: { 0: { keys: 10, expires: 4 }, 3: { keys: 5, expires: 1 } } })],
+      targetMasters([[15, 5]]),
+    );
+
+    const { keys, derived } = deriveMetrics(sample, undefined, t, {
+      targetPrefixCounts: {
+        '0': { keys: 10, persistent: 6, source: 'scan' },
+        '3': { keys: 5, persistent: 2, source: 'scan' },
+      },
+    });
+
+    expect(keys['3']).toMatchObject({ legacyPersistent: 4, targetPersistent: 2, targetSource: 'scan' });
+    expect(derived['persistentKeyDrift@db0']).toBe(0);
+    expect(derived['persistentKeyDrift@db3']).toBe(2);
+    expect(derived.persistentKeyDrift).toBe(2);
+    expect(derived.persistentKeyDriftRatio).toBeCloseTo(2 / 10);
+  });
+
+  it('keeps the persistent drift of a prefix as no data when the counter does not know it', () => {
+    const t = tenant({ legacy: { dbs: [0, 3] }, target: { dbMap: { '0': '', '3': 'impact:' } } });
+    const sample = inProgress(
+      [legacyPrimary({ keyspace: { 0: { keys: 10, expires: 0 }, 3: { keys: 5, expires: 0 } } })],
+      targetMasters([[15, 0]]),
+    );
+
+    const { keys, derived } = deriveMetrics(sample, undefined, t, {
+      targetPrefixCounts: {
+        '0': { keys: 10, persistent: 10, source: 'scan' },
+        '3': { keys: 5, persistent: null, source: 'scan' },
+      },
+    });
+
+    expect(keys['3']?.targetPersistent).toBeNull();
+    expect(derived['persistentKeyDrift@db0']).toBe(0);
+    expect(derived['persistentKeyDrift@db3']).toBeNull();
+    expect(derived.persistentKeyDrift).toBeNull();
+    expect(derived.persistentKeyDriftRatio).toBeNull();
+  });
+
+  it('judges an estimate by the far end of its interval, so a lucky point estimate is no match', () => {
+    const t = tenant({ legacy: { dbs: [3] }, target: { dbMap: { '3': 'impact:' } } });
+    const sample = inProgress(
+      [legacyPrimary({ keyspace: { 3: { keys: 1000, expires: 200 } } })],
+      targetMasters([[5000, 0]]),
+    );
+
+    const { keys, derived } = deriveMetrics(sample, undefined, t, {
+      targetPrefixCounts: {
+        '3': {
+          keys: 1000,
+          persistent: 800,
+          source: 'estimate',
+          keysRange: { low: 900, high: 1110 },
+          persistentRange: { low: 700, high: 880 },
+        },
+      },
+    });
+
+    expect(keys['3']).toMatchObject({ target: 1000, targetPersistent: 800, targetSource: 'estimate' });
+    expect(derived['keyDrift@db3']).toBe(110);
+    expect(derived['persistentKeyDrift@db3']).toBe(100);
+  });
+
   it('counts a db absent from INFO keyspace as empty on a node that answered', () => {
     const t = tenant({ legacy: { dbs: [5] }, target: { dbMap: { '5': '' } } });
     const sample = inProgress([legacyPrimary({ keyspace: {} })], targetMasters([[0, 0]]));
