@@ -1,5 +1,5 @@
 import type { TenantConfig } from '../config/index.js';
-import type { Sample } from '../sampling/types.js';
+import { parseSample, type Sample } from '../sampling/index.js';
 import { CLOUDWATCH_PREFIX } from '../soak/catalogue.js';
 import { initialSoakState, judgeSoak, type SoakEvent, type SoakState } from '../soak/index.js';
 import { auditOf, toAlertInput, triggersOf } from './map.js';
@@ -39,7 +39,8 @@ export async function tickTenant(
     const stored = await deps.store.getState<SoakState>(tenant.id);
     const state = stored?.state ?? initialSoakState(tenant.id, tenant.soak, now);
     const version = stored?.version ?? 0;
-    const previous = await deps.store.latestSample<Sample>(tenant.id);
+    // A damaged stored sample must not turn into bad rates: it is dropped (rates are then "no data").
+    const previous = parseSample(await deps.store.latestSample<unknown>(tenant.id));
 
     const sample = await deps.collect(tenant, { now, previous, phase: state.phase });
     await addCloudWatchMetrics(deps, tenant, sample, now);
