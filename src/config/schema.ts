@@ -172,6 +172,26 @@ const phaseCriteria = z.array(criterionSchema).superRefine((list, ctx) => {
   });
 });
 
+/** ElastiCache events and alarms that reset the soak clock by default (others are recorded only). */
+export const DEFAULT_RESET_ON = [
+  'ElastiCache:FailoverComplete',
+  'ElastiCache:ReplicationGroupScalingFailed',
+  'ElastiCache:NodeReplaceStarted',
+  'ElastiCache:CacheNodeReplaceStarted',
+  'CloudWatchAlarm',
+] as const;
+
+/** The watcher going blind (nodes it cannot read) is worth a warning in both phases. */
+const SAMPLER_CRITERION: z.input<typeof criterionSchema> = {
+  id: 'sampler',
+  metric: 'samplerFailures',
+  aggregate: 'max',
+  window: '5m',
+  threshold: 0,
+  consecutive: 5,
+  severity: 'warn',
+};
+
 export const DEFAULT_REPLICATION_CRITERIA: z.input<typeof criterionSchema>[] = [
   {
     id: 'key-drift',
@@ -184,15 +204,7 @@ export const DEFAULT_REPLICATION_CRITERIA: z.input<typeof criterionSchema>[] = [
   { id: 'cdc-lag', metric: 'cdcLagMs', aggregate: 'p95', window: '15m', threshold: 5_000, consecutive: 3 },
   { id: 'spot-check', metric: 'spotCheckMismatches', aggregate: 'sum', window: '15m', threshold: 0 },
   { id: 'stream-restart', metric: 'streamRestarts', aggregate: 'sum', window: '5m', threshold: 0 },
-  {
-    id: 'sampler',
-    metric: 'samplerFailures',
-    aggregate: 'max',
-    window: '5m',
-    threshold: 0,
-    consecutive: 5,
-    severity: 'warn',
-  },
+  SAMPLER_CRITERION,
 ];
 
 export const DEFAULT_SOAK_CRITERIA: z.input<typeof criterionSchema>[] = [
@@ -224,15 +236,7 @@ export const DEFAULT_SOAK_CRITERIA: z.input<typeof criterionSchema>[] = [
     threshold: 0,
     consecutive: 3,
   },
-  {
-    id: 'sampler',
-    metric: 'samplerFailures',
-    aggregate: 'max',
-    window: '5m',
-    threshold: 0,
-    consecutive: 5,
-    severity: 'warn',
-  },
+  SAMPLER_CRITERION,
 ];
 
 /** Metrics the sampler measures only in the replication phase. */
@@ -267,26 +271,8 @@ export const policySchema = z
       .default(() => ({ duration: 72 * 3_600_000, criteria: phaseCriteria.parse(DEFAULT_SOAK_CRITERIA) })),
     /** What ElastiCache / CloudWatch events do: reset the soak clock, or only get recorded. */
     events: z
-      .strictObject({
-        resetOn: z
-          .array(z.string().min(1))
-          .default([
-            'ElastiCache:FailoverComplete',
-            'ElastiCache:ReplicationGroupScalingFailed',
-            'ElastiCache:NodeReplaceStarted',
-            'ElastiCache:CacheNodeReplaceStarted',
-            'CloudWatchAlarm',
-          ]),
-      })
-      .default({
-        resetOn: [
-          'ElastiCache:FailoverComplete',
-          'ElastiCache:ReplicationGroupScalingFailed',
-          'ElastiCache:NodeReplaceStarted',
-          'ElastiCache:CacheNodeReplaceStarted',
-          'CloudWatchAlarm',
-        ],
-      }),
+      .strictObject({ resetOn: z.array(z.string().min(1)).default(() => [...DEFAULT_RESET_ON]) })
+      .default(() => ({ resetOn: [...DEFAULT_RESET_ON] })),
   })
   .superRefine((p, ctx) => {
     // The heartbeat and the spot-check run only while replicating: a soak criterion on them would

@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { StoreError } from '../store/index.js';
+import { SoakwatchError } from '../util/errors.js';
 import { redactUrl } from '../util/redact.js';
 import { tickTenant } from './tickTenant.js';
 import type { TenantTickReport, TickDeps, TickReport } from './types.js';
@@ -41,7 +42,7 @@ export async function runTick(deps: TickDeps, opts: { now: number; tenantId?: st
   return report;
 }
 
-export class TickError extends Error {
+export class TickError extends SoakwatchError {
   readonly report: TickReport;
   constructor(message: string, report: TickReport, options?: ErrorOptions) {
     super(message, options);
@@ -50,7 +51,7 @@ export class TickError extends Error {
   }
 }
 
-export class UnknownTenantError extends Error {
+export class UnknownTenantError extends SoakwatchError {
   readonly tenant: string;
   constructor(tenant: string) {
     super(`unknown tenant "${tenant}"`);
