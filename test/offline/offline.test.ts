@@ -192,7 +192,13 @@ describe('serverless offline (tick, SNS, API, events)', () => {
     const [report] = result.payload.tenants;
     expect(report, failureContext()).toMatchObject({ tenant: TENANT, ok: true });
     expect(report?.sample?.complete, 'every node of both clusters sampled').toBe(true);
-    const alert = await alerts.waitForMessage((m) => m.Message.includes(TENANT), 20_000);
+    const alert = await alerts
+      .waitForMessage((m) => m.Message.includes(TENANT), 20_000)
+      .catch((error: Error) => {
+        throw new Error(
+          `${error.message}\ntick report: ${JSON.stringify(result.payload)}${failureContext()}`,
+        );
+      });
     expect(alert.TopicArn).toBe(offline.topicArn('alerts'));
     expect(alert.Message).toMatch(/key-drift/);
   });

@@ -114,6 +114,8 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
     // Tests invoke the tick themselves; the wall-clock schedule would add ticks at random moments.
     SOAKWATCH_SCHEDULE_ENABLED: 'false',
     SOAKWATCH_ESBUILD_DIR: buildDir,
+    // Others may edit src/ while a test runs: a rebuild mid-invocation would drop it (see serverless.yml).
+    SOAKWATCH_WATCH: 'off',
     SOAKWATCH_ALERT_TOPIC_ARN: topicArn('alerts'),
     SOAKWATCH_RELEASE_TOPIC_ARN: topicArn('release'),
     // Captured, shown only when something fails.
