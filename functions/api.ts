@@ -68,6 +68,11 @@ export const handler = middy(
   .use(
     httpErrorHandler({
       fallbackMessage: 'internal error',
-      logger: (error: unknown) => logger.error('request failed', { error }),
+      // A refused request (4xx) is the API working: info, not an error that pages someone.
+      logger: (error: unknown) => {
+        const status = (error as { statusCode?: number } | undefined)?.statusCode ?? 500;
+        if (status < 500) logger.info('request refused', { status, message: (error as Error).message });
+        else logger.error('request failed', { error });
+      },
     }),
   );
