@@ -47,7 +47,9 @@ function tenantSection(s: TenantStatus, now: number): string {
 <p>Phase: ${s.phase} · coverage ${pct(s.coverage)} · elapsed ${formatDuration(s.elapsedMs)} of ${formatDuration(
     s.requiredMs,
   )} · remaining ${s.remainingMs === null ? '—' : formatDuration(s.remainingMs)} · last sample ${sampleAge} ago${
-    s.lastSample && !s.lastSample.complete ? ` (partial: ${escapeHtml(s.lastSample.failedNodes.join(', '))})` : ''
+    s.lastSample && !s.lastSample.complete
+      ? ` (partial: ${escapeHtml(s.lastSample.failedNodes.join(', '))})`
+      : ''
   }</p>
 <table><thead><tr><th>criterion</th><th>metric</th><th>status</th><th>value</th><th>worst</th><th>rule</th><th>severity</th><th>breaches</th><th>last breach</th></tr></thead>
 <tbody>${rows}</tbody></table>
