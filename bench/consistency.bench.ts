@@ -2,7 +2,7 @@
  * Consistency benchmark: legacy primary + replica and a 3+3 target cluster on loopback, identical
  * mixed data (strings, hashes, sets, zsets, lists, streams, TTLs, big collections) in two legacy dbs.
  * Measures spot-check keys/s beside a naive one-key-at-a-time compare, false mismatches per type,
- * and a full compare. `npx tsx bench/consistency.bench.ts [--smoke] [--keys N]`
+ * and a full compare. `npx tsx bench/consistency.bench.ts [--smoke] [--keys N] [--full-only]`
  */
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -29,7 +29,13 @@ export interface ConsistencyBenchResult {
   naive: { checked: number; durationMs: number; keysPerSecond: number };
   speedup: number;
   falseMismatchesByType: Record<string, { compared: number; mismatches: number }>;
-  fullCompare: { scanned: number; checked: number; mismatches: number; durationMs: number } | null;
+  fullCompare: {
+    scanned: number;
+    checked: number;
+    mismatches: number;
+    durationMs: number;
+    phaseMs: { legacy: number; target: number };
+  } | null;
 }
 
 const DB_MAP = { '0': '', '3': 'impact:' };
@@ -86,6 +92,8 @@ async function waitReplica(primary: Redis, replica: Redis): Promise<void> {
 export async function runConsistencyBench(opts: {
   smoke: boolean;
   keys: number;
+  /** Only load the data and run the full compare (profiling). */
+  fullOnly?: boolean;
 }): Promise<ConsistencyBenchResult> {
   const total = opts.smoke ? Math.min(opts.keys, 50_000) : opts.keys;
   const legacyTopo = await startReplicated({ replicas: 1, config: { save: '""', appendonly: 'no' } });
@@ -136,7 +144,7 @@ export async function runConsistencyBench(opts: {
 
     // Spot-check: many random keys per db, the way a sample does it, only bigger.
     const stats = newDigestStats();
-    const keysPerDb = opts.smoke ? 10_000 : 25_000;
+    const keysPerDb = opts.fullOnly ? 0 : opts.smoke ? 10_000 : 25_000;
     const spot = await spotCheck({
       legacy,
       target,
@@ -150,7 +158,10 @@ export async function runConsistencyBench(opts: {
     });
 
     // Naive: one key at a time, awaited commands.
-    const naiveKeys = Array.from({ length: opts.smoke ? 1000 : 3000 }, (_, i) => `k:${i * 7 + 1}`);
+    const naiveKeys = Array.from(
+      { length: opts.fullOnly ? 0 : opts.smoke ? 1000 : 3000 },
+      (_, i) => `k:${i * 7 + 1}`,
+    );
     const naiveStart = performance.now();
     await naiveCompare(legacy(0), target, naiveKeys, '');
     const naiveMs = performance.now() - naiveStart;
@@ -159,10 +170,10 @@ export async function runConsistencyBench(opts: {
     const map = keyMapper(DB_MAP);
     const pairs: KeyPair[] = [];
     for (const { db, data } of parts) {
-      const n = Math.min(data.count, 10_000);
+      const n = opts.fullOnly ? 0 : Math.min(data.count, 10_000);
       for (let i = 0; i < n; i++)
         pairs.push({ db, legacyKey: `k:${i}`, targetKey: map.toTarget(db, `k:${i}`) });
-      for (let j = 0; j < (data.big ?? 0); j++) {
+      for (let j = 0; j < (opts.fullOnly ? 0 : (data.big ?? 0)); j++) {
         for (const t of ['hash', 'set', 'zset', 'list', 'stream']) {
           const key = binFromText(`big:${t}:${j}`);
           pairs.push({ db, legacyKey: key, targetKey: map.toTarget(db, key) });
@@ -227,6 +238,7 @@ export async function runConsistencyBench(opts: {
         checked: full.checked,
         mismatches: full.mismatches,
         durationMs: full.durationMs,
+        phaseMs: full.phaseMs,
       },
     };
   } finally {
@@ -242,6 +254,6 @@ if (isMain) {
   const smoke = args.includes('--smoke');
   const keysArg = args.indexOf('--keys');
   const keys = keysArg >= 0 ? Number(args[keysArg + 1]) : smoke ? 50_000 : 1_000_000;
-  const result = await runConsistencyBench({ smoke, keys });
+  const result = await runConsistencyBench({ smoke, keys, fullOnly: args.includes('--full-only') });
   console.log(JSON.stringify(result, null, 2));
 }

@@ -45,15 +45,61 @@ describe('fullCompare', () => {
   it('scans every key of every db and of the target and finds nothing on identical data', async () => {
     const seen: CompareProgress[] = [];
 
-    const result = await fullCompare({ ...base(), onProgress: (p) => seen.push(p) });
+    const result = await fullCompare({ ...base(), countShortcut: false, onProgress: (p) => seen.push(p) });
 
     expect(result.done).toBe(true);
     expect(result.checked).toBe(3 * keysPerDb);
     expect(result.mismatches).toBe(0);
     expect(result.scanned).toBe(6 * keysPerDb + 1);
+    expect(result.targetSkipped).toEqual([]);
     const last = seen.at(-1);
     expect(last?.total).toBe(6 * keysPerDb + 1);
     expect(last && renderProgress(last, 70)).toContain('100.0%');
+  });
+
+  it('skips the extra-key scan of every target master whose count matches what legacy found on it', async () => {
+    const seen: CompareProgress[] = [];
+
+    const result = await fullCompare({ ...base(), onProgress: (p) => seen.push(p) });
+
+    expect(result.done).toBe(true);
+    expect(result.mismatches).toBe(0);
+    expect(result.targetSkipped).toHaveLength(3);
+    expect(result.scanned).toBe(3 * keysPerDb + 1); // the legacy dbs only
+    const last = seen.at(-1);
+    expect(last?.total).toBe(3 * keysPerDb + 1);
+    expect(last && renderProgress(last, 70)).toContain('100.0%');
+  });
+
+  it('still scans the master whose count differs and finds the extra key there', async () => {
+    await target.set('impact:stray', 'x');
+    try {
+      const result = await fullCompare(base());
+
+      expect(result.targetSkipped).toHaveLength(2);
+      expect(result.byClass.extra.examples).toEqual(['[db3] stray']);
+      expect(result.mismatches).toBe(1);
+    } finally {
+      await target.del('impact:stray');
+    }
+  });
+
+  it('scans every target master when legacy changed during the compare', async () => {
+    let written = false;
+
+    const result = await fullCompare({
+      ...base(),
+      groupKeys: 500,
+      onProgress: () => {
+        // A write on legacy while its keys are being scanned: the counts prove nothing any more.
+        if (!written) void legacy.get(5).set('late:key', 'v');
+        written = true;
+      },
+    });
+    await legacy.get(5).del('late:key');
+
+    expect(result.targetSkipped).toEqual([]);
+    expect(result.scanned).toBeGreaterThan(6 * keysPerDb);
   });
 
   it('reports every mismatch class and resumes from its cursor after an abort', async () => {

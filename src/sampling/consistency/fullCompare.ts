@@ -10,6 +10,7 @@ import {
   emptyOutcome,
   findSuspects,
   type KeyPair,
+  type Observation,
   type RecheckOptions,
   type Sides,
   type Suspect,
@@ -70,6 +71,13 @@ export interface FullCompareOptions {
   sleep?: (ms: number) => Promise<void>;
   maxExamples?: number;
   digest?: DigestOptions;
+  /**
+   * Skip the extra-key SCAN of a target master whose key count equals the keys the legacy phase
+   * found on it (default true). Only when the compare looked quiet: the legacy phase ran whole in
+   * this run, each legacy db's DBSIZE did not change and equals the keys SCAN returned, and the
+   * master's DBSIZE did not change since the start. Otherwise every master is scanned.
+   */
+  countShortcut?: boolean;
 }
 
 export interface FullCompareResult {
@@ -83,6 +91,10 @@ export interface FullCompareResult {
   unstable: number;
   unverified: number;
   durationMs: number;
+  /** Wall time of each phase in this run (ms). */
+  phaseMs: { legacy: number; target: number };
+  /** Target masters whose extra-key SCAN was skipped because their key count matched (see countShortcut). */
+  targetSkipped: string[];
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -154,7 +166,7 @@ export async function fullCompare(opts: FullCompareOptions): Promise<FullCompare
   // Progress: totals from DBSIZE at start (keys come and go during a compare: an estimate).
   const legacySizes = await Promise.all(dbs.map((db) => opts.legacy(db).dbsize()));
   const targetSizes = await Promise.all(masters.map((m) => m.dbsize()));
-  const total = [...legacySizes, ...targetSizes].reduce((a, b) => a + b, 0);
+  let total = [...legacySizes, ...targetSizes].reduce((a, b) => a + b, 0);
   const scannedAtStart = cursor.scanned;
 
   const outcome = (): CompareOutcome => ({
@@ -206,6 +218,8 @@ export async function fullCompare(opts: FullCompareOptions): Promise<FullCompare
     unstable: cursor.unstable,
     unverified: cursor.unverified,
     durationMs: now() - started,
+    phaseMs: { legacy: legacyMs, target: targetMs },
+    targetSkipped,
   });
 
   const groupKeys = opts.groupKeys ?? 4000;
@@ -239,6 +253,25 @@ export async function fullCompare(opts: FullCompareOptions): Promise<FullCompare
     }
   }
 
+  let legacyMs = 0;
+  let targetMs = 0;
+  const targetSkipped: string[] = [];
+  // For the count shortcut: target keys the legacy phase found, per master, and legacy keys scanned per db.
+  const wholeLegacyRun =
+    (opts.countShortcut ?? true) && cursor.phase === 'legacy' && cursor.index === 0 && cursor.scan === '0';
+  const foundOn = new Map<string, number>();
+  const scannedIn = new Map<number, number>();
+  const countFound = (pairs: readonly KeyPair[], obs: readonly Observation[]) => {
+    obs.forEach((o, i) => {
+      if (o.target.type === 'none' || o.targetNode === undefined) return;
+      // With nested prefixes ("" and "impact:") two legacy keys can name one target key: count it
+      // only for the db it maps back to, so no target key is counted twice.
+      const pair = pairs[i];
+      if (!pair || map.toLegacy(pair.targetKey)?.db !== pair.db) return;
+      foundOn.set(o.targetNode, (foundOn.get(o.targetNode) ?? 0) + 1);
+    });
+  };
+  const legacyStart = now();
   // Legacy phase: every key of every db compared on both sides.
   while (cursor.phase === 'legacy') {
     const db = dbs[cursor.index];
@@ -249,15 +282,19 @@ export async function fullCompare(opts: FullCompareOptions): Promise<FullCompare
       break;
     }
     for await (const group of prefetched(groups(opts.legacy(db), cursor.scan))) {
-      if (opts.signal?.aborted) return result(false);
+      if (opts.signal?.aborted) {
+        legacyMs = now() - legacyStart;
+        return result(false);
+      }
       const pairs: KeyPair[] = group.keys
         .filter((k) => !excluded(k))
         .map((k) => ({ db, legacyKey: k, targetKey: map.toTarget(db, k) }));
       const o = outcome();
-      const found = await findSuspects(sides, pairs, recheck, o);
+      const found = await findSuspects(sides, pairs, recheck, o, wholeLegacyRun ? countFound : undefined);
       absorb(o);
       cursor.pending.push(...found);
       cursor.scanned += group.keys.length;
+      scannedIn.set(db, (scannedIn.get(db) ?? 0) + group.keys.length);
       cursor.scan = group.next;
       await flushPending(false);
       progress();
@@ -265,10 +302,26 @@ export async function fullCompare(opts: FullCompareOptions): Promise<FullCompare
     }
     cursor = { ...cursor, index: cursor.index + 1, scan: '0' };
   }
+  legacyMs = now() - legacyStart;
+  const targetStart = now();
 
   // Target phase: keys on the target that legacy lacks (extra), masters in parallel, existence on
   // legacy checked first (type-only digest); the absent ones become extra suspects.
   if (cursor.phase === 'target') {
+    if (wholeLegacyRun) {
+      for (const address of await mastersWithoutExtras({
+        legacySizes: dbs.map((db, i) => ({ db, before: legacySizes[i] ?? -1 })),
+        legacy: opts.legacy,
+        scannedIn,
+        masters: masters.map((m, i) => ({ master: m, before: targetSizes[i] ?? -1 })),
+        foundOn,
+      })) {
+        cursor.targets[address] = 'done';
+        targetSkipped.push(address);
+        // Not scanned: out of the progress total, so the bar still ends at 100 %.
+        total -= targetSizes[masters.findIndex((m) => addressOf(m) === address)] ?? 0;
+      }
+    }
     let aborted = false;
     const scanMaster = async (master: Redis) => {
       const address = addressOf(master);
@@ -305,12 +358,40 @@ export async function fullCompare(opts: FullCompareOptions): Promise<FullCompare
       throw new ConsistencyInputError('cursor', 'the target masters changed since the cursor was saved');
     }
     await Promise.all(masters.map(scanMaster));
-    if (aborted) return result(false);
+    if (aborted) {
+      targetMs = now() - targetStart;
+      return result(false);
+    }
     await flushPending(true);
     cursor = { ...cursor, phase: 'done' };
   }
+  targetMs = now() - targetStart;
   progress();
   return result(true);
+}
+
+/**
+ * The target masters that cannot hold extra keys, judged by counts: none when a legacy db changed
+ * size or SCAN returned another number of keys than DBSIZE (churn, rehash duplicates); else each
+ * master whose DBSIZE is unchanged and equals the keys of the legacy phase found on it.
+ */
+async function mastersWithoutExtras(input: {
+  legacySizes: { db: number; before: number }[];
+  legacy: (db: number) => Redis;
+  scannedIn: ReadonlyMap<number, number>;
+  masters: { master: Redis; before: number }[];
+  foundOn: ReadonlyMap<string, number>;
+}): Promise<string[]> {
+  const legacyAfter = await Promise.all(input.legacySizes.map(({ db }) => input.legacy(db).dbsize()));
+  const quiet = input.legacySizes.every(
+    ({ db, before }, i) => before === legacyAfter[i] && before === (input.scannedIn.get(db) ?? 0),
+  );
+  if (!quiet) return [];
+  const targetAfter = await Promise.all(input.masters.map(({ master }) => master.dbsize()));
+  return input.masters.flatMap(({ master, before }, i) => {
+    const address = addressOf(master);
+    return before === targetAfter[i] && before === (input.foundOn.get(address) ?? 0) ? [address] : [];
+  });
 }
 
 /** The pairs whose legacy key does not exist (type-only digest, grouped per db). */

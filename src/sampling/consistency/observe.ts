@@ -17,6 +17,8 @@ export interface Observation {
   target: KeyDigest;
   /** Wall time the observation took: the two PTTL reads of a key are at most this far apart. */
   spanMs: number;
+  /** Address of the target master the key was read on. */
+  targetNode?: string;
 }
 
 export interface Sides {
@@ -50,10 +52,12 @@ export async function observe(sides: Sides, pairs: readonly KeyPair[]): Promise<
       });
     }),
   );
+  const targetNodes: string[] = [];
   const targetDone = digestOnTarget(
     sides.target,
     pairs.map((p) => ({ key: p.targetKey })),
     sides.digest,
+    targetNodes,
   );
   const [, targetOut] = await Promise.all([legacyDone, targetDone]);
   // Big sets/hashes: ask the target about exactly the members legacy probed.
@@ -77,11 +81,15 @@ export async function observe(sides: Sides, pairs: readonly KeyPair[]): Promise<
     });
   }
   const spanMs = Math.max(0, sides.now() - start);
-  return pairs.map((_, i) => ({
-    legacy: legacyOut[i] as KeyDigest,
-    target: targetOut[i] as KeyDigest,
-    spanMs,
-  }));
+  return pairs.map((_, i) => {
+    const node = targetNodes[i];
+    return {
+      legacy: legacyOut[i] as KeyDigest,
+      target: targetOut[i] as KeyDigest,
+      spanMs,
+      ...(node === undefined ? {} : { targetNode: node }),
+    };
+  });
 }
 
 export interface RecheckOptions {
@@ -132,6 +140,7 @@ async function suspects(
   opts: RecheckOptions,
   outcome: CompareOutcome,
   previous?: Map<KeyPair, string>,
+  observed?: (pairs: readonly KeyPair[], obs: readonly Observation[]) => void,
 ): Promise<{ found: Map<KeyPair, Suspect>; failed: KeyPair[] }> {
   const found = new Map<KeyPair, Suspect>();
   const failed: KeyPair[] = [];
@@ -160,6 +169,7 @@ async function suspects(
       continue;
     }
     if (!previous) outcome.checked += part.length;
+    observed?.(part, obs);
     part.forEach((pair, j) => {
       const o = obs[j] as Observation;
       const before = previous?.get(pair);
@@ -179,14 +189,18 @@ export function emptyOutcome(): CompareOutcome {
   return { checked: 0, byClass: emptyByClass(), mismatches: 0, unstable: 0, unverified: 0 };
 }
 
-/** First round only: counts checked/unverified into `outcome` and returns the suspects. */
+/**
+ * First round only: counts checked/unverified into `outcome` and returns the suspects. `observed`
+ * sees every chunk that could be read.
+ */
 export async function findSuspects(
   sides: Sides,
   pairs: readonly KeyPair[],
   opts: RecheckOptions,
   outcome: CompareOutcome,
+  observed?: (pairs: readonly KeyPair[], obs: readonly Observation[]) => void,
 ): Promise<Suspect[]> {
-  const first = await suspects(sides, pairs, opts, outcome);
+  const first = await suspects(sides, pairs, opts, outcome, undefined, observed);
   outcome.unverified += first.failed.length;
   return [...first.found.values()];
 }

@@ -60,12 +60,13 @@ async function refreshSlots(target: Cluster): Promise<void> {
 /**
  * Digests keys on the target: one budgeted script stream per master, masters in parallel.
  * On a cluster, a failed node batch (a slot moved during resharding) is retried once after a
- * slot-table refresh.
+ * slot-table refresh. `nodes`, when given, receives the address of the master each key was read on.
  */
 export async function digestOnTarget(
   target: Target,
   requests: readonly DigestRequest[],
   opts: DigestOptions = {},
+  nodes?: string[],
 ): Promise<KeyDigest[]> {
   const attempt = async (): Promise<KeyDigest[]> => {
     const out: KeyDigest[] = new Array(requests.length);
@@ -80,8 +81,10 @@ export async function digestOnTarget(
           idxs.map((i) => requests[i] as DigestRequest),
           opts,
         );
+        const address = nodes ? addressOf(master) : '';
         idxs.forEach((i, j) => {
           out[i] = res[j] as KeyDigest;
+          if (nodes) nodes[i] = address;
         });
       }),
     );
