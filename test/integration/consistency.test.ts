@@ -59,6 +59,31 @@ describe('consistency digest on identical data', () => {
     expect(outcome.unverified).toBe(0);
   });
 
+  it('digests sets and hashes independently of insertion order, and sees one changed field', async () => {
+    const members = Array.from({ length: 300 }, (_, i) => `m${i}`);
+    const fields = members.flatMap((m) => [m, `v-${m}`]);
+    const reversed = [...members].reverse();
+    await legacy.get(0).sadd('{order}:set', ...members);
+    await target.sadd('{order}:set', ...reversed);
+    await legacy.get(0).hset('{order}:hash', ...fields);
+    await target.hset('{order}:hash', ...reversed.flatMap((m) => [m, `v-${m}`]));
+    await legacy.get(0).hset('{order}:hash2', ...fields);
+    await target.hset('{order}:hash2', ...reversed.flatMap((m) => [m, m === 'm7' ? 'other' : `v-${m}`]));
+    const pair = (k: string): KeyPair => ({ db: 0, legacyKey: k, targetKey: k });
+
+    const keys = ['{order}:set', '{order}:hash', '{order}:hash2'];
+    try {
+      const outcome = await compareWithRechecks(sides(), keys.map(pair), recheck);
+
+      expect(outcome.byClass.value.examples).toEqual(['[db0] {order}:hash2']);
+      expect(outcome.mismatches).toBe(1);
+    } finally {
+      // One hash tag: the three keys share a slot, so one DEL works on the cluster.
+      await legacy.get(0).del(...keys);
+      await target.del(...keys);
+    }
+  });
+
   it('spot-checks random keys of every db and of the target with no mismatch', async () => {
     const result = await spotCheck({
       legacy: legacy.get,
