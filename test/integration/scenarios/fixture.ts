@@ -62,7 +62,10 @@ export function compressedPolicy(overrides: Partial<PolicyInput> = {}): PolicyIn
   };
 }
 
-/** A whole config around the scenario's tenants; timeouts short so a frozen node costs little time. */
+/**
+ * A whole config around the scenario's tenants. Timeouts are short so a frozen node costs little time,
+ * but not so short that a busy machine (two test files at once on two cores) makes samples partial.
+ */
 export function scenarioConfig(stateStoreUrl: string, tenants: TenantInput[]): Config {
   return configSchema.parse({
     stateStore: { url: stateStoreUrl, keyPrefix: 'scenario:' },
@@ -71,7 +74,7 @@ export function scenarioConfig(stateStoreUrl: string, tenants: TenantInput[]): C
       releaseTopicArn: 'arn:aws:sns:us-east-1:000000000000:soakwatch-release',
       repeatEvery: '30m',
     },
-    sampling: { commandTimeoutMs: 300, connectTimeoutMs: 500, budgetMs: 1_000, spotCheckKeys: 20 },
+    sampling: { commandTimeoutMs: 800, connectTimeoutMs: 1_000, budgetMs: 2_000, spotCheckKeys: 20 },
     tenants: tenants.map((t) => ({ ...t, soak: t.soak ?? compressedPolicy() })),
   });
 }
