@@ -125,13 +125,13 @@ export function tickDeps(
         if (r.status === 'failed') log.warn('hook failed', { tenant: tenant.id, hook: r.id, error: r.error });
       return results;
     },
-    collect: (tenant, ctx) => {
-      // The sample is stamped with the tick's `now` (which may be given, for replay and tests), but the
-      // sampler's clock must advance: heartbeat lag and budgets are measured on it.
-      const offset = ctx.now - Date.now();
-      return collectSample(tenant, {
+    collect: async (tenant, ctx) => {
+      // The sampler's clock starts at the tick's `now` (which may be given, for replay and tests) and
+      // advances: heartbeat lag and budgets are measured on it.
+      const started = Date.now();
+      const sample = await collectSample(tenant, {
         pool: clients.pool,
-        now: () => Date.now() + offset,
+        now: () => ctx.now + Math.max(0, Date.now() - started),
         budgetMs: config.sampling.budgetMs,
         ...(ctx.previous ? { previous: ctx.previous } : {}),
         phase: ctx.phase,
@@ -145,6 +145,9 @@ export function tickDeps(
           },
         },
       });
+      // Stamped with exactly the tick's `now`, its identity in the store: a re-delivered tick is then a
+      // duplicate even when a millisecond passed before the sampler's first reading.
+      return { ...sample, at: ctx.now };
     },
     ...(metrics ? { onSample: (sample: Sample) => emitSampleMetrics(metrics, sample) } : {}),
     publish: async (message) => {

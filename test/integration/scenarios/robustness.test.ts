@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort, startStandalone } from '../../../src/local/index.js';
 import { getStatus } from '../../../src/release/index.js';
 import { StoreError } from '../../../src/store/index.js';
@@ -86,6 +86,22 @@ describe('concurrent ticks', () => {
     expect(audit.filter((e) => e.action === 'reset')).toHaveLength(1);
     expect(messagesOf(h, 'busy', 'soak-reset')).toHaveLength(1);
     expect((await h.state('busy'))?.resets).toHaveLength(1);
+  });
+
+  it("stamp the sample with the tick's now, so a re-delivered tick is recognised however the clock moved", async () => {
+    const now = Date.now() + 60 * SECOND;
+    // The wall clock moves on between any two readings (as it does when a millisecond boundary falls there).
+    const realNow = Date.now.bind(Date);
+    let drift = 0;
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + drift++);
+    let sample: Awaited<ReturnType<typeof h.deps.collect>>;
+    try {
+      sample = await h.deps.collect(h.tenant('busy'), { now, previous: undefined, phase: 'soak' });
+    } finally {
+      spy.mockRestore();
+    }
+
+    expect(sample.at).toBe(now);
   });
 });
 
