@@ -1,5 +1,5 @@
-import { tenantSchema } from '../config/index.js';
-import { createConnectionPool } from '../redis/index.js';
+import { configSchema, type TenantConfig } from '../config/index.js';
+import { type ConnectionPool, createConnectionPool } from '../redis/index.js';
 import { collectSample, type NodeSample, type Sample } from '../sampling/index.js';
 import { formatDuration } from '../util/duration.js';
 import { redactUrl } from '../util/redact.js';
@@ -44,24 +44,33 @@ export interface CheckResult {
 /** Compares the two clusters once through the sampler: one INFO per node, a full per-prefix count where needed. */
 export async function checkClusters(opts: Omit<CheckOptions, 'json'>): Promise<CheckResult> {
   const dbMap = parseDbMap(opts.dbMap);
-  const parsed = tenantSchema.safeParse({
-    id: 'check',
-    legacy: { url: opts.legacy, dbs: Object.keys(dbMap).map(Number), heartbeat: { enabled: false } },
-    target: { url: opts.target, cluster: Boolean(opts.cluster), dbMap },
+  // Through the whole config schema (one tenant) so the same rules apply as to a config file: URL
+  // schemes, and two dbs mapped to overlapping prefixes. The state store is never contacted.
+  const parsed = configSchema.safeParse({
+    tenants: [
+      {
+        id: 'check',
+        legacy: { url: opts.legacy, dbs: Object.keys(dbMap).map(Number), heartbeat: { enabled: false } },
+        target: { url: opts.target, cluster: Boolean(opts.cluster), dbMap },
+      },
+    ],
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+  const tenant = parsed.data?.tenants[0];
+  if (!parsed.success || !tenant) {
+    const issue = parsed.error?.issues[0];
     const flag = issue?.path.includes('legacy')
       ? '--legacy'
-      : issue?.path.includes('target')
-        ? '--target'
-        : '--db-map';
+      : issue?.path.includes('dbMap')
+        ? '--db-map'
+        : issue?.path.includes('target')
+          ? '--target'
+          : '--db-map';
     throw new UsageError(`${flag}: ${issue?.message ?? 'invalid'}`);
   }
   const pool = createConnectionPool({ commandTimeoutMs: 2_000, connectTimeoutMs: 3_000 });
   let prefixState: unknown;
   try {
-    const sample = await collectSample(parsed.data, {
+    const sample = await collectSample(tenant, {
       pool,
       now: Date.now,
       budgetMs: 10_000,
@@ -85,12 +94,31 @@ export async function checkClusters(opts: Omit<CheckOptions, 'json'>): Promise<C
       const side = sample.legacy.nodes.length === 0 || first?.side === 'legacy' ? 'legacy' : 'target';
       const why =
         first?.error ?? sample.legacy.primaryError ?? sample.target.topologyError ?? 'no node answered';
-      throw new UsageError(`cannot read the ${side} cluster${first ? ` at ${first.address}` : ''}: ${why}`);
+      // Node errors often start with the address already ("127.0.0.1:1: could not connect…").
+      const detail =
+        first && why.startsWith(`${first.address}:`) ? why.slice(first.address.length + 1).trim() : why;
+      throw new UsageError(
+        `cannot read the ${side} cluster${first ? ` at ${first.address}` : ''}: ${detail}`,
+      );
     }
+    // With --cluster the per-prefix counts need the topology; without it a cluster node only counts its own slots.
+    if (sample.target.topologyError)
+      throw new UsageError(
+        `--cluster: cannot read the target's cluster topology: ${sample.target.topologyError}`,
+      );
+    if (!opts.cluster) await refuseClusterNode(pool, tenant);
     return toResult(opts, sample);
   } finally {
     await pool.closeAll();
   }
+}
+
+/** A cluster-mode target read as a single node would report only that node's slots: a wrong count. */
+async function refuseClusterNode(pool: ConnectionPool, tenant: TenantConfig): Promise<void> {
+  const main = await (await pool.target(tenant)).main();
+  const info = await main.info('cluster').catch(() => '');
+  if (/cluster_enabled:1/.test(info))
+    throw new UsageError('--cluster: the target is a cluster-mode node; add --cluster to count every master');
 }
 
 function toResult(opts: Omit<CheckOptions, 'json'>, sample: Sample): CheckResult {

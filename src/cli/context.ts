@@ -1,6 +1,8 @@
 import { type Config, loadConfig } from '../config/index.js';
 import { type Clients, closeClients, openClients, tickDeps } from '../runtime/index.js';
 import type { TickDeps } from '../tick/index.js';
+import { redactUrl } from '../util/redact.js';
+import { UsageError } from './errors.js';
 import { stderrLog } from './log.js';
 
 export interface GlobalOptions {
@@ -20,7 +22,11 @@ export async function withDeps<T>(
   work: (deps: TickDeps, config: Config, clients: Clients) => Promise<T>,
 ): Promise<T> {
   const config = configOf(opts);
-  const clients = await openClients(config);
+  const clients = await openClients(config).catch((error: unknown) => {
+    throw new UsageError(`cannot connect to the state store ${redactUrl(config.stateStore.url)}`, {
+      cause: error,
+    });
+  });
   try {
     return await work(
       tickDeps(config, clients, stderrLog(Boolean(opts.verbose)), { aws: Boolean(opts.aws) }),
