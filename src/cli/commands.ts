@@ -9,7 +9,7 @@ import { runTick } from '../tick/index.js';
 import { type GlobalOptions, withDeps } from './context.js';
 import { UsageError } from './errors.js';
 import { parseInstant } from './parse.js';
-import { renderReplay, renderStatus, renderTick } from './render.js';
+import { renderReplay, renderStatus, renderTick, verdictChanges } from './render.js';
 
 type Print = (text: string) => void;
 const json = (v: unknown) => JSON.stringify(v, null, 2);
@@ -27,10 +27,10 @@ export async function tickCommand(
 }
 
 export async function statusCommand(
-  opts: GlobalOptions & { tenant?: string; json?: boolean },
+  opts: GlobalOptions & { tenant?: string; json?: boolean; now?: string },
   print: Print,
 ): Promise<number> {
-  const now = Date.now();
+  const now = opts.now ? parseInstant(opts.now, '--now') : Date.now();
   const statuses = await withDeps(opts, (deps, config) =>
     opts.tenant
       ? getStatus(deps.store, findTenant(config.tenants, opts.tenant), now).then((s) => [s])
@@ -77,6 +77,9 @@ export async function actionCommand(
   return 0;
 }
 
+// The judge appends this to the reason of a forced cutover; the replay adds it again itself.
+const FORCED_SUFFIX = ' (forced before readiness)';
+
 /** The release-manager actions recorded in the audit trail, as the judge's actions, for replay. */
 export function actionsFromAudit(audit: AuditEntry[]): { at: number; action: Action }[] {
   const typeOf: Record<string, Action['type']> = {
@@ -91,13 +94,16 @@ export function actionsFromAudit(audit: AuditEntry[]): { at: number; action: Act
     const type = typeOf[e.action];
     // The judge's own transitions (auto cutover, auto approve) are re-derived by the replay itself.
     if (!type || e.actor === JUDGE_ACTOR) continue;
+    const forced = type === 'cutover' && e.from === 'REPLICATING';
+    const reason =
+      forced && e.reason?.endsWith(FORCED_SUFFIX) ? e.reason.slice(0, -FORCED_SUFFIX.length) : e.reason;
     out.push({
       at: e.at,
       action: {
         type,
         actor: e.actor,
-        ...(e.reason ? { reason: e.reason } : {}),
-        ...(type === 'cutover' && e.from === 'REPLICATING' ? { force: true } : {}),
+        ...(reason ? { reason } : {}),
+        ...(forced ? { force: true } : {}),
       },
     });
   }
@@ -140,7 +146,12 @@ export async function replayCommand(
   });
   print(
     opts.json
-      ? json({ timeline: result.timeline, refused: result.refused, final: result.final })
+      ? json({
+          timeline: result.timeline,
+          verdicts: verdictChanges(result.verdicts),
+          refused: result.refused,
+          final: result.final,
+        })
       : renderReplay(result),
   );
   return 0;

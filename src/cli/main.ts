@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { ReleaseError } from '../release/index.js';
 import { redactUrl } from '../util/redact.js';
@@ -22,6 +22,12 @@ function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
   return redactUrl(`${message}${cause}`).split('\n')[0] ?? '';
+}
+
+function positiveNumber(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0');
+  return n;
 }
 
 function run(action: () => Promise<number>): () => Promise<void> {
@@ -74,6 +80,7 @@ export function program(): Command {
     .command('status')
     .description('the soak status of every tenant, or one')
     .option('--tenant <id>', 'only this tenant')
+    .option('--now <time>', 'evaluate as of this time (epoch ms or ISO-8601), e.g. after ticks with --now')
     .option('--json', 'print JSON')
     .action(function (this: Command) {
       return run(() => statusCommand({ ...globals(), ...this.opts() }, print))();
@@ -119,7 +126,7 @@ export function program(): Command {
     .description('consistency compare of a tenant: a spot-check, or --full SCAN of a legacy replica')
     .requiredOption('--tenant <id>', 'tenant id')
     .option('--full', 'compare every key (rate-limited, resumable)')
-    .addOption(new Option('--keys-per-second <n>', 'rate limit of --full').argParser(Number))
+    .addOption(new Option('--keys-per-second <n>', 'rate limit of --full').argParser(positiveNumber))
     .option('--restart', 'with --full: ignore a saved cursor and start over')
     .option('--json', 'print JSON')
     .action(function (this: Command) {
@@ -138,3 +145,11 @@ try {
     process.exitCode = 2;
   }
 }
+// The command is over and its output written. Anything still holding the event loop now is a leaked
+// handle (e.g. a client reconnecting after a failed connect): a command line must still end. The timer is
+// unref'd, so a clean run exits at once without waiting for it.
+setTimeout(() => {
+  if (process.argv.some((a) => a === '-v' || a === '--verbose'))
+    process.stderr.write('soakwatch: open handles after the command; exiting\n');
+  process.exit();
+}, 2_000).unref();

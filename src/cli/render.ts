@@ -1,5 +1,5 @@
 import type { TenantStatus } from '../release/index.js';
-import type { ReplayResult } from '../soak/index.js';
+import type { ReplayResult, SoakStateName, Verdict } from '../soak/index.js';
 import type { TickReport } from '../tick/index.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -7,8 +7,11 @@ import { formatDuration } from '../util/duration.js';
 export function table(headers: string[], rows: (string | number | null)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === null ? '—' : String(c))))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  // A column of numbers (some may be missing); a column of only missing values stays left-aligned.
   const numeric = headers.map(
-    (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === null),
+    (_, i) =>
+      rows.some((r) => typeof r[i] === 'number') &&
+      rows.every((r) => typeof r[i] === 'number' || r[i] === null),
   );
   const line = (r: string[]) =>
     r
@@ -81,11 +84,44 @@ export function renderTick(report: TickReport): string {
   )}`;
 }
 
+/** A moment of a replay where the verdict changed: the state, inconclusiveness, or which criteria fire. */
+export interface VerdictChange {
+  at: number;
+  state: SoakStateName;
+  inconclusive: boolean;
+  firing: string[];
+}
+
+/** The replayed verdicts (one per sample) reduced to the moments something changed. */
+export function verdictChanges(verdicts: Verdict[]): VerdictChange[] {
+  const out: VerdictChange[] = [];
+  let key = '';
+  for (const v of verdicts) {
+    const firing = v.firing.map((f) => f.id).sort();
+    const next = JSON.stringify([v.state, v.inconclusive, firing]);
+    if (next === key || v.lastSampleAt === null) continue;
+    key = next;
+    out.push({ at: v.lastSampleAt, state: v.state, inconclusive: v.inconclusive, firing });
+  }
+  return out;
+}
+
 export function renderReplay(result: ReplayResult): string {
-  const lines = result.timeline.map((t) => `${iso(t.at)}  ${t.from} → ${t.to}  (${t.kind}) ${t.reason}`);
+  const lines = result.timeline.map((t) => `  ${iso(t.at)}  ${t.from} → ${t.to}  (${t.kind}) ${t.reason}`);
+  const changes = verdictChanges(result.verdicts).map(
+    (c) =>
+      `  ${iso(c.at)}  ${c.state}${c.inconclusive ? ' INCONCLUSIVE' : ''}  firing: ${c.firing.join(', ') || 'none'}`,
+  );
+  const refused = result.refused.map(
+    (r) => `  ${iso(r.at)}  ${r.action.type} by ${r.action.actor}: ${r.reason}`,
+  );
   return [
     `timeline (${result.timeline.length} transitions):`,
     ...(lines.length ? lines : ['  (no transitions)']),
+    '',
+    `verdicts (${changes.length} changes over ${result.verdicts.length} samples):`,
+    ...(changes.length ? changes : ['  (no samples)']),
+    ...(refused.length ? ['', `refused actions (${refused.length}):`, ...refused] : []),
     '',
     `final: ${result.final.state}${result.final.inconclusive ? ' (INCONCLUSIVE)' : ''}, coverage ${pct(
       result.final.coverage,
