@@ -29,11 +29,20 @@ export interface SampleBenchResult {
   serverUsPerNode: {
     address: string;
     role: string;
+    /** Whole run: commandstats usec / samples. */
     usPerSample: number;
+    /**
+     * Median over the run's chunks of (commandstats usec / samples) per chunk: a node preempted in
+     * the middle of a command (2 shared cores) inflates one chunk, not this figure.
+     */
+    usPerSampleMedian: number;
     byCommand: Record<string, number>;
+    /** A PING sent to the node right after every sample, from another connection: the cold floor. */
+    coldPingUs: number;
   }[];
   serverUsMax: number;
-  /** Server time of a PING (commandstats), µs: the floor of any command. */
+  serverUsMedianMax: number;
+  /** Server time of a PING (commandstats) on an open connection in a tight loop, µs. */
   pingServerUs: number;
   loadAverage: number;
 }
@@ -134,35 +143,64 @@ export async function runSampleBench(opts: {
       throw new Error(`keys not loaded: ${JSON.stringify(previous.keys['0'])}`);
 
     const nodes: RedisProcess[] = [primary.node, replica.node, ...cluster.masters, ...cluster.replicas];
-    await Promise.all(nodes.map((n) => admin(n, (c) => c.call('CONFIG', 'RESETSTAT'))));
+    // One admin connection per node: RESETSTAT and commandstats between chunks, and the cold PING.
+    const admins = await Promise.all(
+      nodes.map(async (n) => {
+        const c = new Redis({ port: n.port, lazyConnect: true });
+        await c.connect();
+        return c;
+      }),
+    );
+    const chunks = Math.max(1, Math.min(10, Math.floor(samples / 20)));
+    const totals = nodes.map(() => ({ byCommand: {} as Record<string, number>, chunkUs: [] as number[] }));
     const times: number[] = [];
-    for (let i = 0; i < samples; i++) {
-      const t0 = performance.now();
-      previous = await collectSample(tenant, { pool, now: Date.now, previous });
-      times.push(performance.now() - t0);
-      if (!previous.complete) throw new Error(`sample ${i} incomplete`);
+    let done = 0;
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const size = Math.floor((samples * (chunk + 1)) / chunks) - done;
+      await Promise.all(admins.map((c) => c.call('CONFIG', 'RESETSTAT')));
+      for (let i = 0; i < size; i++) {
+        const t0 = performance.now();
+        previous = await collectSample(tenant, { pool, now: Date.now, previous });
+        times.push(performance.now() - t0);
+        if (!previous.complete) throw new Error(`sample ${done + i} incomplete`);
+        await Promise.all(admins.map((c) => c.ping()));
+      }
+      done += size;
+      const texts = await Promise.all(admins.map((c) => c.info('commandstats')));
+      texts.forEach((text, k) => {
+        const total = totals[k];
+        if (!total) return;
+        let usec = 0;
+        for (const m of text.matchAll(/^cmdstat_([^:]+):calls=\d+,usec=(\d+)/gm)) {
+          const name = m[1] ?? '';
+          // The replication stream's own commands and the bench's RESETSTAT are not soakwatch's;
+          // PING is the bench's cold baseline (soakwatch sends none).
+          if (['replconf', 'psync', 'sync', 'config|resetstat'].includes(name)) continue;
+          total.byCommand[name] = (total.byCommand[name] ?? 0) + Number(m[2]);
+          if (name !== 'ping') usec += Number(m[2]);
+        }
+        total.chunkUs.push(usec / size);
+      });
     }
+    for (const c of admins) c.disconnect();
     const roles = new Map(
       previous.legacy.nodes.concat(previous.target.nodes).map((n) => [n.address, n.role]),
     );
-    const serverUsPerNode = await Promise.all(
-      nodes.map((n) =>
-        admin(n, async (c) => {
-          const text = await c.info('commandstats');
-          let usec = 0;
-          const byCommand: Record<string, number> = {};
-          for (const m of text.matchAll(/^cmdstat_([^:]+):calls=\d+,usec=(\d+)/gm)) {
-            const name = m[1] ?? '';
-            // The replication stream's own commands, and the bench's RESETSTAT, are not soakwatch's.
-            if (['replconf', 'psync', 'sync', 'config|resetstat'].includes(name)) continue;
-            usec += Number(m[2]);
-            byCommand[name] = Number(m[2]) / samples;
-          }
-          const address = `127.0.0.1:${n.port}`;
-          return { address, role: roles.get(address) ?? 'unknown', usPerSample: usec / samples, byCommand };
-        }),
-      ),
-    );
+    const serverUsPerNode = nodes.map((n, k) => {
+      const total = totals[k] ?? { byCommand: {}, chunkUs: [] };
+      const byCommand: Record<string, number> = {};
+      for (const [name, usec] of Object.entries(total.byCommand))
+        if (name !== 'ping') byCommand[name] = usec / samples;
+      const address = `127.0.0.1:${n.port}`;
+      return {
+        address,
+        role: roles.get(address) ?? 'unknown',
+        usPerSample: Object.values(byCommand).reduce((a, b) => a + b, 0),
+        usPerSampleMedian: percentile(total.chunkUs, 0.5),
+        byCommand,
+        coldPingUs: (total.byCommand.ping ?? 0) / samples,
+      };
+    });
 
     // ── Baseline: PING on an open connection, same run.
     const pings: number[] = [];
@@ -189,6 +227,7 @@ export async function runSampleBench(opts: {
       pingMs: { p50: percentile(pings, 0.5), p99: percentile(pings, 0.99) },
       serverUsPerNode,
       serverUsMax: Math.max(...serverUsPerNode.map((n) => n.usPerSample)),
+      serverUsMedianMax: Math.max(...serverUsPerNode.map((n) => n.usPerSampleMedian)),
       pingServerUs,
       loadAverage: loadavg()[0] ?? 0,
     };
@@ -207,16 +246,18 @@ function print(r: SampleBenchResult): void {
     `  whole sample (8 nodes):  p50 ${f(r.sampleMs.p50)} ms   p99 ${f(r.sampleMs.p99)} ms   max ${f(r.sampleMs.max)} ms`,
   );
   console.log(`  PING round trip:          p50 ${f(r.pingMs.p50)} ms   p99 ${f(r.pingMs.p99)} ms`);
-  console.log('  server time per node per sample (commandstats, µs):');
+  console.log('  server time per node per sample (commandstats, µs): mean, median of chunks, cold PING');
   for (const n of r.serverUsPerNode) {
     const parts = Object.entries(n.byCommand)
       .map(([c, us]) => `${c} ${f(us, 1)}`)
       .join(', ');
     console.log(
-      `    ${n.address.padEnd(16)} ${n.role.padEnd(8)} ${f(n.usPerSample, 1).padStart(6)}  (${parts})`,
+      `    ${n.address.padEnd(16)} ${n.role.padEnd(8)} ${f(n.usPerSample, 1).padStart(6)} ${f(n.usPerSampleMedian, 1).padStart(6)} ${f(n.coldPingUs, 2).padStart(5)}  (${parts})`,
     );
   }
-  console.log(`  max ${f(r.serverUsMax, 1)} µs; PING server time ${f(r.pingServerUs, 2)} µs`);
+  console.log(
+    `  max ${f(r.serverUsMax, 1)} µs (median of chunks: max ${f(r.serverUsMedianMax, 1)} µs); PING server time in a tight loop ${f(r.pingServerUs, 2)} µs`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -21,4 +21,6 @@ export type { ConnectionPool, ConnectionPoolOptions, LegacyHandle, TargetHandle 
 export { createConnectionPool } from './pool.js';
 export type { SecretResolver, SecretResolverOptions } from './secrets.js';
 export { createSecretResolver } from './secrets.js';
+export type { NodeView, TopologyPolicy } from './topologyCache.js';
+export { DEFAULT_TOPOLOGY_POLICY, TopologyCache } from './topologyCache.js';
 export { commandStatName, WRITE_COMMANDS } from './writeCommands.js';

@@ -47,8 +47,11 @@ export interface TargetHandle {
   readonly cluster: boolean;
   /** The URL's node: the primary endpoint, or the configuration endpoint in cluster mode. */
   readonly entry: HostPort;
-  /** Cluster mode: every master and replica, asked of a node that answers. */
-  topology(): Promise<ClusterNode[]>;
+  /**
+   * Cluster mode: every master and replica, asked of a node that answers (those in `prefer` first,
+   * e.g. the nodes that just answered the sampler, then the URL's node and the known online ones).
+   */
+  topology(prefer?: readonly HostPort[]): Promise<ClusterNode[]>;
   /** Nodes last discovered (cluster mode) — the sampler's starting point. */
   nodes: ClusterNode[];
   node(address: HostPort, db?: number): Promise<Redis>;
@@ -251,8 +254,16 @@ async function buildTarget(
     cluster: cfg.cluster,
     entry,
     nodes: [],
-    async topology() {
-      const candidates = [entry, ...handle.nodes.filter((n) => n.health === 'online')];
+    async topology(prefer = []) {
+      const seen = new Set<string>();
+      const candidates = [...prefer, entry, ...handle.nodes.filter((n) => n.health === 'online')].filter(
+        (n) => {
+          const address = formatAddress(n);
+          if (seen.has(address)) return false;
+          seen.add(address);
+          return true;
+        },
+      );
       const failures: string[] = [];
       for (const candidate of candidates.slice(0, 3)) {
         try {

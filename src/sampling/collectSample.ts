@@ -3,17 +3,27 @@ import type { TenantConfig } from '../config/schema.js';
 import {
   type ClusterNode,
   type ConnectionPool,
+  DEFAULT_TOPOLOGY_POLICY,
   describeFailure,
   formatAddress,
   type HostPort,
   type LegacyHandle,
+  type NodeView,
   parseAddress,
   type TargetHandle,
+  TopologyCache,
+  type TopologyPolicy,
   withTimeout,
 } from '../redis/index.js';
+import {
+  DEFAULT_TOPOLOGY_POLICY,
+  type NodeView,
+  TopologyCache,
+  type TopologyPolicy,
+} from '../redis/topologyCache.js';
 import { cdcLinks, deriveMetrics, isCdcAddress } from './derive.js';
 import { SampleError } from './errors.js';
-import { failedNode, readNode } from './readNode.js';
+import { type ClientListMemo, failedNode, readNode } from './readNode.js';
 import { type ReplicationChecksOptions, runReplicationChecks } from './replicationChecks.js';
 import type { NodeSample, Sample } from './types.js';
 
@@ -28,11 +38,27 @@ export interface CollectDeps {
   /** `replication`: also run the heartbeat, the spot-check and the per-prefix counter (when configured). */
   phase?: string;
   extras?: ReplicationChecksOptions;
+  /**
+   * `metrics` (default): each node is asked only what the catalogue's metrics read there. `full`:
+   * also legacy memory and the clients section (a one-off look such as `soakwatch check`).
+   */
+  detail?: 'metrics' | 'full';
+  /** When a cached cluster topology is re-read without a signal of change (default 5 min / 10 samples). */
+  topology?: Partial<TopologyPolicy>;
 }
 
 // Legacy handles whose CLIENT LIST was refused (NOPERM): not asked again by this process, so the
 // refusals do not inflate the legacy error rate every minute.
 const clientListRefused = new WeakSet<LegacyHandle>();
+// Legacy handles → samples since CLIENT LIST was last read, in a phase whose criteria do not read
+// legacyAppClients. CLIENT LIST costs the server time per connected client, and before cutover a
+// legacy cluster has them all: it is then read every CLIENT_LIST_EVERY samples only.
+const clientListAge = new WeakMap<LegacyHandle, number>();
+const CLIENT_LIST_EVERY = 10;
+// Legacy handles → the last CLIENT LIST of each of their nodes (reused while the node's clients did not change).
+const clientLists = new WeakMap<LegacyHandle, ClientListMemo>();
+// Target handles → their topology cache (a handle is rebuilt, and the cache with it, on a config change).
+const topologyCaches = new WeakMap<TargetHandle, TopologyCache>();
 
 /**
  * Samples every node of both clusters of a tenant in parallel: one INFO round trip per node (plus
@@ -52,10 +78,10 @@ export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Pr
       cause: error,
     });
   }
-  const ctx: ReadCtx = { pool: deps.pool, now: deps.now, deadline };
+  const ctx: ReadCtx = { pool: deps.pool, now: deps.now, deadline, full: deps.detail === 'full' };
   const [legacyPart, targetPart] = await Promise.all([
-    sampleLegacy(tenant, legacy, ctx, deps.previous),
-    sampleTarget(target, ctx),
+    sampleLegacy(tenant, legacy, ctx, deps.previous, wantsClientList(tenant, deps.phase, legacy)),
+    sampleTarget(target, ctx, { ...DEFAULT_TOPOLOGY_POLICY, ...deps.topology }),
   ]);
   const inProgress = { tenant: tenant.id, at, durationMs: 0, legacy: legacyPart, target: targetPart };
 
@@ -88,6 +114,21 @@ interface ReadCtx {
   now: () => number;
   /** Date.now() after which no node is waited for. */
   deadline: number;
+  full: boolean;
+}
+
+/**
+ * Whether this sample reads CLIENT LIST on legacy: always when the phase's criteria read
+ * legacyAppClients (and outside the tick's phases), else every CLIENT_LIST_EVERY samples.
+ */
+function wantsClientList(tenant: TenantConfig, phase: string | undefined, handle: LegacyHandle): boolean {
+  if (clientListRefused.has(handle)) return false;
+  if (phase !== 'replication' && phase !== 'soak') return true;
+  if (tenant.soak[phase].criteria.some((c) => c.metric === 'legacyAppClients')) return true;
+  const age = clientListAge.get(handle);
+  const due = age === undefined || age + 1 >= CLIENT_LIST_EVERY;
+  clientListAge.set(handle, due ? 0 : (age ?? 0) + 1);
+  return due;
 }
 
 /** Reads one node within what is left of the budget. */
@@ -96,7 +137,12 @@ function readWithin(
   side: 'legacy' | 'target',
   node: HostPort,
   getClient: () => Promise<Redis>,
-  opts: { persistence?: boolean; clientList?: boolean; roleHint?: NodeSample['role'] } = {},
+  opts: {
+    persistence?: boolean;
+    clientList?: boolean;
+    clientsMemo?: ClientListMemo;
+    roleHint?: NodeSample['role'];
+  } = {},
 ): Promise<NodeSample> {
   const address = formatAddress(node);
   const start = ctx.now();
@@ -111,7 +157,9 @@ function readWithin(
     side,
     address,
     persistence: opts.persistence,
+    full: ctx.full,
     clientList: opts.clientList,
+    clientsMemo: opts.clientsMemo,
     own: side === 'legacy' ? () => ctx.pool.ledger.snapshot(address) : undefined,
     now: ctx.now,
   }).then((n) => (n.ok ? n : failed(n.error ?? 'failed')));
@@ -125,15 +173,22 @@ async function sampleLegacy(
   handle: LegacyHandle,
   ctx: ReadCtx,
   previous: Sample | undefined,
+  clientList: boolean,
 ): Promise<Sample['legacy']> {
   const cdc = tenant.legacy.cdcReplicas;
   const results = new Map<string, NodeSample>();
+  let clientsMemo = clientLists.get(handle);
+  if (!clientsMemo) {
+    clientsMemo = new Map();
+    clientLists.set(handle, clientsMemo);
+  }
   const readAsPrimary = new Set<string>();
   const read = (node: HostPort, primary: boolean) => {
     if (primary) readAsPrimary.add(formatAddress(node));
     return readWithin(ctx, 'legacy', node, () => handle.node(node), {
       persistence: primary,
-      clientList: !clientListRefused.has(handle),
+      clientList,
+      clientsMemo,
       roleHint: primary ? 'master' : 'replica',
     }).then((n) => {
       if (n.clientsError && /NOPERM/i.test(n.clientsError)) clientListRefused.add(handle);
@@ -189,7 +244,11 @@ async function sampleLegacy(
   };
 }
 
-async function sampleTarget(handle: TargetHandle, ctx: ReadCtx): Promise<Sample['target']> {
+async function sampleTarget(
+  handle: TargetHandle,
+  ctx: ReadCtx,
+  policy: TopologyPolicy,
+): Promise<Sample['target']> {
   const results = new Map<string, NodeSample>();
   const read = (node: ClusterNode | (HostPort & { role?: ClusterNode['role'] })) =>
     readWithin(ctx, 'target', node, () => handle.node(node), {
@@ -201,14 +260,24 @@ async function sampleTarget(handle: TargetHandle, ctx: ReadCtx): Promise<Sample[
   let topologyError: string | undefined;
 
   if (handle.cluster) {
-    const locate = () =>
+    let cache = topologyCaches.get(handle);
+    if (!cache) {
+      cache = new TopologyCache(policy);
+      topologyCaches.set(handle, cache);
+    }
+    const topologyCache = cache;
+    const locate = (prefer?: HostPort[]) =>
       withTimeout(
-        handle.topology(),
+        handle.topology(prefer),
         Math.max(1, ctx.deadline - Date.now()),
         () => new Error('no cluster node answered CLUSTER SHARDS within the sample budget'),
-      );
-    // The first sample of a handle learns the topology first; later ones re-read it while the known
-    // nodes are being sampled, and sample the new ones afterwards.
+      ).then((found) => {
+        topologyCache.refreshed(ctx.now());
+        return found;
+      });
+    // The first sample of a handle learns the topology first. Later ones sample the known nodes and
+    // re-read the topology only when it is old (then while the nodes are read) or when what the nodes
+    // just reported does not match it (then the new nodes are read afterwards, in the same sample).
     let fresh = false;
     if (handle.nodes.length === 0) {
       try {
@@ -220,16 +289,19 @@ async function sampleTarget(handle: TargetHandle, ctx: ReadCtx): Promise<Sample[
       }
     }
     const known = handle.nodes;
-    const round1 = known.map(read);
+    const refreshing = fresh || !cache.due(ctx.now()) ? undefined : locate();
+    await Promise.all(known.map(read));
+    const changed = cache.check(known, [...results.values()].map(viewOf));
     let current = known;
-    if (!fresh) {
+    if (refreshing || (changed && !fresh)) {
       try {
-        current = await locate();
+        current = await (refreshing ??
+          locate(known.filter((n) => results.get(n.address)?.ok).sort(mastersFirst)));
       } catch (error) {
         topologyError = describeFailure(error);
       }
     }
-    await Promise.all(round1);
+    if (!fresh && !refreshing) cache.sampled();
     await Promise.all(current.filter((n) => !results.has(n.address)).map(read));
     const keep = new Set(current.map((n) => n.address));
     return {
@@ -251,4 +323,19 @@ async function sampleTarget(handle: TargetHandle, ctx: ReadCtx): Promise<Sample[
   await Promise.all(handle.nodes.filter((n) => !results.has(n.address)).map(read));
   const keep = new Set([entryAddress, ...handle.nodes.map((n) => n.address)]);
   return { nodes: [...results.values()].filter((n) => keep.has(n.address)) };
+}
+
+/** What a node said about its place in the cluster, for the topology cache. */
+function viewOf(n: NodeSample): NodeView {
+  return {
+    address: n.address,
+    ok: n.ok,
+    role: n.ok ? n.role : 'unknown',
+    ...(n.replication?.masterAddress ? { masterAddress: n.replication.masterAddress } : {}),
+    replicas: n.replication?.replicas.map((r) => r.address) ?? [],
+  };
+}
+
+function mastersFirst(a: ClusterNode, b: ClusterNode): number {
+  return (a.role === 'master' ? 0 : 1) - (b.role === 'master' ? 0 : 1);
 }

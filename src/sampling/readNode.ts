@@ -10,15 +10,74 @@ import {
 } from '../redis/index.js';
 import type { ClusterSide, NodeSample } from './types.js';
 
-export const INFO_SECTIONS = ['keyspace', 'memory', 'replication', 'stats', 'errorstats', 'clients'] as const;
+/** Every INFO section a sample may ask a node for. */
+export const INFO_SECTIONS = [
+  'keyspace',
+  'memory',
+  'replication',
+  'stats',
+  'errorstats',
+  'clients',
+  'persistence',
+] as const;
+export type InfoSection = (typeof INFO_SECTIONS)[number];
+
+/**
+ * The INFO sections a node is asked for: what the catalogue's metrics read there, nothing more
+ * (each section costs the server time; memory costs the most). Every node: keyspace, replication
+ * (role, offsets), stats and errorstats (errors, ACL denials). Target nodes: memory (memory % and
+ * fragmentation are target metrics). The legacy primary: persistence (its change counter tells
+ * writes apart). `full` adds memory and clients everywhere, for a one-off look (`soakwatch check`).
+ */
+export function infoSectionsFor(
+  side: ClusterSide,
+  opts: { persistence?: boolean; full?: boolean; clientList?: boolean } = {},
+): InfoSection[] {
+  const memory = side === 'target' || opts.full === true;
+  return [
+    'keyspace',
+    ...(memory ? (['memory'] as const) : []),
+    'replication',
+    'stats',
+    'errorstats',
+    // connected_clients tells whether the last CLIENT LIST still holds (see ClientListMemo).
+    ...(opts.full || opts.clientList ? (['clients'] as const) : []),
+    ...(opts.persistence ? (['persistence'] as const) : []),
+  ];
+}
+
+/** A node's last CLIENT LIST, with what its INFO said when it was read. */
+export interface ClientListSeen {
+  clients: NonNullable<NodeSample['clients']>;
+  /** connected_clients, total_connections_received, role and replicas at the read. */
+  signature: string;
+  /** The sampler's clock at the read. */
+  at: number;
+  /** Samples that used it since. */
+  reused: number;
+}
+
+/**
+ * Last CLIENT LIST per node address. While a node has accepted no connection (total_connections_received),
+ * lost none (connected_clients) and kept its role and replicas, its clients are the same connections as
+ * at the last read, so the list is reused instead of re-read (CLIENT LIST costs the server time per
+ * client). It is re-read anyway after CLIENT_LIST_REUSE samples or minutes.
+ */
+export type ClientListMemo = Map<string, ClientListSeen>;
+
+export const CLIENT_LIST_REUSE = { maxReuses: 9, maxAgeMs: 300_000 } as const;
 
 export interface ReadNodeOptions {
   side: ClusterSide;
   address: string;
   /** Also read INFO persistence (legacy primary: its change counter tells writes apart from housekeeping). */
   persistence?: boolean;
+  /** Also read the sections no metric needs (memory on legacy, clients): see `infoSectionsFor`. */
+  full?: boolean;
   /** Also read CLIENT LIST. */
   clientList?: boolean;
+  /** Where the last CLIENT LIST of each node is kept, to reuse it while the node's clients did not change. */
+  clientsMemo?: ClientListMemo;
   /** Snapshot of soakwatch's own traffic to this node, taken just before INFO is sent. */
   own?: () => OwnTraffic;
   now: () => number;
@@ -30,18 +89,38 @@ const perSection = new WeakSet<Redis>();
 /** Reads one node: one INFO round trip (pipelined with CLIENT LIST when asked). Never throws. */
 export async function readNode(getClient: () => Promise<Redis>, opts: ReadNodeOptions): Promise<NodeSample> {
   const start = opts.now();
-  const sections: string[] = [...INFO_SECTIONS, ...(opts.persistence ? ['persistence'] : [])];
+  const sections: string[] = infoSectionsFor(opts.side, opts);
+  const wantList = opts.clientList === true;
+  const seen = wantList ? opts.clientsMemo?.get(opts.address) : undefined;
+  const mayReuse =
+    seen !== undefined &&
+    seen.reused < CLIENT_LIST_REUSE.maxReuses &&
+    start >= seen.at &&
+    start - seen.at < CLIENT_LIST_REUSE.maxAgeMs;
   try {
     const client = await getClient();
     const atInfo = opts.own?.();
-    let { info, clients, clientsError, mode } = await roundTrip(client, sections, opts.clientList === true);
+    const listNow = wantList && !mayReuse;
+    let { info, clients, clientsError, mode } = await roundTrip(client, sections, listNow);
     if (
       mode === 'multi' &&
       !sections.every((s) => info.sections.has(s) || s === 'errorstats' || s === 'keyspace')
     ) {
       // An old server ignored the extra sections instead of refusing them.
       perSection.add(client);
-      ({ info, clients, clientsError, mode } = await roundTrip(client, sections, opts.clientList === true));
+      ({ info, clients, clientsError, mode } = await roundTrip(client, sections, listNow));
+    }
+    if (wantList) {
+      const signature = clientsSignature(info);
+      if (!listNow && seen && signature !== undefined && signature === seen.signature) {
+        clients = seen.clients.map((c) => ({ ...c }));
+        seen.reused++;
+      } else {
+        if (!listNow) ({ clients, clientsError } = await clientList(client));
+        if (clients && signature !== undefined)
+          opts.clientsMemo?.set(opts.address, { clients, signature, at: start, reused: 0 });
+        else opts.clientsMemo?.delete(opts.address);
+      }
     }
     const node = toNodeSample(info, opts.side, opts.address, opts.now() - start);
     node.infoMode = mode;
@@ -62,6 +141,26 @@ export function failedNode(
   durationMs: number,
 ): NodeSample {
   return { side, address, role: 'unknown', ok: false, error, durationMs, keyspace: {} };
+}
+
+/** Connection counters, role and replicas: unchanged, the node has the same client connections. */
+function clientsSignature(info: InfoSections): string | undefined {
+  const connected = infoNumber(info, 'connected_clients');
+  const received = infoNumber(info, 'total_connections_received');
+  if (connected === undefined || received === undefined) return undefined;
+  const master = `${infoString(info, 'master_host') ?? ''}:${infoString(info, 'master_port') ?? ''}`;
+  const replicas = info.replicas.map((r) => r.address).sort();
+  return [connected, received, infoString(info, 'role') ?? '', master, ...replicas].join('|');
+}
+
+async function clientList(
+  client: Redis,
+): Promise<{ clients?: NodeSample['clients']; clientsError?: string }> {
+  try {
+    return { clients: parseClientList(String(await client.client('LIST'))) };
+  } catch (error) {
+    return { clientsError: describeFailure(error) };
+  }
 }
 
 async function roundTrip(
