@@ -359,21 +359,16 @@ function stepCutoverReady(s: SoakState, sample: JudgeSample, look: Look, ctx: Ct
     }
   } else {
     const firing = look.firingCritical[0];
-    if (firing) {
+    // Writes moving to the target make it diverge from legacy (drift, spot-check mismatches): with
+    // autoCutover that is the cutover being detected, not a replication fault, while the move lasts.
+    if (firing && !(policy.autoCutover && writesMoved(sample))) {
       revoke(s, at, describe(firing.c, firing.e), { criterion: firing.c.id }, ctx);
       return;
     }
   }
   if (s.clock) creditClock(s.clock, at, policy.sampleInterval);
   if (!policy.autoCutover) return;
-  const legacy = finite(sample.derived.legacyWriteOps);
-  const target = finite(sample.derived.targetWriteOps);
-  const moved =
-    legacy !== null &&
-    target !== null &&
-    legacy <= AUTO_CUTOVER.legacyMaxBytes &&
-    target > AUTO_CUTOVER.targetMinBytes;
-  s.autoCutoverStreak = moved ? s.autoCutoverStreak + 1 : 0;
+  s.autoCutoverStreak = writesMoved(sample) ? s.autoCutoverStreak + 1 : 0;
   if (s.autoCutoverStreak >= AUTO_CUTOVER.samples) {
     enterSoak(s, at);
     move(
@@ -431,6 +426,18 @@ function stepPassed(s: SoakState, look: Look, ctx: Ctx, at: number, watched: boo
   if (s.clock && watched) creditClock(s.clock, at, policy.sampleInterval);
   if (s.state === 'PASSED' && policy.autoApprove)
     move(s, 'SCALE_DOWN_APPROVED', at, 'approved', 'auto-approved by policy', ctx);
+}
+
+/** Writes have left legacy (at most replica PINGs) and reach the target. */
+function writesMoved(sample: JudgeSample): boolean {
+  const legacy = finite(sample.derived.legacyWriteOps);
+  const target = finite(sample.derived.targetWriteOps);
+  return (
+    legacy !== null &&
+    target !== null &&
+    legacy <= AUTO_CUTOVER.legacyMaxBytes &&
+    target > AUTO_CUTOVER.targetMinBytes
+  );
 }
 
 function failOnFatal(s: SoakState, look: Look, ctx: Ctx, at: number): boolean {
