@@ -19,7 +19,7 @@ import {
 // target under key prefixes. soakwatch must prove the copy faithful before anyone cuts over.
 
 const legacy = useReplicated({ replicas: 1, sentinels: 1 });
-const target = useCluster({ masters: 3, replicasPerMaster: 0 });
+const target = useCluster({ masters: 2, replicasPerMaster: 1 });
 const store = useStandalone();
 
 const DB_MAP = { '0': '', '1': 'orders:' };
@@ -48,7 +48,13 @@ beforeAll(async () => {
     target: { url: target().url, cluster: true, dbMap: DB_MAP },
     soak: compressedPolicy(),
   });
-  h = await openHarness(scenarioConfig(store().node.url, [tenant('faithful'), tenant('drifting')]));
+  h = await openHarness(
+    scenarioConfig(store().node.url, [
+      tenant('faithful'),
+      tenant('drifting'),
+      { ...tenant('auto'), soak: compressedPolicy({ autoCutover: true }) },
+    ]),
+  );
   targetClient = new Cluster([{ host: '127.0.0.1', port: target().masters[0]?.port ?? 0 }]);
   await seed(legacyDb, { '0': 300, '1': 200 });
   copier = await startCopier({
@@ -125,5 +131,35 @@ describe('the replication phase', () => {
     expect(reports.slice(2).every((r) => r.messages === 0)).toBe(true);
     expect(messagesOf(h, 'drifting', 'ready-for-cutover')).toEqual([]);
     expect(await h.audit('drifting')).toEqual([]);
+  });
+
+  it('detects the cutover when the application moves its writes from legacy to target', async () => {
+    await copier.fullSync(); // the copier is repaired: what it lost is copied now
+    const t0 = Date.now();
+    const ready = await tickSeconds(h, 'auto', t0, 6, (i) => appWrites(200 + i));
+    expect(ready.at(-1)?.state).toBe('CUTOVER_READY');
+
+    // The application is reconfigured: its writes now go to the target, legacy only sees soakwatch.
+    for (const c of legacyDbs.values()) c.disconnect();
+    legacyDbs.clear();
+    let n = 0;
+    const reports = await tickSeconds(h, 'auto', t0 + 6 * SECOND, 6, async () => {
+      // Enough traffic to tell from replica PINGs (> 512 bytes of replication stream per sample).
+      for (let k = 0; k < 20; k++) await targetClient.set(`orders:order:${n++ % 50}`, 'paid'.repeat(10));
+    });
+
+    const cutover = reports.find((r) => r.transitions.some((t) => t.kind === 'cutover'));
+    expect(cutover?.transitions).toEqual([
+      expect.objectContaining({
+        kind: 'cutover',
+        from: 'CUTOVER_READY',
+        to: 'SOAKING',
+        reason: 'cutover detected: writes left legacy and reach the target for 3 samples',
+      }),
+    ]);
+    // Detected at the third sample of moved writes, although the target diverged from legacy at once.
+    expect(reports.indexOf(cutover as (typeof reports)[number])).toBe(2);
+    expect(reports.slice(0, 2).map((r) => r.state)).toEqual(['CUTOVER_READY', 'CUTOVER_READY']);
+    expect(messagesOf(h, 'auto', 'cutover')).toHaveLength(1);
   });
 });
