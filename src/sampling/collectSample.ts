@@ -15,12 +15,6 @@ import {
   type TopologyPolicy,
   withTimeout,
 } from '../redis/index.js';
-import {
-  DEFAULT_TOPOLOGY_POLICY,
-  type NodeView,
-  TopologyCache,
-  type TopologyPolicy,
-} from '../redis/topologyCache.js';
 import { cdcLinks, deriveMetrics, isCdcAddress } from './derive.js';
 import { SampleError } from './errors.js';
 import { type ClientListMemo, failedNode, readNode } from './readNode.js';
