@@ -23,7 +23,7 @@ const legacy = useStandalone();
 const target = useCluster({ masters: 2, replicasPerMaster: 1 });
 const store = useStandalone();
 
-const TENANTS = ['healthy', 'forgotten', 'failover', 'blind', 'gap'] as const;
+const TENANTS = ['healthy', 'forgotten', 'failover', 'blind', 'gap', 'relapse', 'alarmed'] as const;
 let h: Harness;
 
 beforeAll(async () => {
@@ -41,7 +41,12 @@ beforeAll(async () => {
       },
     ],
   });
-  h = await openHarness(scenarioConfig(store().node.url, TENANTS.map(tenant)));
+  h = await openHarness(
+    scenarioConfig(store().node.url, [
+      ...TENANTS.map(tenant),
+      { ...tenant('autopilot'), soak: compressedPolicy({ autoApprove: true }) },
+    ]),
+  );
 });
 
 afterAll(async () => {
@@ -97,6 +102,57 @@ describe('the soak after cutover', () => {
     ]);
     expect(messagesOf(h, 'healthy', 'approved')).toHaveLength(1);
     expect(messagesOf(h, 'healthy', 'scaled-down')).toHaveLength(1);
+  });
+});
+
+describe('after the pass', () => {
+  it('fires the scale-down hook once when the policy auto-approves, however many ticks follow', async () => {
+    const t0 = Date.now();
+    await forceCutover(h, 'autopilot', t0);
+
+    const reports = await tickSeconds(h, 'autopilot', t0 + SECOND, 10);
+
+    const passed = reports.find((r) => r.state === 'SCALE_DOWN_APPROVED');
+    expect(passed?.transitions.map((t) => `${t.kind}:${t.to}`)).toEqual([
+      'passed:PASSED',
+      'approved:SCALE_DOWN_APPROVED',
+    ]);
+    expect(reports.flatMap((r) => r.hooks)).toEqual([
+      expect.objectContaining({ id: 'scale-down-legacy', status: 'dry-run' }),
+    ]);
+    expect((await h.audit('autopilot')).filter((e) => e.action === 'hook.dry-run')).toHaveLength(1);
+  });
+
+  it('withdraws an approval when legacy is written to before the scale-down', async () => {
+    const t0 = Date.now();
+    await forceCutover(h, 'relapse', t0);
+    const soak = await tickSeconds(h, 'relapse', t0 + SECOND, 8);
+    expect(soak.at(-1)?.state).toBe('PASSED');
+    await h.act('relapse', { action: 'approve', actor: 'release-manager@test' }, t0 + 8_500);
+    const cron = new Redis({ port: legacy().node.port, connectionName: 'cron' });
+
+    let reports: TenantTickReport[];
+    try {
+      reports = await tickSeconds(h, 'relapse', t0 + 9 * SECOND, 2, async () => {
+        await cron.set('cron:last-run', String(Date.now()));
+      });
+    } finally {
+      await cron.quit();
+    }
+
+    // The first sample that sees the write revokes the approval.
+    expect(reports[0]?.transitions).toEqual([
+      expect.objectContaining({
+        kind: 'pass-revoked',
+        from: 'SCALE_DOWN_APPROVED',
+        to: 'SOAKING',
+        reason: expect.stringContaining('legacy-writes'),
+      }),
+    ]);
+    await expect(
+      h.act('relapse', { action: 'scaled-down', actor: 'platform@test' }, t0 + 11 * SECOND),
+    ).rejects.toThrow(/scaled-down refused/);
+    expect((await h.audit('relapse')).filter((e) => e.action === 'hook.dry-run')).toHaveLength(1);
   });
 });
 
@@ -188,6 +244,41 @@ describe('what blocks or resets the soak', () => {
       'ElastiCache:SnapshotComplete',
       'ElastiCache:FailoverComplete',
     ]);
+  });
+
+  it('holds the soak while a mapped CloudWatch alarm is in ALARM, and restarts it on OK', async () => {
+    const t0 = Date.now();
+    await forceCutover(h, 'alarmed', t0);
+    const rt = { config: h.config, clients: h.clients, deps: h.deps };
+    const alarm = (at: number, value: 'ALARM' | 'OK') =>
+      ingestEvents(rt, {
+        kind: 'alarm',
+        event: {
+          id: `alarm-${value}`,
+          'detail-type': 'CloudWatch Alarm State Change',
+          time: new Date(at).toISOString(),
+          detail: {
+            alarmName: 'soakwatch-alarmed-engine-cpu',
+            state: { value, reason: 'Threshold Crossed' },
+          },
+        } as unknown as Parameters<typeof ingestEvents>[1] extends { kind: 'alarm'; event: infer E }
+          ? E
+          : never,
+      });
+
+    await tickSeconds(h, 'alarmed', t0 + SECOND, 2);
+    await alarm(t0 + 2_500, 'ALARM');
+    const during = await tickSeconds(h, 'alarmed', t0 + 3 * SECOND, 8);
+    await alarm(t0 + 10_500, 'OK');
+    const after = await tickSeconds(h, 'alarmed', t0 + 11 * SECOND, 7);
+
+    expect(during[0]?.transitions.map((t) => t.kind)).toEqual(['reset']);
+    expect(during.every((r) => r.state === 'SOAKING' && r.verdict?.elapsedMs === 0)).toBe(true);
+    expect(during[0]?.verdict?.firing.map((f) => f.id)).toEqual(['alarm:soakwatch-alarmed-engine-cpu']);
+    expect(messagesOf(h, 'alarmed', 'alert')[0]?.body).toContain('soakwatch-alarmed-engine-cpu');
+    const passedAt = after.findIndex((r) => r.state === 'PASSED');
+    expect(passedAt).toBeGreaterThanOrEqual(4); // 5 s of soak after the OK
+    expect(messagesOf(h, 'alarmed', 'resolved')).toHaveLength(1);
   });
 });
 
