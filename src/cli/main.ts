@@ -147,9 +147,10 @@ try {
 }
 // The command is over and its output written. Anything still holding the event loop now is a leaked
 // handle (e.g. a client reconnecting after a failed connect): a command line must still end. The timer is
-// unref'd, so a clean run exits at once without waiting for it.
+// unref'd, so a clean run exits at once without waiting for it. 5 s: longer than ioredis's own 2 s
+// disconnectTimeout, which a connection refused at connect leaves running.
 setTimeout(() => {
   if (process.argv.some((a) => a === '-v' || a === '--verbose'))
     process.stderr.write('soakwatch: open handles after the command; exiting\n');
   process.exit();
-}, 2_000).unref();
+}, 5_000).unref();
