@@ -1,0 +1,94 @@
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/**
+ * Builds the command line as users get it (`npm run build` → dist/cli.js) and copies it to a private
+ * folder, so another build of dist/ during the run cannot swap it. The copy stays under node_modules/
+ * of the project: its bare imports (ioredis, commander…) resolve as they do from dist/.
+ */
+export async function buildCli(): Promise<{ cli: string; cleanup(): void }> {
+  const cache = join(ROOT, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'soakwatch-cli-test-'));
+  const cli = join(dir, 'cli.js');
+  // Serialized with the other CLI test files, which build into the same dist/.
+  await promisify(execFile)('flock', ['/tmp/soakwatch-cli-build.lock', 'node', 'scripts/build.mjs'], {
+    cwd: ROOT,
+    timeout: 60_000,
+  });
+  copyFileSync(join(ROOT, 'dist', 'cli.js'), cli);
+  return { cli, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Runs `node cli.js ...args` like a user in a shell, and fails when the process does not end on its own
+ * within `timeoutMs` (a leaked handle would keep a command line hanging).
+ */
+export function runCli(
+  cli: string,
+  args: string[],
+  opts: { timeoutMs?: number; cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const started = Date.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `soakwatch ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+/** A temp folder for config and policy files of one test file. */
+export function tempFiles(): { write(name: string, content: unknown): string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'soakwatch-cli-'));
+  return {
+    write(name, content) {
+      const path = join(dir, name);
+      writeFileSync(path, typeof content === 'string' ? content : stringify(content));
+      return path;
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The non-empty lines of a stream. */
+export const linesOf = (text: string): string[] => text.split('\n').filter((l) => l.trim() !== '');
