@@ -11,7 +11,7 @@ import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { tenantSchema } from '../src/config/schema.js';
 import { type RedisProcess, startCluster, startStandalone } from '../src/local/index.js';
-import { createConnectionPool } from '../src/redis/index.js';
+import { CONNECTION_NAME, createConnectionPool } from '../src/redis/index.js';
 import { collectSample, type Sample } from '../src/sampling/index.js';
 
 export interface SampleBenchResult {
@@ -31,11 +31,9 @@ export interface SampleBenchResult {
     role: string;
     /** Whole run: commandstats usec / samples. */
     usPerSample: number;
-    /**
-     * Median over the run's chunks of (commandstats usec / samples) per chunk: a node preempted in
-     * the middle of a command (2 shared cores) inflates one chunk, not this figure.
-     */
+    /** Median and 90th percentile over the samples of the node's server time in one sample (SLOWLOG). */
     usPerSampleMedian: number;
+    usPerSampleP90: number;
     byCommand: Record<string, number>;
     /** A PING sent to the node right after every sample, from another connection: the cold floor. */
     coldPingUs: number;
@@ -151,13 +149,25 @@ export async function runSampleBench(opts: {
         return c;
       }),
     );
-    const chunks = Math.max(1, Math.min(10, Math.floor(samples / 20)));
-    const totals = nodes.map(() => ({ byCommand: {} as Record<string, number>, chunkUs: [] as number[] }));
+    // Every command's duration goes to the slowlog too: the server time of each sample on each node
+    // (the bench's PING after each sample separates them) gives a median that a node preempted in the
+    // middle of a command (2 shared cores) inflates for one sample only, not for the whole run.
+    await Promise.all(
+      admins.map((c) =>
+        c
+          .pipeline()
+          .config('SET', 'slowlog-log-slower-than', '0')
+          .config('SET', 'slowlog-max-len', '4096')
+          .exec(),
+      ),
+    );
+    const chunks = Math.max(1, Math.ceil(samples / 50));
+    const totals = nodes.map(() => ({ byCommand: {} as Record<string, number>, perSample: [] as number[] }));
     const times: number[] = [];
     let done = 0;
     for (let chunk = 0; chunk < chunks; chunk++) {
       const size = Math.floor((samples * (chunk + 1)) / chunks) - done;
-      await Promise.all(admins.map((c) => c.call('CONFIG', 'RESETSTAT')));
+      await Promise.all(admins.map((c) => c.pipeline().config('RESETSTAT').slowlog('RESET').exec()));
       for (let i = 0; i < size; i++) {
         const t0 = performance.now();
         previous = await collectSample(tenant, { pool, now: Date.now, previous });
@@ -166,20 +176,44 @@ export async function runSampleBench(opts: {
         await Promise.all(admins.map((c) => c.ping()));
       }
       done += size;
-      const texts = await Promise.all(admins.map((c) => c.info('commandstats')));
-      texts.forEach((text, k) => {
+      const replies = await Promise.all(
+        admins.map(async (c) => ({
+          slowlog: (await c.call('SLOWLOG', 'GET', '4096')) as unknown[],
+          commandstats: await c.info('commandstats'),
+        })),
+      );
+      replies.forEach(({ slowlog, commandstats }, k) => {
         const total = totals[k];
         if (!total) return;
-        let usec = 0;
-        for (const m of text.matchAll(/^cmdstat_([^:]+):calls=\d+,usec=(\d+)/gm)) {
+        for (const m of commandstats.matchAll(/^cmdstat_([^:]+):calls=\d+,usec=(\d+)/gm)) {
           const name = m[1] ?? '';
-          // The replication stream's own commands and the bench's RESETSTAT are not soakwatch's;
-          // PING is the bench's cold baseline (soakwatch sends none).
-          if (['replconf', 'psync', 'sync', 'config|resetstat'].includes(name)) continue;
+          // The replication stream's own commands and the bench's RESETSTAT and SLOWLOG are not
+          // soakwatch's; PING is the bench's cold baseline (soakwatch sends none).
+          if (
+            [
+              'replconf',
+              'psync',
+              'sync',
+              'config|resetstat',
+              'config|set',
+              'slowlog|reset',
+              'slowlog|get',
+            ].includes(name)
+          )
+            continue;
           total.byCommand[name] = (total.byCommand[name] ?? 0) + Number(m[2]);
-          if (name !== 'ping') usec += Number(m[2]);
         }
-        total.chunkUs.push(usec / size);
+        let current = 0;
+        // Newest first: [id, time, µs, args, address, client name].
+        for (const entry of [...slowlog].reverse()) {
+          if (!Array.isArray(entry)) continue;
+          const [, , us, args, , name] = entry as [unknown, unknown, number, unknown[], unknown, unknown];
+          if (String(name) === CONNECTION_NAME) current += Number(us);
+          else if (String(args?.[0]).toUpperCase() === 'PING') {
+            total.perSample.push(current);
+            current = 0;
+          }
+        }
       });
     }
     for (const c of admins) c.disconnect();
@@ -187,7 +221,7 @@ export async function runSampleBench(opts: {
       previous.legacy.nodes.concat(previous.target.nodes).map((n) => [n.address, n.role]),
     );
     const serverUsPerNode = nodes.map((n, k) => {
-      const total = totals[k] ?? { byCommand: {}, chunkUs: [] };
+      const total = totals[k] ?? { byCommand: {}, perSample: [] };
       const byCommand: Record<string, number> = {};
       for (const [name, usec] of Object.entries(total.byCommand))
         if (name !== 'ping') byCommand[name] = usec / samples;
@@ -196,7 +230,8 @@ export async function runSampleBench(opts: {
         address,
         role: roles.get(address) ?? 'unknown',
         usPerSample: Object.values(byCommand).reduce((a, b) => a + b, 0),
-        usPerSampleMedian: percentile(total.chunkUs, 0.5),
+        usPerSampleMedian: percentile(total.perSample, 0.5),
+        usPerSampleP90: percentile(total.perSample, 0.9),
         byCommand,
         coldPingUs: (total.byCommand.ping ?? 0) / samples,
       };
@@ -246,17 +281,19 @@ function print(r: SampleBenchResult): void {
     `  whole sample (8 nodes):  p50 ${f(r.sampleMs.p50)} ms   p99 ${f(r.sampleMs.p99)} ms   max ${f(r.sampleMs.max)} ms`,
   );
   console.log(`  PING round trip:          p50 ${f(r.pingMs.p50)} ms   p99 ${f(r.pingMs.p99)} ms`);
-  console.log('  server time per node per sample (commandstats, µs): mean, median of chunks, cold PING');
+  console.log(
+    '  server time per node per sample, µs: mean (commandstats), median and p90 of samples (slowlog), cold PING',
+  );
   for (const n of r.serverUsPerNode) {
     const parts = Object.entries(n.byCommand)
       .map(([c, us]) => `${c} ${f(us, 1)}`)
       .join(', ');
     console.log(
-      `    ${n.address.padEnd(16)} ${n.role.padEnd(8)} ${f(n.usPerSample, 1).padStart(6)} ${f(n.usPerSampleMedian, 1).padStart(6)} ${f(n.coldPingUs, 2).padStart(5)}  (${parts})`,
+      `    ${n.address.padEnd(16)} ${n.role.padEnd(8)} ${f(n.usPerSample, 1).padStart(6)} ${f(n.usPerSampleMedian, 1).padStart(6)} ${f(n.usPerSampleP90, 1).padStart(6)} ${f(n.coldPingUs, 2).padStart(5)}  (${parts})`,
     );
   }
   console.log(
-    `  max ${f(r.serverUsMax, 1)} µs (median of chunks: max ${f(r.serverUsMedianMax, 1)} µs); PING server time in a tight loop ${f(r.pingServerUs, 2)} µs`,
+    `  max ${f(r.serverUsMax, 1)} µs (median of samples: max ${f(r.serverUsMedianMax, 1)} µs); PING server time in a tight loop ${f(r.pingServerUs, 2)} µs`,
   );
 }
 

@@ -86,6 +86,9 @@ export class TopologyCache {
         reasons.push(`${view.address} changed its replication`);
       this.views.set(view.address, signature);
     }
+    // Nodes no longer known nor reporting are forgotten: the map stays the size of the cluster.
+    const current = new Set([...known.map((n) => n.address), ...views.map((v) => v.address)]);
+    for (const address of this.views.keys()) if (!current.has(address)) this.views.delete(address);
     return reasons.length > 0 ? reasons.join('; ') : undefined;
   }
 }
