@@ -115,7 +115,12 @@ export function renderReplay(result: ReplayResult): string {
   const refused = result.refused.map(
     (r) => `  ${iso(r.at)}  ${r.action.type} by ${r.action.actor}: ${r.reason}`,
   );
+  const first = result.verdicts[0]?.lastSampleAt;
+  const last = result.verdicts.at(-1)?.lastSampleAt;
   return [
+    // The samples actually replayed: the store keeps only so much history, older ones are not in it.
+    `replayed ${result.verdicts.length} samples${first && last ? ` from ${iso(first)} to ${iso(last)}` : ''}`,
+    '',
     `timeline (${result.timeline.length} transitions):`,
     ...(lines.length ? lines : ['  (no transitions)']),
     '',

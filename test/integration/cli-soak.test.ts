@@ -74,7 +74,12 @@ function tenant(id: string) {
   };
 }
 
-const sw = (...args: string[]): Promise<CliRun> => runCli(cli, ['--config', config, ...args]);
+function sw(...args: (string | { interruptOn: RegExp })[]): Promise<CliRun> {
+  const last = args.at(-1);
+  const opts = typeof last === 'object' ? last : {};
+  const words = args.filter((a): a is string => typeof a === 'string');
+  return runCli(cli, ['--config', config, ...words], opts);
+}
 const at = (ms: number) => String(T0 + ms);
 const jsonOf = (run: CliRun) => JSON.parse(run.stdout);
 
@@ -392,7 +397,8 @@ describe('soakwatch replay', () => {
     const json = await sw('replay', '--tenant', 'acme', '--policy', policy, '--json');
 
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/^timeline \(0 transitions\):\n {2}\(no transitions\)/);
+    expect(human.stdout).toMatch(/^replayed \d+ samples from 2026-01-01T00:00:00Z to /);
+    expect(human.stdout).toMatch(/\ntimeline \(0 transitions\):\n {2}\(no transitions\)/);
     expect(human.stdout).toMatch(
       /verdicts \(1 changes over \d+ samples\):\n.*Z {2}REPLICATING {2}firing: key-drift/,
     );
@@ -494,6 +500,20 @@ describe('soakwatch compare', () => {
     } finally {
       await Promise.all(Array.from({ length: 10 }, (_, i) => targetClient.set(`svc2:k:${i}`, `v${i}`)));
     }
+  });
+
+  it('saves the cursor of --full on Ctrl-C (exit 2) and resumes from it on the next run', async () => {
+    const interrupted = await sw('compare', '--tenant', 'acme', '--full', '--keys-per-second', '20', {
+      interruptOn: /%/,
+    });
+    const resumed = await sw('compare', '--tenant', 'acme', '--full', '--json');
+
+    expect(interrupted.code).toBe(2);
+    expect(interrupted.stdout).toMatch(
+      /^full compare of acme interrupted after \d+ keys; run again to resume \(--restart to start over\)/,
+    );
+    expect(resumed.code).toBe(0);
+    expect(jsonOf(resumed)).toMatchObject({ done: true, mismatches: 0, checked: 60 });
   });
 
   it('exits 2 on a bad --keys-per-second', async () => {

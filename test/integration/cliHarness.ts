@@ -35,12 +35,13 @@ export async function buildCli(): Promise<{ cli: string; cleanup(): void }> {
 
 /**
  * Runs `node cli.js ...args` like a user in a shell, and fails when the process does not end on its own
- * within `timeoutMs` (a leaked handle would keep a command line hanging).
+ * within `timeoutMs` (a leaked handle would keep a command line hanging). `interruptOn`: send SIGINT once
+ * stderr matches.
  */
 export function runCli(
   cli: string,
   args: string[],
-  opts: { timeoutMs?: number; cwd?: string; env?: Record<string, string> } = {},
+  opts: { timeoutMs?: number; cwd?: string; env?: Record<string, string>; interruptOn?: RegExp } = {},
 ): Promise<CliRun> {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const started = Date.now();
@@ -55,8 +56,14 @@ export function runCli(
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
     });
+    let interrupted = false;
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
+      // Ctrl-C as a user would press it, once the command shows it is under way.
+      if (opts.interruptOn && !interrupted && opts.interruptOn.test(stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
     });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -117,6 +117,8 @@ describe('renderReplay', () => {
     };
 
     expect(renderReplay(result).split('\n')).toEqual([
+      'replayed 2 samples from 2026-01-01T00:00:00Z to 2026-01-01T00:00:02Z',
+      '',
       'timeline (0 transitions):',
       '  (no transitions)',
       '',
