@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, formatPath, policySchema } from '../config/index.js';
 import { ACTIONS, findTenant, getStatus, listStatuses, performAction } from '../release/index.js';
-import type { Sample } from '../sampling/types.js';
 import { type Action, JUDGE_ACTOR, type JudgeSample, replayPolicy, type SoakEvent } from '../soak/index.js';
 import type { AuditEntry } from '../store/index.js';
 import { runTick } from '../tick/index.js';
@@ -131,18 +130,13 @@ export async function replayCommand(
   const result = await withDeps(opts, async (deps, config) => {
     const tenant = findTenant(config.tenants, opts.tenant);
     const [samples, events, audit] = await Promise.all([
-      deps.store.samples<Sample>(tenant.id, from, to),
+      deps.store.history<JudgeSample>(tenant.id, from, to),
       deps.store.events<SoakEvent>(tenant.id, from, to),
       deps.store.auditTrail(tenant.id, 10_000),
     ]);
     if (samples.length === 0) throw new UsageError(`no stored samples for tenant ${tenant.id} in that range`);
-    const judgeSamples: JudgeSample[] = samples.map((s) => ({
-      at: s.at,
-      derived: s.derived,
-      complete: s.complete,
-    }));
     const actions = actionsFromAudit(audit).filter((a) => a.at >= from && a.at <= to);
-    return replayPolicy(judgeSamples, events, actions, parsed.data, tenant.id, opts.from ? from : undefined);
+    return replayPolicy(samples, events, actions, parsed.data, tenant.id, opts.from ? from : undefined);
   });
   print(
     opts.json

@@ -336,8 +336,14 @@ export const configSchema = z
         password: secretRefSchema.optional(),
         tls: z.union([z.literal(true), tlsSchema]).optional(),
         keyPrefix: z.string().default('soakwatch:'),
+        /** How long what the judge read of each sample is kept, for `soakwatch replay` of a whole migration. */
+        historyRetention: durationSchema.default(14 * 86_400_000),
       })
-      .default({ url: 'redis://127.0.0.1:6379/0', keyPrefix: 'soakwatch:' }),
+      .default({
+        url: 'redis://127.0.0.1:6379/0',
+        keyPrefix: 'soakwatch:',
+        historyRetention: 14 * 86_400_000,
+      }),
     notifications: z
       .strictObject({
         alertTopicArn: z.string().min(1).optional(),

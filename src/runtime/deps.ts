@@ -16,8 +16,9 @@ import {
 } from '../redis/index.js';
 import type { Sample } from '../sampling/index.js';
 import { collectSample, emitSampleMetrics } from '../sampling/index.js';
-import { createStateStore, type StateStore, stateStoreRedisOptions } from '../store/index.js';
+import { createStateStore, type StateStore, StoreError, stateStoreRedisOptions } from '../store/index.js';
 import type { Log, TickDeps } from '../tick/index.js';
+import { redactUrl } from '../util/redact.js';
 
 /** The long-lived clients of a process (a Lambda container or a CLI run). */
 export interface Clients {
@@ -44,7 +45,17 @@ export async function openClients(config: Config): Promise<Clients> {
   });
   // Without a listener ioredis reports connection errors as unhandled 'error' events.
   storeClient.on('error', () => undefined);
-  await storeClient.connect();
+  try {
+    await storeClient.connect();
+  } catch (error) {
+    // A client left reconnecting would keep a CLI (or a test) alive forever.
+    storeClient.disconnect();
+    throw new StoreError(
+      `could not connect to the state store at ${redactUrl(stateStore.url)}`,
+      { operation: 'connect' },
+      { cause: error },
+    );
+  }
   return {
     storeClient,
     store: createStateStore(storeClient, { keyPrefix: stateStore.keyPrefix }),

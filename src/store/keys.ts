@@ -8,8 +8,10 @@ export interface TenantKeys {
   state: string;
   /** List of AuditEntry JSON, newest last, capped. */
   audit: string;
-  /** Stream, id `<sample.at>-0`, field `json`. */
+  /** Stream, id `<sample.at>-0`, field `json`: whole samples, kept for what the windows and rates need. */
   samples: string;
+  /** Stream like `samples` holding only what the judge reads (at, derived, complete), kept long for replay. */
+  history: string;
   /** Sorted set: score = event.at, member = event JSON. */
   events: string;
   /** String marker per event id (SET NX PX), so a re-delivered event is recorded once. */
@@ -28,6 +30,7 @@ export function tenantKeys(prefix: string, tenant: string): TenantKeys {
     state: `${base}state`,
     audit: `${base}audit`,
     samples: `${base}samples`,
+    history: `${base}history`,
     events: `${base}events`,
     eventId: (id) => `${base}event-id:${id}`,
     lock: (name) => `${base}lock:${name}`,

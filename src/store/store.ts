@@ -42,6 +42,72 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
     return tenantKeys(prefix, tenant);
   }
 
+  type StreamName = 'samples' | 'history';
+  const what = (stream: StreamName) => (stream === 'samples' ? 'sample' : 'judged sample');
+
+  // Both streams: id `<at>-0`, one JSON field; an entry with an `at` already stored (a re-delivery) or
+  // older than the newest is refused, and entries older than `at - maxAgeMs` are trimmed (MINID).
+  async function appendToStream<S extends { at: number }>(
+    tenant: string,
+    stream: StreamName,
+    operation: string,
+    entry: S,
+    maxAgeMs: number,
+  ): Promise<boolean> {
+    const ctx = { operation, tenant };
+    const keys = keysOf(tenant, ctx.operation);
+    requireInteger(entry?.at, stream === 'samples' ? 'sample.at' : 'entry.at', 0, ctx);
+    requireInteger(maxAgeMs, 'maxAgeMs', 1, ctx);
+    const json = toJson(entry, what(stream), ctx);
+    const minId = Math.max(0, entry.at - maxAgeMs);
+    const added = await attempt(
+      ctx,
+      `could not store a ${what(stream)} of tenant ${tenant} in the state store`,
+      () => appendSampleScript.run(redis, [keys[stream]], [entry.at, minId, json]),
+    );
+    return added === 1;
+  }
+
+  async function latestOfStream<T>(
+    tenant: string,
+    stream: StreamName,
+    operation: string,
+  ): Promise<T | undefined> {
+    const ctx = { operation, tenant };
+    const keys = keysOf(tenant, ctx.operation);
+    const entries = await attempt(
+      ctx,
+      `could not read the latest ${what(stream)} of tenant ${tenant} from the state store`,
+      () => redis.xrevrange(keys[stream], '+', '-', 'COUNT', 1),
+    );
+    const first = entries[0];
+    return first ? parseJson<T>(streamJson(first[1]), what(stream), ctx) : undefined;
+  }
+
+  async function rangeOfStream<T>(
+    tenant: string,
+    stream: StreamName,
+    operation: string,
+    fromMs: number,
+    toMs: number,
+    limit?: number,
+  ): Promise<T[]> {
+    const ctx = { operation, tenant };
+    const keys = keysOf(tenant, ctx.operation);
+    requireInteger(fromMs, 'fromMs', 0, ctx);
+    requireInteger(toMs, 'toMs', 0, ctx);
+    if (limit !== undefined) requireInteger(limit, 'limit', 1, ctx);
+    if (toMs < fromMs) return [];
+    const message = `could not read the ${what(stream)}s of tenant ${tenant} from the state store`;
+    // Stream ids are `<at>-0`: a bare `from`/`to` covers every sequence number of that ms.
+    const entries = await attempt(ctx, message, () =>
+      limit === undefined
+        ? redis.xrange(keys[stream], String(fromMs), String(toMs))
+        : redis.xrange(keys[stream], String(fromMs), String(toMs), 'COUNT', limit),
+    );
+    return entries.map(([, fields]) => parseJson<T>(streamJson(fields), what(stream), ctx));
+  }
+
   return {
     async getState<T>(tenant: string): Promise<StoredState<T> | undefined> {
       const ctx = { operation: 'getState', tenant };
@@ -81,52 +147,24 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
       return ok === 1 ? { ok: true, version } : { ok: false, currentVersion: version };
     },
 
-    async appendSample<S extends { at: number }>(
-      tenant: string,
-      sample: S,
-      maxAgeMs: number,
-    ): Promise<boolean> {
-      const ctx = { operation: 'appendSample', tenant };
-      const keys = keysOf(tenant, ctx.operation);
-      requireInteger(sample?.at, 'sample.at', 0, ctx);
-      requireInteger(maxAgeMs, 'maxAgeMs', 1, ctx);
-      const json = toJson(sample, 'sample', ctx);
-      const minId = Math.max(0, sample.at - maxAgeMs);
-      const added = await attempt(
-        ctx,
-        `could not store a sample of tenant ${tenant} in the state store`,
-        () => appendSampleScript.run(redis, [keys.samples], [sample.at, minId, json]),
-      );
-      return added === 1;
+    appendSample<S extends { at: number }>(tenant: string, sample: S, maxAgeMs: number): Promise<boolean> {
+      return appendToStream(tenant, 'samples', 'appendSample', sample, maxAgeMs);
     },
 
-    async latestSample<T>(tenant: string): Promise<T | undefined> {
-      const ctx = { operation: 'latestSample', tenant };
-      const keys = keysOf(tenant, ctx.operation);
-      const entries = await attempt(
-        ctx,
-        `could not read the latest sample of tenant ${tenant} from the state store`,
-        () => redis.xrevrange(keys.samples, '+', '-', 'COUNT', 1),
-      );
-      const first = entries[0];
-      return first ? parseJson<T>(streamJson(first[1]), 'sample', ctx) : undefined;
+    latestSample<T>(tenant: string): Promise<T | undefined> {
+      return latestOfStream<T>(tenant, 'samples', 'latestSample');
     },
 
-    async samples<T>(tenant: string, fromMs: number, toMs: number, limit?: number): Promise<T[]> {
-      const ctx = { operation: 'samples', tenant };
-      const keys = keysOf(tenant, ctx.operation);
-      requireInteger(fromMs, 'fromMs', 0, ctx);
-      requireInteger(toMs, 'toMs', 0, ctx);
-      if (limit !== undefined) requireInteger(limit, 'limit', 1, ctx);
-      if (toMs < fromMs) return [];
-      const message = `could not read the samples of tenant ${tenant} from the state store`;
-      // Stream ids are `<at>-0`: a bare `from`/`to` covers every sequence number of that ms.
-      const entries = await attempt(ctx, message, () =>
-        limit === undefined
-          ? redis.xrange(keys.samples, String(fromMs), String(toMs))
-          : redis.xrange(keys.samples, String(fromMs), String(toMs), 'COUNT', limit),
-      );
-      return entries.map(([, fields]) => parseJson<T>(streamJson(fields), 'sample', ctx));
+    samples<T>(tenant: string, fromMs: number, toMs: number, limit?: number): Promise<T[]> {
+      return rangeOfStream<T>(tenant, 'samples', 'samples', fromMs, toMs, limit);
+    },
+
+    appendHistory<S extends { at: number }>(tenant: string, entry: S, maxAgeMs: number): Promise<boolean> {
+      return appendToStream(tenant, 'history', 'appendHistory', entry, maxAgeMs);
+    },
+
+    history<T>(tenant: string, fromMs: number, toMs: number, limit?: number): Promise<T[]> {
+      return rangeOfStream<T>(tenant, 'history', 'history', fromMs, toMs, limit);
     },
 
     async appendEvent<E extends { at: number; type: string; id?: string }>(

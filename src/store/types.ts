@@ -55,6 +55,12 @@ export interface StateStore {
   /** Samples with fromMs ≤ at ≤ toMs, ascending, at most `limit` (the oldest first). */
   samples<T>(tenant: string, fromMs: number, toMs: number, limit?: number): Promise<T[]>;
   /**
+   * What the judge read of each sample (`at`, `derived`, `complete`), kept long (the whole migration, for
+   * `replay`) while whole samples are trimmed to what the windows and rates need. Same rules as appendSample.
+   */
+  appendHistory<S extends { at: number }>(tenant: string, entry: S, maxAgeMs: number): Promise<boolean>;
+  history<T>(tenant: string, fromMs: number, toMs: number, limit?: number): Promise<T[]>;
+  /**
    * Records an event; with `id` it is recorded once (marker kept for maxAgeMs, default 7 days), an
    * identical event without id is recorded once too. Events older than `at - maxAgeMs` are dropped.
    */

@@ -9,16 +9,16 @@ import type { TenantTickReport, TickDeps } from './types.js';
 const EVENTS_WATERMARK_DOC = 'describe-events';
 /** Events may arrive late (SNS retries, DescribeEvents catching up); the judge dedupes by id. */
 const EVENT_LOOKBACK_MS = 15 * 60_000;
-const MAX_HISTORY_MS = 8 * 86_400_000;
+const MIN_SAMPLE_RETENTION_MS = 3_600_000;
 
-/** How long samples are kept: what the windows need, and the whole soak for `replay`, at most 8 days. */
+/**
+ * How long whole samples are kept: what the windows need (rates only need the previous one), at least an
+ * hour for people to look at. The judge's part of every sample is kept longer, as history for `replay`.
+ */
 export function sampleRetentionMs(tenant: TenantConfig): number {
   const p = tenant.soak;
   const windows = [...p.replication.criteria, ...p.soak.criteria].map((c) => c.window);
-  return Math.min(
-    MAX_HISTORY_MS,
-    Math.max(2 * Math.max(0, ...windows), p.replication.readyAfter + p.soak.duration),
-  );
+  return Math.max(MIN_SAMPLE_RETENTION_MS, 2 * Math.max(0, ...windows));
 }
 
 /**
@@ -56,16 +56,14 @@ export async function tickTenant(
 
     const fresh = await deps.store.appendSample(tenant.id, sample, sampleRetentionMs(tenant));
     if (!fresh) return { ...report, ok: true, skipped: 'duplicate', state: state.state };
+    const judged = { at: sample.at, derived: sample.derived, complete: sample.complete };
+    await deps.store.appendHistory(tenant.id, judged, deps.config.stateStore.historyRetention);
 
     await recordElastiCacheEvents(deps, tenant, now);
     const since = (state.lastSampleAt ?? now) - EVENT_LOOKBACK_MS;
     const events = await deps.store.events<SoakEvent>(tenant.id, since, now);
 
-    const result = judgeSoak(
-      state,
-      { now, samples: [{ at: sample.at, derived: sample.derived, complete: sample.complete }], events },
-      tenant.soak,
-    );
+    const result = judgeSoak(state, { now, samples: [judged], events }, tenant.soak);
     const cas = await deps.store.casState(tenant.id, version, result.state, auditOf(result.transitions));
     // Another tick judged this tenant in between: its verdict stands, ours is dropped whole.
     if (!cas.ok) return { ...report, ok: true, skipped: 'concurrent', state: state.state };

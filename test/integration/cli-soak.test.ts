@@ -27,13 +27,11 @@ const LIVE_POLICY = {
     duration: '3s',
     criteria: [
       { id: 'evictions', metric: 'targetEvictions', aggregate: 'sum', window: '3s', threshold: 0 },
-      // The long window also keeps every sample of this short migration stored (retention ≥ 2 windows),
-      // so a replay sees all of it.
       {
         id: 'memory',
         metric: 'targetMemoryPct',
         aggregate: 'max',
-        window: '30s',
+        window: '3s',
         threshold: 90,
         severity: 'warn',
       },

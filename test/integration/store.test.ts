@@ -251,6 +251,24 @@ describe('appendSample', () => {
   });
 });
 
+describe('appendHistory', () => {
+  it('keeps the judged history under its own retention while whole samples are trimmed sooner', async () => {
+    const store = createStateStore(redis);
+    const tenant = newTenant();
+
+    for (let i = 0; i <= 10; i++) {
+      await store.appendSample(tenant, { at: T0 + i * 60_000, i, nodes: ['big'] }, 2 * 60_000);
+      await store.appendHistory(tenant, { at: T0 + i * 60_000, i }, 3_600_000);
+    }
+
+    const samples = await store.samples<{ i: number }>(tenant, 0, T0 + 3_600_000);
+    const history = await store.history<{ i: number }>(tenant, 0, T0 + 3_600_000);
+    expect(samples.map((s) => s.i)).toEqual([8, 9, 10]);
+    expect(history.map((s) => s.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(await store.appendHistory(tenant, { at: T0 + 10 * 60_000, i: 99 }, 3_600_000)).toBe(false);
+  });
+});
+
 describe('appendEvent', () => {
   it('records an event with an id once, even when re-delivered with another payload', async () => {
     const store = createStateStore(redis);
