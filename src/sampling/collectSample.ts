@@ -55,9 +55,11 @@ const clientLists = new WeakMap<LegacyHandle, ClientListMemo>();
 const topologyCaches = new WeakMap<TargetHandle, TopologyCache>();
 
 /**
- * Samples every node of both clusters of a tenant in parallel: one INFO round trip per node (plus
- * CLIENT LIST on legacy). A node that does not answer within the budget is reported failed with the
- * reason; the rest of the sample is returned and `complete` is false.
+ * Samples every node of both clusters of a tenant in parallel: one INFO round trip per node, asking
+ * only the sections its metrics read (plus CLIENT LIST on legacy when its connections changed). A
+ * cluster target's topology is cached and re-read when the nodes' INFO shows a change or it is old.
+ * A node that does not answer within the budget is reported failed with the reason; the rest of the
+ * sample is returned and `complete` is false.
  */
 export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Promise<Sample> {
   const at = deps.now();

@@ -86,7 +86,11 @@ export interface ReadNodeOptions {
 // Servers older than 7 answer a multi-section INFO with a syntax error; remembered per connection.
 const perSection = new WeakSet<Redis>();
 
-/** Reads one node: one INFO round trip (pipelined with CLIENT LIST when asked). Never throws. */
+/**
+ * Reads one node: one INFO round trip, with only the sections `infoSectionsFor` names (pipelined with
+ * CLIENT LIST when asked and the last list cannot be reused; a second round trip when INFO shows the
+ * node's connections changed). Never throws.
+ */
 export async function readNode(getClient: () => Promise<Redis>, opts: ReadNodeOptions): Promise<NodeSample> {
   const start = opts.now();
   const sections: string[] = infoSectionsFor(opts.side, opts);
