@@ -75,6 +75,8 @@ export async function checkClusters(opts: Omit<CheckOptions, 'json'>): Promise<C
       now: Date.now,
       budgetMs: 10_000,
       phase: 'check',
+      // Memory of every node, legacy included, for the table (the tick samples only what metrics need).
+      detail: 'full',
       // One complete SCAN pass per target master so per-prefix counts are exact, not estimates.
       extras: {
         spotCheckKeys: 0,
