@@ -24,10 +24,12 @@ console.log(
   `  baseline PING round trip, same run: p50 ${s.pingMs.p50.toFixed(3)} ms → ${(s.sampleMs.p50 / s.pingMs.p50).toFixed(1)}× a PING`,
 );
 console.log(
-  `  server time per node per sample: max ${s.serverUsMax.toFixed(1)} µs (PING ${s.pingServerUs.toFixed(1)} µs; floor ≤ 20 µs)`,
+  `  server time per node per sample: commandstats mean max ${s.serverUsMax.toFixed(1)} µs, SLOWLOG median max ${s.serverUsMedianMax.toFixed(1)} µs (PING ${s.pingServerUs.toFixed(1)} µs; floor ≤ 20 µs)`,
 );
 for (const n of s.serverUsPerNode)
-  console.log(`    ${n.address} ${n.role}: ${n.usPerSample.toFixed(1)} µs ${JSON.stringify(n.byCommand)}`);
+  console.log(
+    `    ${n.address} ${n.role}: mean ${n.usPerSample.toFixed(1)} µs, median ${n.usPerSampleMedian.toFixed(1)} µs ${JSON.stringify(n.byCommand)}`,
+  );
 console.log(`  load average ${s.loadAverage.toFixed(2)}\n`);
 
 const c = await runConsistencyBench({ smoke, keys });
