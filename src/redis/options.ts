@@ -104,6 +104,9 @@ export function nodeOptions(node: HostPort, auth: SideAuth, timeouts: Timeouts, 
     // The pool rebuilds a client that is not ready at its next use; ioredis must not reconnect behind it.
     retryStrategy: () => null,
     lazyConnect: true,
+    // A socket refused at connect is force-closed after this; ioredis's default 2 s timer would keep
+    // a CLI run (or a Lambda's event loop) alive that long after the failure was already reported.
+    disconnectTimeout: 200,
   };
 }
 
