@@ -4,6 +4,7 @@
  * Measures spot-check keys/s beside a naive one-key-at-a-time compare, false mismatches per type,
  * and a full compare. `npx tsx bench/consistency.bench.ts [--smoke] [--keys N] [--full-only]`
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
@@ -35,6 +36,8 @@ export interface ConsistencyBenchResult {
     mismatches: number;
     durationMs: number;
     phaseMs: { legacy: number; target: number };
+    /** CPU time spent during the compare (ms): this process and the servers it reads. Less noisy than wall time on a shared machine. */
+    cpuMs: { node: number; legacyReplica: number; targetMasters: number };
   } | null;
 }
 
@@ -48,6 +51,25 @@ async function connectCluster(host: string, port: number): Promise<Cluster> {
     cluster.once('end', () => reject(new Error('cluster client ended before ready')));
   });
   return cluster;
+}
+
+/** CPU time (ms) of server processes from /proc (utime + stime), per group; 0 where /proc is unreadable. */
+function serverCpu<K extends string>(groups: Record<K, number[]>): Record<K, number> {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  const out = {} as Record<K, number>;
+  for (const [name, pids] of Object.entries(groups) as [K, number[]][]) {
+    out[name] = pids.reduce((sum, pid) => {
+      try {
+        // Fields after the ")" of the command name: utime and stime are the 12th and 13th.
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return sum + (Number(fields[11]) + Number(fields[12])) * tick;
+      } catch {
+        return sum;
+      }
+    }, 0);
+  }
+  return out;
 }
 
 function percentile(values: number[], q: number): number {
@@ -195,6 +217,11 @@ export async function runConsistencyBench(opts: {
     }
 
     // Full compare of every key (both phases).
+    const serverPids = {
+      legacyReplica: [replicaNode.pid],
+      targetMasters: targetTopo.masters.map((m) => m.pid),
+    };
+    const cpuBefore = { node: process.cpuUsage(), servers: serverCpu(serverPids) };
     let lastLine = '';
     const full = await fullCompare({
       legacy,
@@ -206,6 +233,8 @@ export async function runConsistencyBench(opts: {
       },
     });
     if (process.stdout.isTTY) process.stdout.write(`${lastLine}\n`);
+    const nodeCpu = process.cpuUsage(cpuBefore.node);
+    const serversAfter = serverCpu(serverPids);
 
     const spotRate = spot.checked / (spot.durationMs / 1000);
     const naiveRate = naiveKeys.length / (naiveMs / 1000);
@@ -239,6 +268,11 @@ export async function runConsistencyBench(opts: {
         mismatches: full.mismatches,
         durationMs: full.durationMs,
         phaseMs: full.phaseMs,
+        cpuMs: {
+          node: Math.round((nodeCpu.user + nodeCpu.system) / 1000),
+          legacyReplica: serversAfter.legacyReplica - cpuBefore.servers.legacyReplica,
+          targetMasters: serversAfter.targetMasters - cpuBefore.servers.targetMasters,
+        },
       },
     };
   } finally {

@@ -163,6 +163,21 @@ describe('collectSample: standalone legacy → cluster target', () => {
     }
   });
 
+  it('fills the persistent count from the estimate until the first SCAN pass completes', async () => {
+    const sample = await collectSample(tenant(), {
+      pool,
+      now: Date.now,
+      extras: { prefixState: memoryPrefixState(), scanKeysPerTick: 1 },
+    });
+
+    const db1 = sample.keys['1'];
+    expect(db1?.targetSource).toBe('estimate');
+    expect(db1?.targetPersistent).not.toBeNull();
+    expect(db1?.targetPersistent).toBeLessThanOrEqual(db1?.target ?? 0);
+    // An estimate is judged by the far end of its interval: a lucky draw never reads as no drift.
+    expect(sample.derived['persistentKeyDrift@db1']).toBeGreaterThan(0);
+  });
+
   it('reads the exact target total from INFO when one db maps to the whole target', async () => {
     const t = tenant({ dbs: [0], dbMap: { '0': '' } });
     const sizes = await Promise.all(

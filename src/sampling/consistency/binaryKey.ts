@@ -22,3 +22,13 @@ export function binFromText(text: string): BinKey {
 export function binToText(key: BinKey): string {
   return Buffer.from(key, 'latin1').toString('utf8');
 }
+
+const NON_ASCII = /[\u0080-\u00ff]/;
+
+/**
+ * The key as a command argument: the string itself when it is ASCII (the same bytes in latin1 and
+ * UTF-8, and ioredis writes it without a Buffer per key), else its bytes.
+ */
+export function binToArg(key: BinKey): string | Buffer {
+  return NON_ASCII.test(key) ? Buffer.from(key, 'latin1') : key;
+}

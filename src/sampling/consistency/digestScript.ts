@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
  * `#!lua` shebang: scripts without flags keep the pre-7 behaviour that allows cross-slot keys
  * (they still must be local to the node, so cluster batches are grouped per master).
  *
- * ARGV: bound, sampleN, budgetUs, mode ('full' | 'type'), then per key: key, nProbes, probe…
+ * ARGV: bound, sampleN, budgetUs, mode ('full' | 'type'), layout, then the keys. Layout 'k': keys only
+ * (no probes in the call: half the arguments); 'p': per key: key, nProbes, probe….
  * Reply: { processed, elapsedUs, {type, pttl, card, digest, {probes…}}… }
  * The script stops once `budgetUs` is spent (TIME read every 4th key and after any big one) and reports how many
  * keys it processed; the caller sends the rest in the next call, so no call blocks the server long.
@@ -178,14 +179,19 @@ end
 
 local t0 = nowUs()
 local out = {0, 0}
-local i = 5
+local plain = ARGV[5] == 'k'
+local i = 6
 local n = 0
 while i <= #ARGV do
   local key = ARGV[i]
-  local np = tonumber(ARGV[i + 1])
   local probes = {}
-  for j = 1, np do probes[j] = ARGV[i + 1 + j] end
-  i = i + 2 + np
+  if plain then
+    i = i + 1
+  else
+    local np = tonumber(ARGV[i + 1])
+    for j = 1, np do probes[j] = ARGV[i + 1 + j] end
+    i = i + 2 + np
+  end
   n = n + 1
   local r = digestKey(key, probes)
   out[n + 2] = r

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { type BinKey, binFromBuffer, binToBuffer } from './binaryKey.js';
+import { type BinKey, binFromBuffer, binToArg } from './binaryKey.js';
 import { DIGEST_LUA, DIGEST_SHA } from './digestScript.js';
 import { DigestError } from './errors.js';
 
@@ -105,20 +105,28 @@ export async function runDigest(
   const budgetUs = opts.budgetUs ?? 2000;
   const mode = opts.mode ?? 'full';
   const out: KeyDigest[] = [];
+  // Without probes (the usual call) only the keys are sent, not a probe count per key.
+  const plain = requests.every((r) => !r.probes || r.probes.length === 0);
   let idx = 0;
   while (idx < requests.length) {
     const size = batchSizes.get(client) ?? 64;
-    const argv: (string | Buffer)[] = [String(bound), String(sampleN), String(budgetUs), mode];
+    const argv: (string | Buffer)[] = [
+      String(bound),
+      String(sampleN),
+      String(budgetUs),
+      mode,
+      plain ? 'k' : 'p',
+    ];
     let bytes = 0;
     let end = idx;
     while (end < requests.length && end - idx < size && bytes < MAX_ARGV_BYTES) {
       const r = requests[end] as DigestRequest;
       const probes = r.probes ?? [];
-      const key = binToBuffer(r.key);
-      argv.push(key, String(probes.length));
-      bytes += key.length + 8;
+      argv.push(binToArg(r.key));
+      if (!plain) argv.push(String(probes.length));
+      bytes += r.key.length + 8;
       for (const p of probes) {
-        argv.push(binToBuffer(p));
+        argv.push(binToArg(p));
         bytes += p.length + 4;
       }
       end++;

@@ -1,7 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 
 import type { Cluster, Redis } from 'ioredis';
-import { type BinKey, binToBuffer } from './binaryKey.js';
+import { type BinKey, binToArg } from './binaryKey.js';
 import { ConsistencyError } from './errors.js';
 import { type DigestOptions, type DigestRequest, type KeyDigest, runDigest } from './runDigest.js';
 
@@ -42,7 +42,8 @@ export function groupByMaster(target: Target, keys: readonly BinKey[]): Map<Redi
   const byAddress = new Map<string, Redis>();
   for (const m of target.nodes('master')) byAddress.set(nodeKey(m), m);
   keys.forEach((key, i) => {
-    const slot = calculateSlot(binToBuffer(key));
+    // An ASCII key is hashed as a string (no Buffer per key); cluster-key-slot encodes strings as UTF-8.
+    const slot = calculateSlot(binToArg(key));
     const owner = target.slots[slot]?.[0];
     const master = owner === undefined ? undefined : byAddress.get(owner);
     if (!master) throw new ConsistencyError(`no master known for slot ${slot} of the target cluster`);

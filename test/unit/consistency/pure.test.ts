@@ -1,4 +1,6 @@
+import calculateSlot from 'cluster-key-slot';
 import { describe, expect, it } from 'vitest';
+import { binToArg } from '../../../src/sampling/consistency/binaryKey.js';
 import {
   addMismatch,
   allocateDraws,
@@ -20,6 +22,28 @@ const str = (over: Partial<KeyDigest> = {}): KeyDigest => ({
   ...over,
 });
 const none: KeyDigest = { type: 'none', pttl: -2, card: 0, digest: '', probes: [] };
+
+describe('binToArg', () => {
+  it('sends an ASCII key as its string and any other key as its exact bytes', () => {
+    const utf8 = binFromText('clé:✓');
+    const invalid = Buffer.from([0x66, 0xff, 0xfe]).toString('latin1');
+
+    expect(binToArg('user:1')).toBe('user:1');
+    expect(binToArg(utf8)).toEqual(Buffer.from('clé:✓', 'utf8'));
+    expect(binToArg(invalid)).toEqual(Buffer.from([0x66, 0xff, 0xfe]));
+  });
+
+  it('gives the same cluster slot as the key bytes', () => {
+    for (const key of [
+      'user:1',
+      '{tag}x',
+      binFromText('clé:✓'),
+      Buffer.from([0xff, 0x41]).toString('latin1'),
+    ]) {
+      expect(calculateSlot(binToArg(key))).toBe(calculateSlot(Buffer.from(key, 'latin1')));
+    }
+  });
+});
 
 describe('classify', () => {
   it('agrees on identical observations and on a key absent on both sides', () => {
