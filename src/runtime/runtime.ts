@@ -51,10 +51,20 @@ async function build(): Promise<Runtime> {
 
 /** One tick, as the scheduled Lambda runs it. */
 export async function runTick(rt: Runtime, opts: { now?: number; tenantId?: string }): Promise<TickReport> {
-  const report = await runTickWith(rt.deps, {
-    now: opts.now ?? Date.now(),
-    ...(opts.tenantId ? { tenantId: opts.tenantId } : {}),
-  });
+  let report: TickReport;
+  try {
+    report = await runTickWith(rt.deps, {
+      now: opts.now ?? Date.now(),
+      ...(opts.tenantId ? { tenantId: opts.tenantId } : {}),
+    });
+  } catch (error) {
+    // Loud: the invocation fails (the tick-errors alarm) and the metric says why nothing was judged.
+    metrics.addMetric('TickFailures', 'Count', 1);
+    logger.error('tick failed: nothing was judged', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    throw error;
+  }
   for (const t of report.tenants) {
     metrics.addMetric(t.ok ? 'TenantTicks' : 'TenantTickErrors', 'Count', 1);
   }
