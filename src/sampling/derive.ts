@@ -385,6 +385,12 @@ function offsetGrowth(
       seen = false;
       continue;
     }
+    // A master that never had a replica keeps no backlog and master_repl_offset stays 0 whatever is
+    // written: its writes cannot be seen this way ("no data", never 0).
+    if (m.replication.offset === 0 && m.replication.replicas.length === 0) {
+      seen = false;
+      continue;
+    }
     total += Math.max(0, m.replication.offset - p.replication.offset);
   }
   return lowerBound(total, seen);

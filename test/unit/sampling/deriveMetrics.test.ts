@@ -452,6 +452,33 @@ describe('deriveMetrics', () => {
     expect(derived.targetFragmentation).toBe(1.5);
   });
 
+  it('measures target writes by offset growth, and has no data for a master that never had a replica', () => {
+    const withReplica = (offset: number) =>
+      targetMasters([[1, 0]], {
+        replication: {
+          replid: 'r1',
+          offset,
+          replicas: [{ address: '10.1.0.9:6379', offset, lagSeconds: 0, state: 'online' }],
+        },
+      });
+    // No replica ever: Redis keeps no backlog and the offset stays 0 however much is written.
+    const alone = () => targetMasters([[1, 0]], { replication: { replid: 'r2', offset: 0, replicas: [] } });
+
+    const growing = deriveMetrics(
+      inProgress([legacyPrimary()], withReplica(1_500), 120_000),
+      asSample(inProgress([legacyPrimary()], withReplica(1_000))),
+      tenant(),
+    );
+    const blind = deriveMetrics(
+      inProgress([legacyPrimary()], alone(), 120_000),
+      asSample(inProgress([legacyPrimary()], alone())),
+      tenant(),
+    );
+
+    expect(growing.derived.targetWriteOps).toBe(500);
+    expect(blind.derived.targetWriteOps).toBeNull();
+  });
+
   it('derives every catalogue metric (a number or null)', async () => {
     const { METRIC_CATALOGUE } = await import('../../../src/soak/catalogue.js');
 
