@@ -95,7 +95,11 @@ export function compareCommand(opts: CompareOptions, print: (text: string) => vo
       if (result.done) await deps.store.setDoc(tenant.id, CURSOR_DOC, null, 1);
       else await deps.store.setDoc(tenant.id, CURSOR_DOC, result.cursor);
       const head = result.done
-        ? `full compare of ${tenant.id}: ${result.checked} keys compared in ${(result.durationMs / 1000).toFixed(1)} s, ${result.mismatches} mismatches`
+        ? `full compare of ${tenant.id}: ${result.checked} keys compared in ${(result.durationMs / 1000).toFixed(1)} s, ${result.mismatches} mismatches${
+            result.targetSkipped.length > 0
+              ? ` (extra-key scan skipped on ${result.targetSkipped.length} target master(s): their key counts matched)`
+              : ''
+          }`
         : `full compare of ${tenant.id} interrupted after ${result.scanned} keys; run again to resume (--restart to start over)`;
       print(opts.json ? JSON.stringify(result, null, 2) : `${head}\n\n${renderClasses(result.byClass)}`);
       if (!result.done) return 2;

@@ -97,7 +97,19 @@ export interface FullCompareResult {
   targetSkipped: string[];
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Sleeps `ms`, or less when `signal` aborts (a rate-limit pause must not delay Ctrl-C). */
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 export function newFullCompareCursor(): FullCompareCursor {
   const o = emptyOutcome();
@@ -124,7 +136,7 @@ export function newFullCompareCursor(): FullCompareCursor {
  */
 export async function fullCompare(opts: FullCompareOptions): Promise<FullCompareResult> {
   const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? defaultSleep;
+  const sleep = opts.sleep ?? ((ms: number) => sleepUnlessAborted(ms, opts.signal));
   const started = now();
   const map = keyMapper(opts.dbMap);
   const dbs = [...(opts.dbs ?? map.dbs)];
