@@ -380,9 +380,35 @@ export const configSchema = z
         });
       else seen.set(t.id, i);
       checkDbMap(t, i, ctx);
+      checkEvaluable(t, i, ctx);
     });
   });
 export type Config = z.infer<typeof configSchema>;
+
+/**
+ * A criterion that can never be evaluated would be "no data" forever and silently block the phase:
+ * a per-db scope on a db the tenant does not watch, or a CloudWatch metric without a replication group.
+ */
+function checkEvaluable(t: TenantConfig, i: number, ctx: z.RefinementCtx): void {
+  for (const phase of ['replication', 'soak'] as const) {
+    t.soak[phase].criteria.forEach((c, j) => {
+      const path = ['tenants', i, 'soak', phase, 'criteria', j];
+      const db = c.scope ? Number(c.scope.slice(2)) : undefined;
+      if (db !== undefined && !t.legacy.dbs.includes(db))
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'scope'],
+          message: `db ${db} is not among the watched legacy dbs (${t.legacy.dbs.join(', ')})`,
+        });
+      if (c.metric.startsWith(CLOUDWATCH_PREFIX) && !t.target.replicationGroupId)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'metric'],
+          message: `${c.metric} needs target.replicationGroupId (the CloudWatch dimension)`,
+        });
+    });
+  }
+}
 
 /**
  * Two legacy dbs must not land on overlapping prefixes, or their keys could not be told apart.

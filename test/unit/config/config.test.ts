@@ -123,6 +123,33 @@ describe('parseConfig', () => {
     expect(issues[0]?.message).toMatch(/unknown metric "keyDrfit"/);
   });
 
+  it('rejects criteria that could never be evaluated: an unwatched db scope, CloudWatch without a group', () => {
+    const issues = issuesOf({
+      tenants: [
+        tenant({
+          soak: {
+            soak: {
+              criteria: [
+                { id: 'd', metric: 'keyDrift', scope: 'db7', threshold: 0 },
+                { id: 'cpu', metric: 'cloudwatch:EngineCPUUtilization', threshold: 90 },
+              ],
+            },
+          },
+        }),
+      ],
+    });
+    expect(issues).toEqual([
+      {
+        path: 'tenants[0].soak.soak.criteria[0].scope',
+        message: 'db 7 is not among the watched legacy dbs (0, 3)',
+      },
+      {
+        path: 'tenants[0].soak.soak.criteria[1].metric',
+        message: 'cloudwatch:EngineCPUUtilization needs target.replicationGroupId (the CloudWatch dimension)',
+      },
+    ]);
+  });
+
   it('rejects a bad duration naming the value', () => {
     const issues = issuesOf({ tenants: [tenant({ soak: { soak: { duration: '3 days' } } })] });
     expect(issues[0]).toEqual({
