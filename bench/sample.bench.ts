@@ -13,6 +13,7 @@ import { tenantSchema } from '../src/config/schema.js';
 import { type RedisProcess, startCluster, startStandalone } from '../src/local/index.js';
 import { CONNECTION_NAME, createConnectionPool } from '../src/redis/index.js';
 import { collectSample, type Sample } from '../src/sampling/index.js';
+import { type SchedSnapshot, schedDelta, schedOf } from './procSched.js';
 
 export interface SampleBenchResult {
   keys: number;
@@ -37,6 +38,31 @@ export interface SampleBenchResult {
     byCommand: Record<string, number>;
     /** A PING sent to the node right after every sample, from another connection: the cold floor. */
     coldPingUs: number;
+    /**
+     * Scheduler evidence from /proc (null where unreadable): samples during which the node's main
+     * thread was preempted (involuntary context switch), the mean server time of the others and of
+     * those, and the off-CPU time counted as command time (Σ per sample of SLOWLOG µs − main-thread
+     * CPU µs, where positive: a command cannot take more wall time than CPU unless it was off-CPU).
+     */
+    sched: {
+      preemptedSamples: number;
+      meanUsNotPreempted: number;
+      meanUsPreempted: number;
+      offCpuUs: number;
+      /** Mean main-thread CPU time per sample window (sample + the bench's PING), µs. */
+      cpuUsPerWindow: number;
+      /** Mean over samples of min(SLOWLOG µs, main-thread CPU µs of the window): what the server can have spent on CPU. */
+      cpuBoundedMeanUs: number;
+    } | null;
+    /** The slowest single commands of soakwatch on this node, with the scheduler view of their sample. */
+    outliers: {
+      us: number;
+      command: string;
+      sample: number;
+      cpuUs?: number;
+      waitUs?: number;
+      preempted?: number;
+    }[];
   }[];
   serverUsMax: number;
   serverUsMedianMax: number;
@@ -162,18 +188,26 @@ export async function runSampleBench(opts: {
       ),
     );
     const chunks = Math.max(1, Math.ceil(samples / 50));
-    const totals = nodes.map(() => ({ byCommand: {} as Record<string, number>, perSample: [] as number[] }));
+    const totals = nodes.map(() => ({
+      byCommand: {} as Record<string, number>,
+      perSample: [] as number[],
+      sched: [] as (SchedSnapshot | undefined)[],
+      commands: [] as { us: number; command: string; sample: number }[],
+    }));
     const times: number[] = [];
     let done = 0;
     for (let chunk = 0; chunk < chunks; chunk++) {
       const size = Math.floor((samples * (chunk + 1)) / chunks) - done;
       await Promise.all(admins.map((c) => c.pipeline().config('RESETSTAT').slowlog('RESET').exec()));
       for (let i = 0; i < size; i++) {
+        // The window of a sample on a node: from before the sample to after the bench's PING.
+        const before = nodes.map((n) => schedOf(n.pid));
         const t0 = performance.now();
         previous = await collectSample(tenant, { pool, now: Date.now, previous });
         times.push(performance.now() - t0);
         if (!previous.complete) throw new Error(`sample ${done + i} incomplete`);
         await Promise.all(admins.map((c) => c.ping()));
+        for (const [k, n] of nodes.entries()) totals[k]?.sched.push(schedDelta(before[k], schedOf(n.pid)));
       }
       done += size;
       const replies = await Promise.all(
@@ -204,16 +238,23 @@ export async function runSampleBench(opts: {
           total.byCommand[name] = (total.byCommand[name] ?? 0) + Number(m[2]);
         }
         let current = 0;
+        let sample = done - size;
         // Newest first: [id, time, µs, args, address, client name].
         for (const entry of [...slowlog].reverse()) {
           if (!Array.isArray(entry)) continue;
           const [, , us, args, , name] = entry as [unknown, unknown, number, unknown[], unknown, unknown];
-          if (String(name) === CONNECTION_NAME) current += Number(us);
-          else if (String(args?.[0]).toUpperCase() === 'PING') {
+          if (String(name) === CONNECTION_NAME) {
+            current += Number(us);
+            const command = (args ?? []).slice(0, 4).map(String).join(' ');
+            total.commands.push({ us: Number(us), command, sample });
+          } else if (String(args?.[0]).toUpperCase() === 'PING') {
             total.perSample.push(current);
             current = 0;
+            sample++;
           }
         }
+        if (sample !== done)
+          throw new Error(`slowlog of ${nodes[k]?.port} lost entries (${sample} of ${done})`);
       });
     }
     for (const c of admins) c.disconnect();
@@ -221,12 +262,44 @@ export async function runSampleBench(opts: {
       previous.legacy.nodes.concat(previous.target.nodes).map((n) => [n.address, n.role]),
     );
     const serverUsPerNode = nodes.map((n, k) => {
-      const total = totals[k] ?? { byCommand: {}, perSample: [] };
+      const total = totals[k] ?? {
+        byCommand: {} as Record<string, number>,
+        perSample: [],
+        sched: [],
+        commands: [],
+      };
       const byCommand: Record<string, number> = {};
       for (const [name, usec] of Object.entries(total.byCommand))
         if (name !== 'ping') byCommand[name] = usec / samples;
       const address = `127.0.0.1:${n.port}`;
+      const windows = total.perSample.map((us, i) => ({ us, sched: total.sched[i] }));
+      const known = windows.filter((w) => w.sched !== undefined);
+      const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+      const preempted = known.filter((w) => (w.sched?.preempted ?? 0) > 0);
+      const calm = known.filter((w) => (w.sched?.preempted ?? 0) === 0);
+      const sched =
+        known.length === windows.length && windows.length > 0
+          ? {
+              preemptedSamples: preempted.length,
+              meanUsNotPreempted: mean(calm.map((w) => w.us)),
+              meanUsPreempted: mean(preempted.map((w) => w.us)),
+              offCpuUs: known.reduce((a, w) => a + Math.max(0, w.us - (w.sched?.cpuNs ?? 0) / 1000), 0),
+              cpuUsPerWindow: mean(known.map((w) => (w.sched?.cpuNs ?? 0) / 1000)),
+              cpuBoundedMeanUs: mean(known.map((w) => Math.min(w.us, (w.sched?.cpuNs ?? 0) / 1000))),
+            }
+          : null;
+      const outliers = [...total.commands]
+        .sort((a, b) => b.us - a.us)
+        .slice(0, 5)
+        .map((c) => {
+          const d = total.sched[c.sample];
+          return d
+            ? { ...c, cpuUs: d.cpuNs / 1000, waitUs: d.waitNs / 1000, preempted: d.preempted }
+            : { ...c };
+        });
       return {
+        sched,
+        outliers,
         address,
         role: roles.get(address) ?? 'unknown',
         usPerSample: Object.values(byCommand).reduce((a, b) => a + b, 0),
@@ -295,6 +368,27 @@ function print(r: SampleBenchResult): void {
   console.log(
     `  max ${f(r.serverUsMax, 1)} µs (median of samples: max ${f(r.serverUsMedianMax, 1)} µs); PING server time in a tight loop ${f(r.pingServerUs, 2)} µs`,
   );
+  printSched(r);
+}
+
+/** The scheduler evidence per node and the slowest commands: what the mean's outliers are. */
+export function printSched(r: SampleBenchResult): void {
+  const f = (n: number, d = 1) => n.toFixed(d);
+  console.log(
+    '  scheduler (/proc, main thread): samples preempted, mean µs not preempted / preempted, off-CPU µs counted as command time per sample, CPU-bounded mean µs, CPU µs per window',
+  );
+  for (const n of r.serverUsPerNode) {
+    const s = n.sched;
+    console.log(
+      s
+        ? `    ${n.address.padEnd(16)} ${n.role.padEnd(8)} ${String(s.preemptedSamples).padStart(4)}/${r.samples}  ${f(s.meanUsNotPreempted).padStart(6)} / ${f(s.meanUsPreempted).padStart(7)}  off-CPU ${f(s.offCpuUs / r.samples).padStart(6)}  CPU-bounded ${f(s.cpuBoundedMeanUs).padStart(5)}  CPU ${f(s.cpuUsPerWindow).padStart(6)}`
+        : `    ${n.address.padEnd(16)} ${n.role.padEnd(8)} no /proc data`,
+    );
+    for (const o of n.outliers.slice(0, 3))
+      console.log(
+        `        ${f(o.us, 0).padStart(6)} µs  ${o.command.slice(0, 60).padEnd(60)} sample ${o.sample}${o.cpuUs !== undefined ? `: CPU ${f(o.cpuUs, 0)} µs, waited ${f(o.waitUs ?? 0, 0)} µs, preempted ${o.preempted}` : ''}`,
+      );
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
