@@ -4,6 +4,14 @@ export { clockCoverage } from './clock.js';
 export type { Evaluation } from './criteria.js';
 export { breaches, evaluateCriterion } from './criteria.js';
 export { JudgeInputError, SoakError } from './errors.js';
+export type { FullCompareOutcome } from './fullCompare.js';
+export {
+  describeFullCompare,
+  FULL_COMPARE_EVENT,
+  FULL_COMPARE_EVIDENCE_ID,
+  fullCompareEvent,
+  fullCompareOf,
+} from './fullCompare.js';
 export {
   AUTO_CUTOVER,
   alarmName,
@@ -23,6 +31,8 @@ export type {
   ActionResult,
   CriterionEvidence,
   CriterionStatus,
+  FullCompareRecord,
+  FullCompareState,
   JudgeInput,
   JudgeResult,
   JudgeSample,

@@ -3,6 +3,13 @@ import { formatDuration } from '../util/duration.js';
 import { clockCoverage, creditClock, startClock } from './clock.js';
 import { criterionKey, type Evaluation, evaluateCriterion } from './criteria.js';
 import { JudgeInputError } from './errors.js';
+import {
+  describeFullCompare,
+  FULL_COMPARE_EVENT,
+  FULL_COMPARE_EVIDENCE_ID,
+  fullCompareOf,
+  isClean,
+} from './fullCompare.js';
 import { addToSeries, bucketWidth, emptySeries } from './series.js';
 import { wilsonUpper } from './stats.js';
 import type {
@@ -97,6 +104,7 @@ function cloneState(s: SoakState): SoakState {
     openAlarms: { ...s.openAlarms },
     events: s.events.slice(),
     seenEvents: s.seenEvents.slice(),
+    ...(s.fullCompare ? { fullCompare: { ...s.fullCompare } } : {}),
   };
 }
 
@@ -297,24 +305,13 @@ function stepReplicating(s: SoakState, sample: JudgeSample, look: Look, ctx: Ctx
   const at = sample.at;
   if (failOnFatal(s, look, ctx, at)) return;
   if (policy.mode === 'offline') {
-    // Offline: no CDC to follow, so no readiness loop; one complete, clean full compare is the proof.
-    const checked = finite(sample.derived.spotCheckChecked);
-    if (
-      sample.complete &&
-      checked !== null &&
-      checked > 0 &&
-      finite(sample.derived.spotCheckMismatches) === 0
-    ) {
-      s.clock = startClock(at);
-      move(
-        s,
-        'CUTOVER_READY',
-        at,
-        'ready',
-        `offline compare clean: ${checked} keys checked, 0 mismatches`,
-        ctx,
-      );
-    }
+    // Offline: no CDC to follow, so no readiness loop. The proof is one clean full compare of every key
+    // (a FullCompare event, see onFullCompare); the random spot-checks are evidence, never the proof.
+    const mismatches = finite(sample.derived.spotCheckMismatches);
+    if (mismatches !== null && mismatches > 0)
+      voidFullCompare(s, at, `spot-check found ${mismatches} mismatches after the full compare`);
+    // A clean compare that waited for an open alarm to clear.
+    offlineReady(s, at, ctx);
     return;
   }
   const held =
@@ -346,12 +343,15 @@ function stepCutoverReady(s: SoakState, sample: JudgeSample, look: Look, ctx: Ct
   const at = sample.at;
   if (failOnFatal(s, look, ctx, at)) return;
   if (policy.mode === 'offline') {
+    // Offline, neither side should change after the full compare: a confirmed spot-check mismatch means
+    // one did (or the compare missed it), so the compare no longer proves the target. Not while the
+    // writes are moving to the target with autoCutover: that divergence is the cutover.
     const mismatches = finite(sample.derived.spotCheckMismatches);
-    if (mismatches !== null && mismatches > 0) {
+    if (mismatches !== null && mismatches > 0 && !(policy.autoCutover && writesMoved(sample))) {
       revoke(
         s,
         at,
-        `offline compare found ${mismatches} mismatches`,
+        `spot-check found ${mismatches} mismatches after the full compare; run a new full compare`,
         { criterion: 'spotCheckMismatches' },
         ctx,
       );
@@ -460,6 +460,10 @@ function onEvent(s: SoakState, ev: SoakEvent, ctx: Ctx): void {
   const alarm = alarmName(ev.detail);
   if (ev.type === 'CloudWatchAlarm') s.openAlarms[alarm] = s.openAlarms[alarm] ?? ev.at;
   if (ev.type === 'CloudWatchAlarmOK') delete s.openAlarms[alarm];
+  if (ev.type === FULL_COMPARE_EVENT) {
+    onFullCompare(s, ev, ctx);
+    return;
+  }
 
   // A mapped alarm in ALARM is a critical breach by definition; other types as the policy says.
   const critical = ev.type === 'CloudWatchAlarm' || ctx.policy.events.resetOn.includes(ev.type);
@@ -468,6 +472,8 @@ function onEvent(s: SoakState, ev: SoakEvent, ctx: Ctx): void {
   switch (s.state) {
     case 'REPLICATING':
       s.clock = null;
+      // Offline: e.g. a failover on the target after the compare may have lost writes: compare again.
+      if (ctx.policy.mode === 'offline') voidFullCompare(s, ev.at, reason);
       return;
     case 'CUTOVER_READY':
       revoke(s, ev.at, reason, { event: ev.type }, ctx);
@@ -477,6 +483,59 @@ function onEvent(s: SoakState, ev: SoakEvent, ctx: Ctx): void {
       if (s.clock && ev.at < s.clock.startedAt) return;
       resetSoak(s, ev.at, reason, { event: ev.type }, ctx);
   }
+}
+
+/**
+ * Offline mode: a finished `compare --full` of this replication phase. Clean (keys compared, none
+ * differing, none unreadable) makes REPLICATING ready; anything else keeps it back or revokes
+ * CUTOVER_READY. Ignored in online mode, after the cutover, and when older than the phase (a compare
+ * from before a restart proves nothing about the data now).
+ */
+function onFullCompare(s: SoakState, ev: SoakEvent, ctx: Ctx): void {
+  if (ctx.policy.mode !== 'offline' || s.phase !== 'replication' || TERMINAL.has(s.state)) return;
+  if (ev.at < s.phaseStartedAt) return;
+  const r = fullCompareOf(ev);
+  if (!r) return; // counts missing or malformed: recorded in the events, proves nothing
+  const prev = s.fullCompare;
+  // A compare that finished before the one already judged (a late delivery) does not replace it.
+  if (prev && r.at < prev.last.at) return;
+  const dirty = r.mismatches > 0;
+  s.fullCompare = {
+    last: r,
+    breachCount: (prev?.breachCount ?? 0) + (dirty ? 1 : 0),
+    lastBreachAt: dirty ? r.at : (prev?.lastBreachAt ?? null),
+  };
+  const at = Math.max(r.at, s.lastSampleAt ?? r.at);
+  if (s.state === 'CUTOVER_READY') {
+    if (!isClean(r))
+      revoke(s, at, describeFullCompare(r), { criterion: FULL_COMPARE_EVIDENCE_ID, event: ev.type }, ctx);
+    return;
+  }
+  offlineReady(s, at, ctx);
+}
+
+/** Offline REPLICATING → CUTOVER_READY when the last full compare is clean, still stands, and no alarm is open. */
+function offlineReady(s: SoakState, at: number, ctx: Ctx): void {
+  const fc = s.fullCompare;
+  if (s.state !== 'REPLICATING' || !fc || fc.voided || !isClean(fc.last)) return;
+  if (Object.keys(s.openAlarms).length > 0) return;
+  s.clock = startClock(at);
+  const r = fc.last;
+  move(
+    s,
+    'CUTOVER_READY',
+    at,
+    'ready',
+    `full compare clean: ${r.checked} keys compared, 0 mismatches (completed ${new Date(r.at).toISOString()})`,
+    ctx,
+  );
+}
+
+/** The last full compare no longer proves the target (something after it put the data in doubt). */
+function voidFullCompare(s: SoakState, at: number, reason: string): void {
+  const fc = s.fullCompare;
+  if (!fc || fc.voided || !isClean(fc.last) || at < fc.last.at) return;
+  s.fullCompare = { ...fc, voided: { at, reason } };
 }
 
 // ── transitions ────────────────────────────────────────────────────────────
@@ -508,6 +567,8 @@ function revoke(
   s.resets.push({ at, reason, phase: 'replication', ...extra });
   s.clock = null;
   s.autoCutoverStreak = 0;
+  // Offline readiness rests on one compare: once revoked, only a new clean compare gives it back.
+  if (ctx.policy.mode === 'offline') voidFullCompare(s, at, reason);
   move(s, 'REPLICATING', at, 'revoked', `readiness revoked: ${reason}`, ctx);
 }
 
@@ -553,6 +614,7 @@ function enterReplication(s: SoakState, at: number): void {
   s.autoCutoverStreak = 0;
   s.spotCheck = { checked: 0, mismatches: 0 };
   s.openAlarms = {};
+  delete s.fullCompare;
 }
 
 // ── helpers ────────────────────────────────────────────────────────────────

@@ -29,6 +29,35 @@ export interface SoakEvent {
   detail?: string;
   /** For dedupe; `type|at|detail` when absent. */
   id?: string;
+  /** Who recorded it (manual events). */
+  actor?: string;
+  /** `FullCompare` only: keys compared, confirmed mismatches, keys that could not be read, mismatches per class. */
+  checked?: number;
+  mismatches?: number;
+  unverified?: number;
+  byClass?: Record<string, number>;
+  durationMs?: number;
+}
+
+/** A finished full compare, as the judge keeps it. */
+export interface FullCompareRecord {
+  /** Completion time. */
+  at: number;
+  checked: number;
+  mismatches: number;
+  unverified: number;
+  /** Mismatches per class (only classes with some). */
+  byClass: Record<string, number>;
+}
+
+/** What the judge knows of the full compares of the current replication phase (offline mode). */
+export interface FullCompareState {
+  last: FullCompareRecord;
+  /** Something after the last compare put the data in doubt (readiness revoked, a reset event, a spot-check mismatch): a new compare is needed. */
+  voided?: { at: number; reason: string };
+  /** Compares with mismatches in this phase. */
+  breachCount: number;
+  lastBreachAt: number | null;
 }
 
 export type TransitionKind =
@@ -114,6 +143,12 @@ export interface Verdict {
   resets: Reset[];
   lastSampleAt: number | null;
   spotCheck?: { checked: number; mismatches: number; upperBound: number | null };
+  /** Offline mode: the last full compare of the replication phase, whether it proves the target, in words. */
+  fullCompare?: FullCompareRecord & {
+    clean: boolean;
+    voided?: { at: number; reason: string };
+    summary: string;
+  };
 }
 
 export interface JudgeInput {
@@ -200,4 +235,6 @@ export interface SoakState {
   /** Dedupe keys of the most recent events (bounded). */
   seenEvents: string[];
   lastTransition: Transition | null;
+  /** Offline mode: the full compares of the current replication phase (absent until one is recorded). */
+  fullCompare?: FullCompareState;
 }

@@ -1,6 +1,7 @@
 import type { Policy } from '../config/schema.js';
 import { clockCoverage } from './clock.js';
 import { criterionKey, evaluateCriterion } from './criteria.js';
+import { describeFullCompare, fullCompareEvidence, isClean } from './fullCompare.js';
 import { wilsonUpper } from './stats.js';
 import type { CriterionEvidence, SoakState, Verdict } from './types.js';
 
@@ -37,11 +38,15 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
     if (c.scope) evidence.scope = c.scope;
     return evidence;
   });
+  // Sampled criteria only: a full compare not run yet is a step still to take, not a blind sampler.
+  const sampledNodata = criteria.some((c) => c.status === 'nodata');
+  const offlineReplication = state.phase === 'replication' && policy.mode === 'offline';
+  // Offline, the full compare is the replication phase's proof: shown (and alerted on) like a criterion.
+  if (offlineReplication) criteria.push(fullCompareEvidence(state.fullCompare));
   const firing = criteria.filter((c) => c.firing);
   for (const [name, since] of Object.entries(state.openAlarms)) firing.push(alarmEvidence(name, since));
 
   const done = DONE.has(state.state);
-  const offlineReplication = state.phase === 'replication' && policy.mode === 'offline';
   const requiredMs =
     state.phase === 'replication'
       ? offlineReplication
@@ -53,6 +58,9 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
   let remainingMs: number | null;
   switch (state.state) {
     case 'REPLICATING':
+      // Offline, what is left is a clean full compare, not time.
+      remainingMs = offlineReplication ? null : Math.max(0, requiredMs - elapsedMs);
+      break;
     case 'SOAKING':
       remainingMs = Math.max(0, requiredMs - elapsedMs);
       break;
@@ -66,8 +74,9 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
   }
   const lowCoverage =
     state.clock !== null && requiredMs > 0 && (coverage === null || coverage < policy.minCoverage);
-  const inconclusive = !done && (lowCoverage || criteria.some((c) => c.status === 'nodata'));
+  const inconclusive = !done && (lowCoverage || sampledNodata);
   const { checked, mismatches } = state.spotCheck;
+  const fc = state.fullCompare;
   return {
     tenant: state.tenant,
     state: state.state,
@@ -82,6 +91,17 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
     resets: state.resets.map((r) => ({ ...r })),
     lastSampleAt: state.lastSampleAt,
     spotCheck: { checked, mismatches, upperBound: wilsonUpper(mismatches, checked) },
+    ...(fc
+      ? {
+          fullCompare: {
+            ...fc.last,
+            byClass: { ...fc.last.byClass },
+            clean: isClean(fc.last),
+            ...(fc.voided ? { voided: { ...fc.voided } } : {}),
+            summary: `${describeFullCompare(fc.last)}${fc.voided ? `; voided: ${fc.voided.reason}` : ''}`,
+          },
+        }
+      : {}),
   };
 }
 

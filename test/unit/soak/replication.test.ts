@@ -173,27 +173,6 @@ describe('judgeSoak in the replication phase', () => {
     expect(sim.last?.verdict.criteria[0]?.status).toBe('nodata');
   });
 
-  it('in offline mode becomes ready on one complete, clean full compare', () => {
-    const sim = new Sim(testPolicy({ mode: 'offline' }));
-
-    sim.tick(SEC, { spotCheckChecked: 0, spotCheckMismatches: 0 });
-    sim.tick(2 * SEC, { spotCheckChecked: 1_000, spotCheckMismatches: 0 }, { complete: false });
-    expect(sim.state.state).toBe('REPLICATING');
-    sim.tick(3 * SEC, { spotCheckChecked: 1_000, spotCheckMismatches: 0 });
-
-    expect(sim.state.state).toBe('CUTOVER_READY');
-    expect(sim.last?.verdict.requiredMs).toBe(0);
-  });
-
-  it('in offline mode revokes readiness when a later compare finds mismatches', () => {
-    const sim = new Sim(testPolicy({ mode: 'offline' }));
-    sim.tick(SEC, { spotCheckChecked: 1_000, spotCheckMismatches: 0 });
-
-    sim.tick(2 * SEC, { spotCheckChecked: 1_000, spotCheckMismatches: 2 });
-
-    expect(sim.kinds()).toEqual(['ready', 'revoked']);
-  });
-
   it('detects the cutover when writes move from legacy to target, if autoCutover is on', () => {
     const sim = new Sim(testPolicy({ autoCutover: true }));
     sim.run(SEC, 11 * SEC, HEALTHY_REPLICATION);
