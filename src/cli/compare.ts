@@ -1,15 +1,20 @@
+import { userInfo } from 'node:os';
 import type { Redis } from 'ioredis';
 import { findTenant } from '../release/index.js';
 import {
   type ByClass,
   type FullCompareCursor,
+  type FullCompareResult,
   fullCompare,
   MISMATCH_CLASSES,
   renderProgress,
   spotCheck,
 } from '../sampling/consistency/index.js';
 import { heartbeatKey } from '../sampling/index.js';
+import { fullCompareEvent, type SoakEvent } from '../soak/index.js';
+import type { StateStore } from '../store/index.js';
 import { type GlobalOptions, withDeps } from './context.js';
+import { UsageError } from './errors.js';
 import { table } from './render.js';
 
 const CURSOR_DOC = 'full-compare-cursor';
@@ -20,6 +25,58 @@ export interface CompareOptions extends GlobalOptions {
   keysPerSecond?: number;
   restart?: boolean;
   json?: boolean;
+  /** Who ran the compare (audit trail); default the OS user, else `cli`. */
+  actor?: string;
+}
+
+/** The OS user running the command, else `cli` (a container may have no passwd entry). */
+export function defaultActor(): string {
+  try {
+    return userInfo().username || 'cli';
+  } catch {
+    return 'cli';
+  }
+}
+
+/**
+ * Records a finished full compare: a `FullCompare` event the judge reads at the next tick (offline
+ * mode: the proof of readiness, or what keeps it back) and an audit entry. `at` is the completion time.
+ */
+export async function recordFullCompare(
+  store: StateStore,
+  tenantId: string,
+  result: Pick<
+    FullCompareResult,
+    'checked' | 'mismatches' | 'unverified' | 'unstable' | 'byClass' | 'durationMs'
+  >,
+  actor: string,
+  at: number,
+): Promise<SoakEvent> {
+  const event = fullCompareEvent(result, at, actor);
+  try {
+    await store.appendEvent(tenantId, event);
+    await store.appendAudit(tenantId, {
+      at,
+      actor,
+      action: 'full-compare',
+      reason: event.detail ?? 'full compare',
+      detail: {
+        event: event.id,
+        checked: result.checked,
+        mismatches: result.mismatches,
+        unverified: result.unverified,
+        unstable: result.unstable,
+        byClass: event.byClass,
+        durationMs: result.durationMs,
+      },
+    });
+  } catch (error) {
+    throw new UsageError(
+      `the full compare of ${tenantId} finished (${result.checked} keys, ${result.mismatches} mismatches) but could not be recorded; run it again`,
+      { cause: error },
+    );
+  }
+  return event;
 }
 
 function renderClasses(byClass: ByClass): string {
@@ -34,6 +91,8 @@ function renderClasses(byClass: ByClass): string {
  * every key of a legacy replica and of the target, rate-limited and resumable (Ctrl-C saves the cursor).
  */
 export function compareCommand(opts: CompareOptions, print: (text: string) => void): Promise<number> {
+  const actor = opts.actor ?? defaultActor();
+  if (actor.trim() === '') return Promise.reject(new UsageError('--actor must not be empty'));
   return withDeps(opts, async (deps, config, clients) => {
     const tenant = findTenant(config.tenants, opts.tenant);
     const legacyHandle = await clients.pool.legacy(tenant);
@@ -92,6 +151,10 @@ export function compareCommand(opts: CompareOptions, print: (text: string) => vo
         },
       });
       if (tty) process.stderr.write('\n');
+      // Only a finished compare is a result; an interrupted one records nothing but its cursor.
+      const recorded = result.done
+        ? await recordFullCompare(deps.store, tenant.id, result, actor, Date.now())
+        : undefined;
       if (result.done) await deps.store.setDoc(tenant.id, CURSOR_DOC, null, 1);
       else await deps.store.setDoc(tenant.id, CURSOR_DOC, result.cursor);
       const head = result.done
@@ -101,7 +164,18 @@ export function compareCommand(opts: CompareOptions, print: (text: string) => vo
               : ''
           }`
         : `full compare of ${tenant.id} interrupted after ${result.scanned} keys; run again to resume (--restart to start over)`;
-      print(opts.json ? JSON.stringify(result, null, 2) : `${head}\n\n${renderClasses(result.byClass)}`);
+      const note = recorded
+        ? `recorded for tenant ${tenant.id} by ${actor} as event ${recorded.type} (${recorded.id}); ${
+            tenant.soak.mode === 'offline'
+              ? 'offline mode: the next tick judges it (clean → CUTOVER_READY)'
+              : 'online mode: evidence only, readiness comes from the replication criteria'
+          }`
+        : '';
+      print(
+        opts.json
+          ? JSON.stringify(recorded ? { ...result, recorded } : result, null, 2)
+          : `${head}\n\n${renderClasses(result.byClass)}${note ? `\n\n${note}` : ''}`,
+      );
       if (!result.done) return 2;
       return result.mismatches === 0 ? 0 : 1;
     } finally {

@@ -128,6 +128,7 @@ export function program(): Command {
     .option('--full', 'compare every key (rate-limited, resumable)')
     .addOption(new Option('--keys-per-second <n>', 'rate limit of --full').argParser(positiveNumber))
     .option('--restart', 'with --full: ignore a saved cursor and start over')
+    .option('--actor <name>', 'with --full: who runs it (audit trail; default the OS user)')
     .option('--json', 'print JSON')
     .action(function (this: Command) {
       return run(() => compareCommand({ ...globals(), ...this.opts() }, print))();
