@@ -476,6 +476,15 @@ function onEvent(s: SoakState, ev: SoakEvent, ctx: Ctx): void {
       if (ctx.policy.mode === 'offline') voidFullCompare(s, ev.at, reason);
       return;
     case 'CUTOVER_READY':
+      // Offline: a late notification of something before the compare: the compare saw the data after it.
+      // (An alarm is different: it is open now.)
+      if (
+        ctx.policy.mode === 'offline' &&
+        ev.type !== 'CloudWatchAlarm' &&
+        s.fullCompare &&
+        ev.at < s.fullCompare.last.at
+      )
+        return;
       revoke(s, ev.at, reason, { event: ev.type }, ctx);
       return;
     default:

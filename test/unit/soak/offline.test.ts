@@ -189,6 +189,18 @@ describe('judgeSoak in offline mode', () => {
     expect(evidenceOf(sim)).toMatchObject({ status: 'nodata' });
   });
 
+  it('keeps readiness on a late failover notification of something before the compare', () => {
+    const sim = new Sim(offline());
+    sim.tick(2 * SEC, SPOT_CLEAN, { events: [compare(1_500)] });
+
+    sim.tick(3 * SEC, SPOT_CLEAN, {
+      events: [{ at: 1_000, type: 'ElastiCache:FailoverComplete', source: 'elasticache', id: 'late' }],
+    });
+
+    expect(sim.kinds()).toEqual(['ready']);
+    expect(sim.state.events.map((e) => e.id)).toContain('late');
+  });
+
   it('waits for an open CloudWatch alarm to clear before a clean compare makes it ready', () => {
     const sim = new Sim(offline());
     sim.tick(SEC, SPOT_CLEAN, {
