@@ -45,10 +45,17 @@ export interface DigestStats {
   totalUs: number;
   /** Server time of each call, µs (for percentiles). */
   callUs: number[];
+  /** Keys digested by each call (same order as callUs). */
+  callKeys: number[];
+  /**
+   * Benchmarks: called before each script call with the server's address; the function it returns is
+   * called with the call's outcome (e.g. to read the server's scheduler counters around the call).
+   */
+  onCall?: (address: string) => (call: { keys: number; elapsedUs: number }) => void;
 }
 
 export function newDigestStats(): DigestStats {
-  return { calls: 0, keys: 0, maxUs: 0, totalUs: 0, callUs: [] };
+  return { calls: 0, keys: 0, maxUs: 0, totalUs: 0, callUs: [], callKeys: [] };
 }
 
 // Adaptive batch size per connection: starts small, then aims at ~60 % of the budget from the
@@ -132,6 +139,7 @@ export async function runDigest(
       end++;
     }
     let reply: unknown;
+    const called = opts.stats?.onCall?.(addressOf(client));
     try {
       reply = await evalDigest(client, argv);
     } catch (error) {
@@ -151,6 +159,8 @@ export async function runDigest(
       opts.stats.totalUs += elapsedUs;
       opts.stats.maxUs = Math.max(opts.stats.maxUs, elapsedUs);
       opts.stats.callUs.push(elapsedUs);
+      opts.stats.callKeys.push(processed);
+      called?.({ keys: processed, elapsedUs });
     }
     const perKey = Math.max(elapsedUs / processed, 0.5);
     const next = Math.round((budgetUs * 0.6) / perKey);
