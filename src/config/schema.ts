@@ -139,6 +139,13 @@ export const criterionSchema = z
     runbook: z.string().url().optional(),
   })
   .superRefine((c, ctx) => {
+    // The judge reports an offline tenant's full compare under this id.
+    if (c.id === 'full-compare')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['id'],
+        message: '"full-compare" is reserved for the full compare',
+      });
     if (c.metric.startsWith(CLOUDWATCH_PREFIX)) {
       if (c.metric.length === CLOUDWATCH_PREFIX.length)
         ctx.addIssue({ code: 'custom', path: ['metric'], message: 'cloudwatch: needs a metric name' });

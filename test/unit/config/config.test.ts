@@ -150,6 +150,18 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('reserves the criterion id full-compare for the offline full compare', () => {
+    const issues = issuesOf({
+      tenants: [
+        tenant({ soak: { soak: { criteria: [{ id: 'full-compare', metric: 'keyDrift', threshold: 0 }] } } }),
+      ],
+    });
+    expect(issues).toContainEqual({
+      path: 'tenants[0].soak.soak.criteria[0].id',
+      message: '"full-compare" is reserved for the full compare',
+    });
+  });
+
   it('rejects a bad duration naming the value', () => {
     const issues = issuesOf({ tenants: [tenant({ soak: { soak: { duration: '3 days' } } })] });
     expect(issues[0]).toEqual({
