@@ -18,6 +18,7 @@ import { renderProgress } from '../src/sampling/consistency/progress.js';
 import { newDigestStats } from '../src/sampling/consistency/runDigest.js';
 import { spotCheck } from '../src/sampling/consistency/spotCheck.js';
 import { loadMixed, type MixedData } from '../test/unit/consistency/fixture.js';
+import { schedDelta, schedOf } from './procSched.js';
 
 export interface ConsistencyBenchResult {
   keys: number;
@@ -25,6 +26,23 @@ export interface ConsistencyBenchResult {
   spotCheck: { checked: number; durationMs: number; keysPerSecond: number; mismatches: number };
   /** Server time per digest script call (TIME inside the script: wall time, so CPU contention shows). */
   digestServer: { calls: number; keys: number; p50CallUs: number; p99CallUs: number; maxCallUs: number };
+  /**
+   * What the calls over the 2 ms budget are, from the server's main-thread counters (/proc) read around
+   * each call: preempted (involuntary context switch) or not, its CPU time (an upper bound: two legacy
+   * dbs share one server, so two calls can overlap) and its runqueue wait. null where /proc is unreadable.
+   */
+  digestSched: {
+    callsOverBudget: number;
+    overBudgetPreempted: number;
+    /** Calls over budget whose CPU-bounded duration is within the budget: the rest of their time was off-CPU. */
+    overBudgetWithinBudgetOnCpu: number;
+    /** Calls over budget that are within it once the server's runqueue wait during the call is taken out. */
+    overBudgetWithinBudgetWithoutWait: number;
+    p99CallUsNotPreempted: number;
+    maxCallUsNotPreempted: number;
+    /** The slowest calls: TIME µs, CPU µs, runqueue wait µs, preemptions, keys. */
+    slowest: { us: number; cpuUs: number; waitUs: number; preempted: number; keys: number }[];
+  } | null;
   /** 1-minute load average at the end (the machine is shared). */
   loadAverage: number;
   naive: { checked: number; durationMs: number; keysPerSecond: number };
@@ -75,6 +93,26 @@ function serverCpu<K extends string>(groups: Record<K, number[]>): Record<K, num
 function percentile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
+}
+
+function digestSched(
+  calls: { us: number; cpuUs: number; waitUs: number; preempted: number; keys: number }[],
+  budgetUs: number,
+): NonNullable<ConsistencyBenchResult['digestSched']> {
+  const over = calls.filter((c) => c.us > budgetUs);
+  const calm = calls.filter((c) => c.preempted === 0).map((c) => c.us);
+  return {
+    callsOverBudget: over.length,
+    overBudgetPreempted: over.filter((c) => c.preempted > 0).length,
+    overBudgetWithinBudgetOnCpu: over.filter((c) => c.cpuUs <= budgetUs).length,
+    overBudgetWithinBudgetWithoutWait: over.filter((c) => c.us - c.waitUs <= budgetUs).length,
+    p99CallUsNotPreempted: percentile(calm, 0.99),
+    maxCallUsNotPreempted: Math.max(0, ...calm),
+    slowest: [...calls]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, 5)
+      .map((c) => ({ ...c, cpuUs: Math.round(c.cpuUs), waitUs: Math.round(c.waitUs) })),
+  };
 }
 
 /** One key at a time, every command awaited: what a careless checker does. */
@@ -166,6 +204,30 @@ export async function runConsistencyBench(opts: {
 
     // Spot-check: many random keys per db, the way a sample does it, only bigger.
     const stats = newDigestStats();
+    const pidByPort = new Map<number, number>([
+      [replicaNode.port, replicaNode.pid],
+      ...targetTopo.masters.map((m): [number, number] => [m.port, m.pid]),
+    ]);
+    const calls: { us: number; cpuUs: number; waitUs: number; preempted: number; keys: number }[] = [];
+    let schedMissing = false;
+    stats.onCall = (address) => {
+      const pid = pidByPort.get(Number(address.slice(address.lastIndexOf(':') + 1)));
+      const before = pid === undefined ? undefined : schedOf(pid);
+      return ({ keys, elapsedUs }) => {
+        const d = pid === undefined ? undefined : schedDelta(before, schedOf(pid));
+        if (!d) {
+          schedMissing = true;
+          return;
+        }
+        calls.push({
+          us: elapsedUs,
+          cpuUs: d.cpuNs / 1000,
+          waitUs: d.waitNs / 1000,
+          preempted: d.preempted,
+          keys,
+        });
+      };
+    };
     const keysPerDb = opts.fullOnly ? 0 : opts.smoke ? 10_000 : 25_000;
     const spot = await spotCheck({
       legacy,
@@ -254,6 +316,7 @@ export async function runConsistencyBench(opts: {
         p99CallUs: percentile(stats.callUs, 0.99),
         maxCallUs: stats.maxUs,
       },
+      digestSched: schedMissing || calls.length === 0 ? null : digestSched(calls, 2000),
       loadAverage: Math.round((loadavg()[0] ?? 0) * 100) / 100,
       naive: {
         checked: naiveKeys.length,
