@@ -89,6 +89,8 @@ describe('collectSample: CLIENT LIST on legacy', () => {
     const t = tenant();
     // One connection for the test's own reads: a new connection per read would be a change itself.
     const observer = new Redis({ port: legacyServer().node.port });
+    // Connected before the first sample reads the node's counters, or its arrival is a change itself.
+    await observer.ping();
     const first = await collectSample(t, { pool, now: Date.now });
     const listed = await callsOn(observer, 'client|list');
 
