@@ -55,17 +55,29 @@ async function evictedKeys(): Promise<number> {
   return total;
 }
 
+const filled: string[] = [];
+
 /** Writes 16 KiB values until the target has evicted keys (a few MB at most). */
 async function fillUntilEvicting(): Promise<number> {
   const before = await evictedKeys();
   const value = 'x'.repeat(16 * 1024);
   batch++;
   for (let round = 0; round < 20; round++) {
-    await Promise.all(Array.from({ length: 50 }, (_, i) => writer.set(`fill:${batch}:${round}:${i}`, value)));
+    const keys = Array.from({ length: 50 }, (_, i) => `fill:${batch}:${round}:${i}`);
+    filled.push(...keys);
+    await Promise.all(keys.map((key) => writer.set(key, value)));
     const evicted = (await evictedKeys()) - before;
     if (evicted > 0) return evicted;
   }
   throw new Error('the target never evicted: maxmemory not reached');
+}
+
+/**
+ * The burst is over: its keys are deleted. A node left at its maxmemory keeps evicting on its own (any
+ * command, an INFO included, can push it over by a few bytes), which is a real, continuing breach.
+ */
+async function drain(): Promise<void> {
+  await Promise.all(filled.splice(0).map((key) => writer.del(key)));
 }
 
 describe('target evictions during the soak', () => {
@@ -74,7 +86,11 @@ describe('target evictions during the soak', () => {
     await forceCutover(h, 'evicting', t0);
 
     const reports = await tickSeconds(h, 'evicting', t0 + SECOND, 16, async (i) => {
-      if (i === 4) await fillUntilEvicting();
+      // One burst just before tick 4 samples: fill until it evicts, then free the memory again.
+      if (i === 4) {
+        await fillUntilEvicting();
+        await drain();
+      }
     });
 
     const resetAt = reports.findIndex((r) => r.transitions.some((t) => t.kind === 'reset'));
@@ -100,7 +116,10 @@ describe('target evictions during the soak', () => {
     await forceCutover(h, 'flaky', t0);
 
     const reports = await tickSeconds(h, 'flaky', t0 + SECOND, 12, async (i) => {
-      if (i === 2 || i === 7) await fillUntilEvicting();
+      if (i === 2 || i === 7) {
+        await fillUntilEvicting();
+        await drain();
+      }
     });
 
     const kinds = reports.flatMap((r) => r.transitions.map((t) => `${t.kind}:${t.to}`));
