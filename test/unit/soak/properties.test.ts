@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../../src/config/schema.js';
 import {
+  coverageFloor,
   initialSoakState,
   type JudgeResult,
   type JudgeSample,
@@ -158,19 +159,20 @@ describe('judge invariants (property tests)', () => {
             expect(v.criteria.filter((c) => c.status === 'nodata')).toEqual([]);
             expect(v.criteria.filter((c) => c.severity !== 'warn' && c.status !== 'ok')).toEqual([]);
             expect(v.firing.filter((c) => c.severity !== 'warn')).toEqual([]);
+            // Every failover restarts the clock (one incident counts one reset, but each of its events
+            // restarts the clock): the clock runs from the latest reset, cutover or failover.
+            const failovers = events
+              .filter((e) => e.type === 'ElastiCache:FailoverComplete' && e.at <= t.at)
+              .map((e) => e.at);
+            const from = Math.max(clockFrom, ...failovers);
             // Independently of the judge: enough samples since the clock last started…
-            const since = samples.filter((s) => s.at > clockFrom && s.at <= t.at);
+            const since = samples.filter((s) => s.at > from && s.at <= t.at);
             expect(since.length * policy.sampleInterval).toBeGreaterThanOrEqual(policy.soak.duration);
-            // …and the evictions window (3 s) fully sampled and clean at the moment of the pass.
+            // …and the evictions window (3 s) sampled to the coverage floor (one sample may be missing:
+            // the next one's delta spans the gap) and clean at the moment of the pass.
             const window = samples.filter((s) => s.at > t.at - 3 * SEC && s.at <= t.at);
-            expect(window).toHaveLength(3);
+            expect(window.length).toBeGreaterThanOrEqual(coverageFloor(3, policy.minCoverage));
             expect(window.every((s) => s.derived.targetEvictions === 0)).toBe(true);
-            // No failover since the clock started.
-            expect(
-              events.filter(
-                (e) => e.type === 'ElastiCache:FailoverComplete' && e.at > clockFrom && e.at <= t.at,
-              ),
-            ).toEqual([]);
           }
         }
       }),
