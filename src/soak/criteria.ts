@@ -161,10 +161,14 @@ function nodataCause(
 ): string {
   const tally = `window has ${e.count} of ${e.expected} samples, needs ${e.needed}`;
   const lastAt = series.lastAt ?? 0;
-  const stale = lastAt < at ? `, none since ${new Date(lastAt).toISOString()}` : '';
+  const since = `none since ${new Date(lastAt).toISOString()}`;
   const m = series.missing;
   const missingIn = m !== undefined && m.at > from && m.at <= at;
-  if (missingIn && m.at === lastAt)
-    return latestOnly || e.count >= e.needed ? m.cause : `${m.cause} (${tally}${stale})`;
-  return `${tally}${stale}${missingIn ? ` (last missing: ${m.cause})` : ''}`;
+  if (missingIn && m.at === lastAt) {
+    // The latest sample's own reason; the tally only when some values are there but too few.
+    if (latestOnly || e.count >= e.needed || e.count === 0)
+      return lastAt < at ? `${m.cause} (${since})` : m.cause;
+    return `${m.cause} (${tally}${lastAt < at ? `, ${since}` : ''})`;
+  }
+  return `${tally}${lastAt < at ? `, ${since}` : ''}${missingIn ? ` (last missing: ${m.cause})` : ''}`;
 }

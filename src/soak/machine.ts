@@ -356,8 +356,8 @@ function stepReplicating(s: SoakState, sample: JudgeSample, look: Look, ctx: Ctx
     return;
   }
   const slack = readinessSlackMs(policy);
-  if (look.nodata.length > 0 || !watched) {
-    // No data only pauses the clock: this sample's interval is not credited, and one missed tick costs
+  if (!watched) {
+    // A sample without data only pauses the clock: its interval is not credited, so one missed tick costs
     // one tick. Once the uncredited time makes coverage at readyAfter impossible, start again.
     if (s.clock) {
       pauseClock(s.clock, at);
@@ -365,11 +365,15 @@ function stepReplicating(s: SoakState, sample: JudgeSample, look: Look, ctx: Ctx
     }
     return;
   }
+  // A sample that carried every metric credits its interval even while a window is still short of the
+  // samples missed before it: that time is uncredited already, and two missed ticks cost two, not four.
+  // Such a window is `nodata`, which keeps the tenant from becoming ready until it is whole again.
   if (s.clock) {
     creditClock(s.clock, at, policy.sampleInterval);
     // A gap without samples is uncredited time too.
     if (uncreditedMs(s.clock) > slack) s.clock = startClock(at);
   } else s.clock = startClock(at);
+  if (look.nodata.length > 0) return;
   const required = policy.replication.readyAfter;
   if (s.clock.creditedMs >= required && coverageOk(s, at, policy, required)) {
     move(
