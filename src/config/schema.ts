@@ -190,13 +190,14 @@ export const DEFAULT_RESET_ON = [
 
 /**
  * The watcher going blind (nodes it cannot read) is worth a warning in both phases, on the second failing
- * sample in a row: on-call hears within 2 ticks which node cannot be read (the metric's note names it).
+ * sample in a row: on-call hears within 2 ticks which node cannot be read (the latest sample's note names
+ * it). `last`, not a max over a window: one failed read followed by good ones is a blip, not news.
  */
 const SAMPLER_CRITERION: z.input<typeof criterionSchema> = {
   id: 'sampler',
   metric: 'samplerFailures',
-  aggregate: 'max',
-  window: '5m',
+  aggregate: 'last',
+  window: '1m',
   threshold: 0,
   consecutive: 2,
   severity: 'warn',

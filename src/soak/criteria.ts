@@ -161,14 +161,14 @@ function nodataCause(
 ): string {
   const tally = `window has ${e.count} of ${e.expected} samples, needs ${e.needed}`;
   const lastAt = series.lastAt ?? 0;
-  const since = `none since ${new Date(lastAt).toISOString()}`;
+  // Only when the window ends after the latest sample (a verdict between ticks, a blind stretch).
+  const since = lastAt < at ? `none since ${new Date(lastAt).toISOString()}` : '';
   const m = series.missing;
   const missingIn = m !== undefined && m.at > from && m.at <= at;
   if (missingIn && m.at === lastAt) {
     // The latest sample's own reason; the tally only when some values are there but too few.
-    if (latestOnly || e.count >= e.needed || e.count === 0)
-      return lastAt < at ? `${m.cause} (${since})` : m.cause;
-    return `${m.cause} (${tally}${lastAt < at ? `, ${since}` : ''})`;
+    if (latestOnly || e.count >= e.needed || e.count === 0) return since ? `${m.cause} (${since})` : m.cause;
+    return `${m.cause} (${tally}${since ? `, ${since}` : ''})`;
   }
-  return `${tally}${lastAt < at ? `, ${since}` : ''}${missingIn ? ` (last missing: ${m.cause})` : ''}`;
+  return `${tally}${since ? `, ${since}` : ''}${missingIn ? ` (last missing: ${m.cause})` : ''}`;
 }

@@ -43,7 +43,8 @@ describe('parseConfig', () => {
     for (const phase of ['replication', 'soak'] as const)
       expect(policy?.[phase].criteria.find((c) => c.id === 'sampler')).toMatchObject({
         metric: 'samplerFailures',
-        aggregate: 'max',
+        aggregate: 'last',
+        window: 60_000,
         threshold: 0,
         consecutive: 2,
         severity: 'warn',

@@ -129,8 +129,8 @@ describe('partial data that already proves a breach', () => {
   });
 
   it('warns that the sampler is blind on the 2nd failing sample even when samples come far apart', () => {
-    // Default policy: 1-minute samples, sampler max over 5m. Ticks that wait on a frozen node arrive 5 minutes
-    // apart: each window holds 1 of 5 samples, and the failure it carries already proves the breach.
+    // Default policy: 1-minute samples. Ticks that wait on a frozen node arrive 5 minutes apart: the 5 m
+    // windows of the other criteria hold 1 of 5 samples, and the sampler still reads the failure.
     const sim = new Sim(policySchema.parse({}));
     const blind = {
       samplerFailures: 1,
@@ -149,6 +149,22 @@ describe('partial data that already proves a breach', () => {
     expect(sampler(second)).toMatchObject({ status: 'breach', firing: true, value: 1 });
     expect(sampler(second)?.detail).toContain('127.0.0.1:7003 unreachable');
     expect(second.verdict.firing.map((f) => f.id)).toContain('sampler');
+  });
+});
+
+describe('sampler default', () => {
+  it('does not warn on one failed read followed by good ones', () => {
+    const sim = new Sim(policySchema.parse({}));
+    const healthy = { persistentKeyDriftRatio: 0, cdcLagMs: 100, spotCheckMismatches: 0, streamRestarts: 0 };
+
+    sim.tick(MIN, { ...healthy, samplerFailures: 0 });
+    sim.tick(2 * MIN, { ...healthy, samplerFailures: 1 });
+    const r = sim.run(3 * MIN, 3 * MIN, { ...healthy, samplerFailures: 0 });
+    sim.tick(4 * MIN, { ...healthy, samplerFailures: 0 });
+
+    expect(r?.verdict.firing).toEqual([]);
+    expect(sim.last?.verdict.firing).toEqual([]);
+    expect(sim.state.criteria.sampler).toMatchObject({ breachCount: 1, firing: false });
   });
 });
 

@@ -85,6 +85,8 @@ const scenarioArb = fc.record({
   steps: fc.array(stepArb, { minLength: 40, maxLength: 200 }),
   /** Sample index from which the applications write to the target. */
   cutAt: fc.integer({ min: 0, max: 40 }),
+  /** Samples and events as the tick writes them now (`since`, notes, alarm fields), or as stored before. */
+  current: fc.boolean(),
 });
 
 type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
@@ -94,9 +96,10 @@ function build(sc: Scenario): { samples: JudgeSample[]; events: SoakEvent[] } {
   const events: SoakEvent[] = [];
   let at = 0;
   sc.steps.forEach((s, i) => {
+    const previous = i === 0 ? null : at;
     at += s.gap * SEC;
     const moved = i >= sc.cutAt;
-    samples.push({
+    const sample: JudgeSample = {
       at,
       complete: s.lag !== null && s.errorRate !== null,
       derived: {
@@ -108,9 +111,31 @@ function build(sc: Scenario): { samples: JudgeSample[]; events: SoakEvent[] } {
         targetErrorRate: s.errorRate,
         targetMemoryPct: s.memory,
       },
-    });
-    if (s.event)
-      events.push({ at: at - SEC / 2, type: s.event, source: 'cloudwatch', detail: 'cpu', id: `e${i}` });
+    };
+    if (sc.current) {
+      sample.since = previous;
+      sample.notes = { targetMemoryPct: `127.0.0.1:7001 at ${s.memory} %` };
+      if (s.lag === null) sample.notes.cdcLagMs = 'heartbeat not read: 127.0.0.1:7000 unreachable';
+    }
+    samples.push(sample);
+    if (!s.event) return;
+    const event: SoakEvent = {
+      at: at - SEC / 2,
+      type: s.event,
+      source: 'cloudwatch',
+      detail: 'cpu',
+      id: `e${i}`,
+    };
+    if (sc.current && s.event.startsWith('CloudWatchAlarm')) {
+      event.alarmName = 'cpu';
+      event.alarmState = s.event === 'CloudWatchAlarm' ? 'ALARM' : 'OK';
+      event.detail = `cpu ${event.alarmState}: threshold`;
+    }
+    if (sc.current && s.event.startsWith('ElastiCache:')) {
+      event.source = 'elasticache';
+      event.sourceId = 'acme-0001-001';
+    }
+    events.push(event);
   });
   return { samples, events };
 }
