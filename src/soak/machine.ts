@@ -708,7 +708,17 @@ function resetSoak(
     );
 }
 
+/**
+ * Drops what phase-bound deltas measured before the phase start: their windows start after it, and a
+ * bucket shared with a later sample would otherwise carry the value across (automatic cutover).
+ */
+function forgetDeltasBefore(s: SoakState): void {
+  for (const [key, series] of Object.entries(s.series))
+    if (isPhaseBoundDelta(key)) s.series[key] = emptySeries(series.w);
+}
+
 function enterSoak(s: SoakState, at: number): void {
+  forgetDeltasBefore(s);
   s.phase = 'soak';
   s.phaseStartedAt = at;
   s.clock = startClock(at);
@@ -718,6 +728,7 @@ function enterSoak(s: SoakState, at: number): void {
 }
 
 function enterReplication(s: SoakState, at: number): void {
+  forgetDeltasBefore(s);
   s.phase = 'replication';
   s.phaseStartedAt = at;
   s.clock = null;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { policySchema } from '../../../src/config/schema.js';
 import type { DerivedMetrics } from '../../../src/soak/catalogue.js';
 import { isPhaseBoundDelta } from '../../../src/soak/criteria.js';
-import { HEALTHY_REPLICATION, HEALTHY_SOAK, SEC, Sim, testPolicy } from './fixtures.js';
+import { HEALTHY_REPLICATION, HEALTHY_SOAK, REPLICATION_CRITERIA, SEC, Sim, testPolicy } from './fixtures.js';
 
 const MIN = 60_000;
 const CUT = 12 * SEC;
@@ -110,14 +110,36 @@ describe('judgeSoak at phase boundaries: a delta belongs to the phase in which i
     expect(sim.state.resets).toEqual([]);
   });
 
-  it('keeps the deltas of the sample that detected an automatic cutover out of the soak', () => {
-    const sim = new Sim(testPolicy({ autoCutover: true }));
+  it.each([
+    ['a sample later', 15 * SEC],
+    ['the next sample shares its bucket', 14.5 * SEC],
+  ])('keeps the deltas of the sample that detected an automatic cutover out of the soak (%s)', (_, next) => {
+    // Replication reads legacyWriteOps too (a warn), so the 14 s sample's value is in the series at the cutover.
+    const sim = new Sim(
+      testPolicy({
+        autoCutover: true,
+        replication: {
+          readyAfter: '10s',
+          criteria: [
+            ...(REPLICATION_CRITERIA ?? []),
+            {
+              id: 'legacy-w',
+              metric: 'legacyWriteOps',
+              aggregate: 'sum',
+              window: '3s',
+              threshold: 1e9,
+              severity: 'warn',
+            },
+          ],
+        },
+      }),
+    );
     sim.run(SEC, 11 * SEC, HEALTHY_REPLICATION);
     const moved = { ...HEALTHY_REPLICATION, ...HEALTHY_SOAK, legacyWriteOps: 300, targetWriteOps: 9_000 };
     sim.run(12 * SEC, 14 * SEC, moved);
     expect(sim.state).toMatchObject({ state: 'SOAKING', phaseStartedAt: 14 * SEC });
 
-    const r = sim.tick(15 * SEC, { ...HEALTHY_SOAK, legacyWriteOps: 0 }, { since: 14 * SEC });
+    const r = sim.tick(next, { ...HEALTHY_SOAK, legacyWriteOps: 0 }, { since: 14 * SEC });
 
     // legacy-writes (sum over 3 s, threshold 0) would breach on the 300 bytes of the 14 s sample.
     expect(r.verdict.criteria.find((c) => c.id === 'legacy-writes')).toMatchObject({
