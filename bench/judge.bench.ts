@@ -57,6 +57,7 @@ function sampleAt(i: number): JudgeSample {
     spotCheckMismatches: 0,
     spotCheckChecked: 100,
     streamRestarts: 0,
+    targetKeyLossRatio: 0,
   };
   return { at: T0 + MINUTE + i * MINUTE, derived, complete: true };
 }

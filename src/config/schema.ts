@@ -188,14 +188,18 @@ export const DEFAULT_RESET_ON = [
   'CloudWatchAlarm',
 ] as const;
 
-/** The watcher going blind (nodes it cannot read) is worth a warning in both phases. */
+/**
+ * The watcher going blind (nodes it cannot read) is worth a warning in both phases, on the second failing
+ * sample in a row: on-call hears within 2 ticks which node cannot be read (the latest sample's note names
+ * it). `last`, not a max over a window: one failed read followed by good ones is a blip, not news.
+ */
 const SAMPLER_CRITERION: z.input<typeof criterionSchema> = {
   id: 'sampler',
   metric: 'samplerFailures',
-  aggregate: 'max',
-  window: '5m',
+  aggregate: 'last',
+  window: '1m',
   threshold: 0,
-  consecutive: 5,
+  consecutive: 2,
   severity: 'warn',
 };
 
@@ -243,6 +247,9 @@ export const DEFAULT_SOAK_CRITERIA: z.input<typeof criterionSchema>[] = [
     threshold: 0,
     consecutive: 3,
   },
+  // Nothing compares the target with legacy after the cutover: a target that loses keys beyond TTL expiry,
+  // evictions and the application's deletes must still stop the pass.
+  { id: 'data-loss', metric: 'targetKeyLossRatio', aggregate: 'sum', window: '15m', threshold: 0.01 },
   SAMPLER_CRITERION,
 ];
 
@@ -365,6 +372,8 @@ export const configSchema = z
         budgetMs: z.number().int().min(100).default(5_000),
         spotCheckKeys: z.number().int().min(0).default(100),
         scanKeysPerTick: z.number().int().min(0).default(10_000),
+        /** A tick whose `now` is this far ahead of the state store's clock is refused (a sample from the future). */
+        maxClockSkewMs: z.number().int().min(0).default(30_000),
       })
       .default({
         commandTimeoutMs: 1_000,
@@ -372,6 +381,7 @@ export const configSchema = z
         budgetMs: 5_000,
         spotCheckKeys: 100,
         scanKeysPerTick: 10_000,
+        maxClockSkewMs: 30_000,
       }),
     tenants: z.array(tenantSchema).min(1),
   })

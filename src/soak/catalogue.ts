@@ -10,101 +10,187 @@ export interface MetricInfo {
   unit: 'count' | 'ratio' | 'percent' | 'ms' | 'seconds' | 'bytes' | 'per1000' | 'perMinute';
   /** The scope a criterion may pass, if any (`db<N>` for legacy dbs). */
   scope?: 'db';
+  /**
+   * `level`: a reading at the sample's moment. `delta`: measured over the interval since the previous
+   * sample (`JudgeSample.since`), so it belongs to the phase in which that interval began.
+   */
+  kind: 'level' | 'delta';
+  /**
+   * Deltas only: judged in a new phase even when the interval began before its start. Set on the metrics
+   * that count lost data: keys lost before the cutover are as lost after it, and no phase but the new one
+   * is left to see them (the replication phase is over when its last interval is judged).
+   */
+  spansPhases?: true;
 }
+
+/**
+ * Per metric key of a sample (scoped keys included, e.g. `persistentKeyDriftRatio@db3`), a short sentence
+ * for people: why a `null` has no data (`no maxmemory on 127.0.0.1:7001`), or what a value is made of
+ * (`target 5,012 within legacy 4,990–5,031 during the pass`). Rendered, never parsed back.
+ */
+export type MetricNotes = Record<string, string>;
 
 export const METRIC_CATALOGUE = {
   keyDrift: {
-    description: 'Absolute difference of key counts, legacy db(s) against mapped target prefix(es)',
+    description:
+      'Keys unaccounted for between legacy and target. Unscoped: the worst drift visible now, the larger of the live totals (INFO keyspace of the watched dbs against every target master, same sample) beyond what the writes in flight explain (legacy write rate × (CDC lag + read span)) and the worst per-db value. @db<N>: per db; live where the target holds the db at an exact INFO count, else the last completed SCAN pass of the prefix against the legacy counts seen during that pass (widened by the churn measured then), carried until the next pass; no data before the first pass',
     unit: 'count',
     scope: 'db',
+    kind: 'level',
   },
   keyDriftRatio: {
-    description: 'keyDrift divided by the legacy key count (0 when both are empty)',
+    description: 'keyDrift divided by the legacy key count it was measured against (0 when both are empty)',
     unit: 'ratio',
     scope: 'db',
+    kind: 'level',
   },
   persistentKeyDrift: {
-    description: 'Drift of keys without expiry (expiry timing differs between the clusters)',
+    description:
+      'keyDrift of the keys without expiry (expiry timing differs between the clusters), by the same rules',
     unit: 'count',
     scope: 'db',
+    kind: 'level',
   },
   persistentKeyDriftRatio: {
-    description: 'persistentKeyDrift divided by the legacy persistent key count',
+    description: 'persistentKeyDrift divided by the legacy persistent key count it was measured against',
     unit: 'ratio',
     scope: 'db',
+    kind: 'level',
   },
-  legacyKeys: { description: 'Keys on legacy (watched dbs)', unit: 'count', scope: 'db' },
-  targetKeys: { description: 'Keys on target (mapped prefixes, or total)', unit: 'count', scope: 'db' },
+  legacyKeys: {
+    description:
+      "Keys on legacy: live INFO keyspace total of the watched dbs (@db<N>: that db), soakwatch's own keys taken out",
+    unit: 'count',
+    scope: 'db',
+    kind: 'level',
+  },
+  targetKeys: {
+    description:
+      "Keys on the target: live INFO keyspace total of every master, soakwatch's own keys taken out (@db<N>: the db's prefix, from the last completed SCAN pass on a cluster target)",
+    unit: 'count',
+    scope: 'db',
+    kind: 'level',
+  },
+  targetKeysLost: {
+    description:
+      "Keys that left the target since the previous sample (@db<N>: since the previous SCAN pass) beyond what TTL expiry, evictions and the application's deletes explain",
+    unit: 'count',
+    scope: 'db',
+    kind: 'delta',
+    spansPhases: true,
+  },
+  targetKeyLossRatio: {
+    description: 'targetKeysLost divided by the target keys before that interval (0 when there were none)',
+    unit: 'ratio',
+    scope: 'db',
+    kind: 'delta',
+    spansPhases: true,
+  },
   cdcLagMs: {
     description: 'End-to-end CDC lag measured with the heartbeat key (written on legacy, read on target)',
     unit: 'ms',
+    kind: 'level',
   },
   spotCheckMismatches: {
     description: 'Confirmed spot-check mismatches in this sample (after re-checks)',
     unit: 'count',
+    kind: 'level',
   },
   spotCheckChecked: {
     description: 'Keys spot-checked (compared on both sides) in this sample',
     unit: 'count',
+    kind: 'level',
   },
   spotCheckMismatchRateUpper: {
     description:
       'Upper bound (95 %, Wilson) of the mismatch rate over every spot-checked key since replication began (computed by the judge from spotCheckChecked and spotCheckMismatches)',
     unit: 'ratio',
+    kind: 'level',
   },
   legacyReplicationLagBytes: {
     description: 'Largest byte lag of a legacy replica (primary offset minus replica offset)',
     unit: 'bytes',
+    kind: 'level',
   },
   targetReplicationLagBytes: {
     description: 'Largest byte lag of a replica inside the target cluster',
     unit: 'bytes',
+    kind: 'level',
   },
   targetReplicationLinksDown: {
     description: 'Target replicas whose master link is not up',
     unit: 'count',
+    kind: 'level',
   },
   targetMemoryPct: {
     description: 'Highest used_memory / maxmemory over target masters, in percent',
     unit: 'percent',
+    kind: 'level',
   },
-  targetFragmentation: { description: 'Highest mem_fragmentation_ratio over target nodes', unit: 'ratio' },
-  targetEvictions: { description: 'Keys evicted on the target since the previous sample', unit: 'count' },
+  targetFragmentation: {
+    description: 'Highest mem_fragmentation_ratio over target nodes',
+    unit: 'ratio',
+    kind: 'level',
+  },
+  targetEvictions: {
+    description: 'Keys evicted on the target since the previous sample',
+    unit: 'count',
+    kind: 'delta',
+    spansPhases: true,
+  },
   targetErrorRate: {
-    description: 'Error replies on the target per 1000 commands processed since the previous sample',
+    description:
+      'Error replies on the target per 1000 commands since the previous sample: 1000 × errors / max(commands, 1000)',
     unit: 'per1000',
+    kind: 'delta',
   },
   targetRejectedConnections: {
     description: 'Connections rejected by the target since the previous sample',
     unit: 'count',
+    kind: 'delta',
   },
-  targetAclDenials: { description: 'ACL denials on the target since the previous sample', unit: 'count' },
+  targetAclDenials: {
+    description: 'ACL denials on the target since the previous sample',
+    unit: 'count',
+    kind: 'delta',
+  },
   legacyErrorRate: {
-    description: 'Error replies on legacy per 1000 commands processed since the previous sample',
+    description:
+      'Error replies on legacy per 1000 commands since the previous sample: 1000 × errors / max(commands, 1000)',
     unit: 'per1000',
+    kind: 'delta',
   },
   legacyWriteOps: {
     description:
       "Replication-offset growth on the legacy primary since the previous sample, soakwatch's own writes taken out (bytes)",
     unit: 'bytes',
+    kind: 'delta',
   },
   legacyCommands: {
     description: "Commands processed on legacy since the previous sample, soakwatch's own taken out",
     unit: 'count',
+    kind: 'delta',
   },
   legacyAppClients: {
     description: 'Clients connected to legacy that are not soakwatch, not replicas and not the CDC tool',
     unit: 'count',
+    kind: 'level',
   },
   targetWriteOps: {
     description: 'Replication-offset growth on target masters since the previous sample (bytes)',
     unit: 'bytes',
+    kind: 'delta',
   },
   streamRestarts: {
-    description: 'Replication streams restarted in this sample (replid change or a new full sync)',
+    description: 'Replication streams restarted since the previous sample (replid change or a new full sync)',
     unit: 'count',
+    kind: 'delta',
   },
-  samplerFailures: { description: 'Nodes the sampler could not read in this sample', unit: 'count' },
+  samplerFailures: {
+    description: 'Nodes the sampler could not read in this sample (the note names them and why)',
+    unit: 'count',
+    kind: 'level',
+  },
 } as const satisfies Record<string, MetricInfo>;
 
 export type MetricName = keyof typeof METRIC_CATALOGUE;
@@ -117,6 +203,13 @@ export type DerivedMetrics = Record<string, number | null>;
 
 export function isKnownMetric(name: string): name is MetricName {
   return Object.hasOwn(METRIC_CATALOGUE, name);
+}
+
+/** The catalogue entry of a metric key (`targetEvictions`, `keyDrift@db3`); `undefined` for `cloudwatch:` and unknown keys. */
+export function metricInfoOf(key: string): MetricInfo | undefined {
+  const at = key.indexOf('@');
+  const name = at < 0 ? key : key.slice(0, at);
+  return isKnownMetric(name) ? METRIC_CATALOGUE[name] : undefined;
 }
 
 /** The key under which a (possibly scoped) metric appears in `DerivedMetrics`. */

@@ -12,6 +12,16 @@ export function creditClock(clock: SoakClock, at: number, sampleInterval: number
   clock.lastAt = at;
 }
 
+/** Moves the clock past a sample that watched nothing it needs: that time is not credited. */
+export function pauseClock(clock: SoakClock, at: number): void {
+  if (at > clock.lastAt) clock.lastAt = at;
+}
+
+/** Time since the clock started, up to its last sample, that was not credited (gaps, paused samples). */
+export function uncreditedMs(clock: SoakClock): number {
+  return Math.max(0, clock.lastAt - clock.startedAt - clock.creditedMs);
+}
+
 /**
  * Credited share of the clock's wall time up to `now`. The last sample interval is not yet due, so it
  * is not counted against coverage. `null` while no wall time has passed.

@@ -1,5 +1,5 @@
 import type { Criterion, Policy } from '../config/schema.js';
-import { metricKey } from './catalogue.js';
+import { metricInfoOf, metricKey } from './catalogue.js';
 import { windowStats } from './series.js';
 import type { CriterionStatus, Series } from './types.js';
 
@@ -11,6 +11,14 @@ export interface Evaluation {
   /** Values in the window and how many the sample interval leads to expect. */
   count: number;
   expected: number;
+  /** Values the window needs to be judged: `coverageFloor(expected, minCoverage)`. */
+  needed: number;
+  /** Set when `nodata`: why (the sample's note for the metric, or the window's shortfall). */
+  cause?: string;
+  /** With a value: the latest sample's note for the metric, and how a partial window breached. */
+  detail?: string;
+  /** A breach proven by the values present in a window with fewer than `needed`. */
+  partial?: boolean;
 }
 
 /** True when `value op threshold` holds, i.e. the criterion is breached. */
@@ -32,9 +40,29 @@ export function criterionKey(c: Criterion): string {
 }
 
 /**
- * Evaluates a criterion over its window ending at `at`, clipped to the phase start. A window whose
- * values cover less than `minCoverage` of the expected samples is `nodata`, and so is a `last` whose
- * latest sample lacked the metric: missing data is never ok.
+ * Values a window needs to be judged: `max(1, floor(minCoverage × expected))`, so one missing or late
+ * sample never blanks a window of a few samples (5 expected at 0.95 need 4).
+ */
+export function coverageFloor(expected: number, minCoverage: number): number {
+  // The epsilon keeps 0.29 × 100 at 29, not 28.999….
+  return Math.max(1, Math.floor(minCoverage * expected + 1e-9));
+}
+
+/**
+ * True for a delta metric that belongs to the phase in which its interval began: a sample at the phase
+ * start measured the interval before it, so its windows start after the phase start.
+ */
+export function isPhaseBoundDelta(metric: string): boolean {
+  const info = metricInfoOf(metric);
+  return info?.kind === 'delta' && info.spansPhases !== true;
+}
+
+/**
+ * Evaluates a criterion over its window ending at `at`, clipped to the phase start. A window needs
+ * `coverageFloor` values to be judged; with fewer it is `nodata` with its cause, unless the values present
+ * already prove a breach (`max`/`sum` of non-negative values rising over, `min` falling under the
+ * threshold, a `last` that breaches): more samples could only make such a breach worse. A `last` whose
+ * latest sample lacked the metric is `nodata`: missing data is never ok.
  */
 export function evaluateCriterion(
   c: Criterion,
@@ -43,42 +71,104 @@ export function evaluateCriterion(
   phaseStart: number,
   policy: Policy,
 ): Evaluation {
-  const from = Math.max(at - c.window, phaseStart - 1);
+  // Times are whole ms: a level read at the phase start is in the phase, a delta ending there is not.
+  const from = Math.max(at - c.window, isPhaseBoundDelta(c.metric) ? phaseStart : phaseStart - 1);
   const span = at - Math.max(at - c.window, phaseStart);
   const expected = Math.max(1, Math.floor(span / policy.sampleInterval));
-  if (!series) return { status: 'nodata', value: null, worst: null, count: 0, expected };
+  const needed = coverageFloor(expected, policy.minCoverage);
+  const base = { count: 0, expected, needed };
+  if (!series || series.lastAt === null)
+    return { status: 'nodata', value: null, worst: null, ...base, cause: 'no sample yet' };
   const stats = windowStats(series, from, at);
   const worst = stats.count === 0 ? null : c.op === '<' || c.op === '<=' ? stats.min : stats.max;
-  const covered = Math.min(1, stats.count / expected) >= policy.minCoverage;
+  const latestIn = series.lastAt > from && series.lastAt <= at;
+  const latest = latestIn ? series.last : null;
+  const counted = { ...base, count: stats.count };
   let value: number | null = null;
-  if (stats.count > 0 && covered) {
-    switch (c.aggregate) {
-      case 'last':
-        value = series.lastAt !== null && series.lastAt > from && series.lastAt <= at ? series.last : null;
-        break;
-      case 'max':
-        value = stats.max;
-        break;
-      case 'min':
-        value = stats.min;
-        break;
-      case 'mean':
-        value = stats.sum / stats.count;
-        break;
-      case 'sum':
-        value = stats.sum;
-        break;
-      case 'p95':
-        value = stats.p95();
-        break;
-    }
+  if (stats.count > 0 && stats.count >= needed) value = aggregate(c, stats, latest);
+  const note = latestIn && series.note !== undefined ? series.note : undefined;
+  if (value !== null) {
+    const status = breaches(value, c.op, c.threshold) ? 'breach' : 'ok';
+    return { status, value, worst, ...counted, ...(note !== undefined ? { detail: note } : {}) };
   }
-  if (value === null) return { status: 'nodata', value: null, worst, count: stats.count, expected };
-  return {
-    status: breaches(value, c.op, c.threshold) ? 'breach' : 'ok',
-    value,
-    worst,
-    count: stats.count,
-    expected,
-  };
+  const proven = stats.count > 0 ? provenBreach(c, stats, latest) : null;
+  if (proven !== null) {
+    const partial = `only ${stats.count} of ${expected} samples, and they already breach`;
+    return {
+      status: 'breach',
+      value: proven,
+      worst,
+      ...counted,
+      partial: true,
+      detail: note !== undefined ? `${note}; ${partial}` : partial,
+    };
+  }
+  // A phase-bound delta at the phase start itself measured the phase before: the phase has none yet.
+  const cause =
+    from >= at && at - c.window < from
+      ? 'no sample in this phase yet'
+      : nodataCause(series, counted, from, at, c.aggregate === 'last');
+  return { status: 'nodata', value: null, worst, ...counted, cause };
+}
+
+function aggregate(
+  c: Criterion,
+  stats: ReturnType<typeof windowStats>,
+  latest: number | null,
+): number | null {
+  switch (c.aggregate) {
+    case 'last':
+      return latest;
+    case 'max':
+      return stats.max;
+    case 'min':
+      return stats.min;
+    case 'mean':
+      return stats.sum / stats.count;
+    case 'sum':
+      return stats.sum;
+    case 'p95':
+      return stats.p95();
+  }
+}
+
+/**
+ * The aggregate of a window with too few values when those values already prove a breach that more
+ * values could only deepen; `null` otherwise. Sums only of non-negative values (a negative one could
+ * be followed by more).
+ */
+function provenBreach(
+  c: Criterion,
+  stats: ReturnType<typeof windowStats>,
+  latest: number | null,
+): number | null {
+  const rising = c.op === '>' || c.op === '>=';
+  let v: number | null = null;
+  if (c.aggregate === 'max' && rising) v = stats.max;
+  else if (c.aggregate === 'sum' && rising && stats.min >= 0) v = stats.sum;
+  else if (c.aggregate === 'min' && !rising) v = stats.min;
+  else if (c.aggregate === 'last') v = latest;
+  return v !== null && breaches(v, c.op, c.threshold) ? v : null;
+}
+
+/** Why a window has no data, for people: the latest sample's note if it lacked the metric, else the shortfall. */
+function nodataCause(
+  series: Series,
+  e: { count: number; expected: number; needed: number },
+  from: number,
+  at: number,
+  latestOnly: boolean,
+): string {
+  const tally = `window has ${e.count} of ${e.expected} samples, needs ${e.needed}`;
+  const lastAt = series.lastAt ?? 0;
+  // Only when the window ends after the latest sample (a verdict between ticks, a blind stretch).
+  const since = lastAt < at ? `none since ${new Date(lastAt).toISOString()}` : '';
+  const m = series.missing;
+  const missingIn = m !== undefined && m.at > from && m.at <= at;
+  if (missingIn && m.at === lastAt) {
+    // The latest sample's own reason; the tally only when some values are there but too few.
+    if (latestOnly || e.count >= e.needed || e.count === 0) return since ? `${m.cause} (${since})` : m.cause;
+    return `${m.cause} (${tally}${since ? `, ${since}` : ''})`;
+  }
+  return `${tally}${since ? `, ${since}` : ''}${missingIn ? ` (last missing: ${m.cause})` : ''}`;
 }

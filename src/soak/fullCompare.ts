@@ -98,5 +98,14 @@ export function fullCompareEvidence(fc: FullCompareState | undefined): Criterion
     firing: breach,
     firingSince: breach ? (last?.at ?? null) : null,
     lastBreachAt: fc?.lastBreachAt ?? null,
+    ...(breach || ok ? (last ? { detail: describeFullCompare(last) } : {}) : { cause: noProofCause(fc) }),
   };
+}
+
+/** Why the full compare proves nothing yet. */
+function noProofCause(fc: FullCompareState | undefined): string {
+  if (!fc) return 'no full compare recorded in this replication phase';
+  if (fc.voided) return `the last full compare was voided: ${fc.voided.reason}`;
+  if (fc.last.checked === 0) return 'the last full compare compared no key';
+  return `the last full compare left ${fc.last.unverified} keys unreadable`;
 }

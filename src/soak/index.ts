@@ -1,8 +1,8 @@
-export type { DerivedMetrics, MetricInfo, MetricName } from './catalogue.js';
-export { CLOUDWATCH_PREFIX, isKnownMetric, METRIC_CATALOGUE, metricKey } from './catalogue.js';
+export type { DerivedMetrics, MetricInfo, MetricName, MetricNotes } from './catalogue.js';
+export { CLOUDWATCH_PREFIX, isKnownMetric, METRIC_CATALOGUE, metricInfoOf, metricKey } from './catalogue.js';
 export { clockCoverage } from './clock.js';
 export type { Evaluation } from './criteria.js';
-export { breaches, evaluateCriterion } from './criteria.js';
+export { breaches, coverageFloor, evaluateCriterion } from './criteria.js';
 export { JudgeInputError, SoakError } from './errors.js';
 export type { FullCompareOutcome } from './fullCompare.js';
 export {
@@ -17,10 +17,12 @@ export {
   alarmName,
   applyAction,
   describe as describeBreach,
+  INCIDENT_WINDOW_MS,
   initialSoakState,
   JUDGE_ACTOR,
   judgeSoak,
   phaseCriteria,
+  readinessSlackMs,
   trackedMetrics,
 } from './machine.js';
 export type { ReplayResult } from './replay.js';
@@ -29,6 +31,7 @@ export { clopperPearsonUpper, wilsonUpper } from './stats.js';
 export type {
   Action,
   ActionResult,
+  AlarmState,
   CriterionEvidence,
   CriterionStatus,
   FullCompareRecord,

@@ -1,7 +1,7 @@
 import type { Criterion, Policy } from '../config/schema.js';
 import { formatDuration } from '../util/duration.js';
-import { clockCoverage, creditClock, startClock } from './clock.js';
-import { criterionKey, type Evaluation, evaluateCriterion } from './criteria.js';
+import { clockCoverage, creditClock, pauseClock, startClock, uncreditedMs } from './clock.js';
+import { criterionKey, type Evaluation, evaluateCriterion, isPhaseBoundDelta } from './criteria.js';
 import { JudgeInputError } from './errors.js';
 import {
   describeFullCompare,
@@ -15,6 +15,7 @@ import { wilsonUpper } from './stats.js';
 import type {
   Action,
   ActionResult,
+  AlarmState,
   CriterionRun,
   JudgeInput,
   JudgeResult,
@@ -31,8 +32,22 @@ import { verdictOf } from './verdict.js';
 export const JUDGE_ACTOR = 'soakwatch';
 /** Auto cutover: writes have left legacy (≤ legacyMaxBytes of offset growth, e.g. replica PINGs) and reach the target, for `samples` samples in a row. */
 export const AUTO_CUTOVER = { samples: 3, legacyMaxBytes: 512, targetMinBytes: 512 } as const;
+/**
+ * One incident, one reset: a reset-class ElastiCache event within this long of the event that opened the
+ * tenant's current incident joins it (the same failover seen through SNS and DescribeEvents, the
+ * NodeReplace that follows a failover). It restarts the running clock but counts no new reset.
+ */
+export const INCIDENT_WINDOW_MS = 10 * 60_000;
 const MAX_RECENT_EVENTS = 50;
 const MAX_SEEN_EVENTS = 256;
+/** Alarms whose latest state change is remembered (open ones are never forgotten). */
+const MAX_ALARM_CHANGES = 64;
+const ALARM_STATE_OF_TYPE: Record<string, AlarmState> = {
+  CloudWatchAlarm: 'ALARM',
+  CloudWatchAlarmOK: 'OK',
+  CloudWatchAlarmInsufficientData: 'INSUFFICIENT_DATA',
+};
+const ALARM_STATES: ReadonlySet<string> = new Set(['ALARM', 'OK', 'INSUFFICIENT_DATA']);
 const TERMINAL: ReadonlySet<SoakStateName> = new Set(['FAILED', 'ABORTED', 'SCALED_DOWN']);
 
 /** The criteria of a phase. */
@@ -105,6 +120,8 @@ function cloneState(s: SoakState): SoakState {
     events: s.events.slice(),
     seenEvents: s.seenEvents.slice(),
     ...(s.fullCompare ? { fullCompare: { ...s.fullCompare } } : {}),
+    ...(s.incident ? { incident: { ...s.incident } } : {}),
+    ...(s.alarmChanges ? { alarmChanges: { ...s.alarmChanges } } : {}),
   };
 }
 
@@ -210,9 +227,18 @@ function onSample(s: SoakState, sample: JudgeSample, ctx: Ctx): void {
   if (s.lastSampleAt !== null && sample.at <= s.lastSampleAt) return;
   const at = sample.at;
   const derived = { ...sample.derived };
+  const notes = { ...sample.notes };
   accumulateSpotCheck(s, sample);
   // The judge owns the bound: it alone sees the whole replication phase.
   derived.spotCheckMismatchRateUpper = wilsonUpper(s.spotCheck.mismatches, s.spotCheck.checked);
+  notes.spotCheckMismatchRateUpper =
+    s.spotCheck.checked > 0
+      ? `${s.spotCheck.mismatches} mismatches in ${s.spotCheck.checked} keys spot-checked since replication began`
+      : 'no key spot-checked yet in this replication phase';
+  // Deltas were measured since the previous sample; a sample stored before `since` existed was measured
+  // against the previous one the judge saw.
+  const since = sample.since !== undefined ? sample.since : s.lastSampleAt;
+  const straddles = since !== null && since < s.phaseStartedAt;
   const tracked = ctx.tracked[s.phase];
   // Only the current phase's metrics are kept: windows never reach back before the phase start.
   for (const key of Object.keys(s.series)) if (!tracked.has(key)) delete s.series[key];
@@ -223,16 +249,26 @@ function onSample(s: SoakState, sample: JudgeSample, ctx: Ctx): void {
       series = emptySeries(w);
       s.series[key] = series;
     }
-    addToSeries(series, at, finite(derived[key]), keep);
+    let value = finite(derived[key]);
+    let note = typeof notes[key] === 'string' ? notes[key] : undefined;
+    if (value !== null && straddles && isPhaseBoundDelta(key)) {
+      // A delta belongs to the phase in which its interval began: the last writes to legacy before a
+      // cutover are not a service writing to legacy after it.
+      value = null;
+      note = `interval began before the ${s.phase === 'soak' ? 'cutover' : 'phase start'}`;
+    }
+    if (value === null && note === undefined) note = missingCause(derived, key);
+    addToSeries(series, at, value, keep, note);
   }
   s.lastSampleAt = at;
   // Watched time is time the sample saw: one lacking a metric the criteria read (a node the sampler
   // could not reach, a delta against such a sample) credits no soak time, or a blind stretch would pass.
+  // A delta left out because its interval began in the phase before was seen: it is not blindness.
   const watched = [...tracked.keys()].every((key) => finite(derived[key]) !== null);
   const look = lookAt(s, at, ctx.policy);
   switch (s.state) {
     case 'REPLICATING':
-      stepReplicating(s, sample, look, ctx);
+      stepReplicating(s, sample, look, ctx, watched);
       break;
     case 'CUTOVER_READY':
       stepCutoverReady(s, sample, look, ctx);
@@ -300,7 +336,7 @@ function lookAt(s: SoakState, at: number, policy: Policy): Look {
   return look;
 }
 
-function stepReplicating(s: SoakState, sample: JudgeSample, look: Look, ctx: Ctx): void {
+function stepReplicating(s: SoakState, sample: JudgeSample, look: Look, ctx: Ctx, watched: boolean): void {
   const { policy } = ctx;
   const at = sample.at;
   if (failOnFatal(s, look, ctx, at)) return;
@@ -314,17 +350,30 @@ function stepReplicating(s: SoakState, sample: JudgeSample, look: Look, ctx: Ctx
     offlineReady(s, at, ctx);
     return;
   }
-  const held =
-    look.nodata.length === 0 &&
-    !look.openBreach &&
-    look.firingCritical.length === 0 &&
-    Object.keys(s.openAlarms).length === 0;
-  if (!held) {
-    s.clock = null; // readiness must hold without a gap: start again at the next clean sample
+  // A breach (critical or fatal, tolerated or not) or an open alarm: readiness starts again from zero.
+  if (look.openBreach || look.firingCritical.length > 0 || Object.keys(s.openAlarms).length > 0) {
+    s.clock = null;
     return;
   }
-  if (s.clock) creditClock(s.clock, at, policy.sampleInterval);
-  else s.clock = startClock(at);
+  const slack = readinessSlackMs(policy);
+  if (!watched) {
+    // A sample without data only pauses the clock: its interval is not credited, so one missed tick costs
+    // one tick. Once the uncredited time makes coverage at readyAfter impossible, start again.
+    if (s.clock) {
+      pauseClock(s.clock, at);
+      if (uncreditedMs(s.clock) > slack) s.clock = null;
+    }
+    return;
+  }
+  // A sample that carried every metric credits its interval even while a window is still short of the
+  // samples missed before it: that time is uncredited already, and two missed ticks cost two, not four.
+  // Such a window is `nodata`, which keeps the tenant from becoming ready until it is whole again.
+  if (s.clock) {
+    creditClock(s.clock, at, policy.sampleInterval);
+    // A gap without samples is uncredited time too.
+    if (uncreditedMs(s.clock) > slack) s.clock = startClock(at);
+  } else s.clock = startClock(at);
+  if (look.nodata.length > 0) return;
   const required = policy.replication.readyAfter;
   if (s.clock.creditedMs >= required && coverageOk(s, at, policy, required)) {
     move(
@@ -457,41 +506,95 @@ function onEvent(s: SoakState, ev: SoakEvent, ctx: Ctx): void {
   s.events.push(ev);
   if (s.events.length > MAX_RECENT_EVENTS) s.events.splice(0, s.events.length - MAX_RECENT_EVENTS);
 
-  const alarm = alarmName(ev.detail);
-  if (ev.type === 'CloudWatchAlarm') s.openAlarms[alarm] = s.openAlarms[alarm] ?? ev.at;
-  if (ev.type === 'CloudWatchAlarmOK') delete s.openAlarms[alarm];
   if (ev.type === FULL_COMPARE_EVENT) {
     onFullCompare(s, ev, ctx);
     return;
   }
-
-  // A mapped alarm in ALARM is a critical breach by definition; other types as the policy says.
-  const critical = ev.type === 'CloudWatchAlarm' || ctx.policy.events.resetOn.includes(ev.type);
+  const alarm = alarmChangeOf(ev);
+  // A mapped alarm going to ALARM is a critical breach by definition; other types as the policy says.
+  const critical = alarm ? applyAlarmChange(s, alarm, ev.at) : ctx.policy.events.resetOn.includes(ev.type);
   if (!critical || TERMINAL.has(s.state) || ev.at < s.phaseStartedAt) return;
-  const reason = `event ${ev.type}${ev.detail ? ` (${ev.detail})` : ''}`;
+  const reason = eventReason(ev, alarm);
+  const incidental = !alarm && isElastiCacheEvent(ev);
+  const joins =
+    incidental && s.incident !== undefined && Math.abs(ev.at - s.incident.at) <= INCIDENT_WINDOW_MS;
   switch (s.state) {
     case 'REPLICATING':
       s.clock = null;
       // Offline: e.g. a failover on the target after the compare may have lost writes: compare again.
       if (ctx.policy.mode === 'offline') voidFullCompare(s, ev.at, reason);
-      return;
+      break;
     case 'CUTOVER_READY':
       // Offline: a late notification of something before the compare: the compare saw the data after it.
       // (An alarm is different: it is open now.)
-      if (
-        ctx.policy.mode === 'offline' &&
-        ev.type !== 'CloudWatchAlarm' &&
-        s.fullCompare &&
-        ev.at < s.fullCompare.last.at
-      )
-        return;
+      if (ctx.policy.mode === 'offline' && !alarm && s.fullCompare && ev.at < s.fullCompare.last.at) return;
       revoke(s, ev.at, reason, { event: ev.type }, ctx);
-      return;
+      break;
     default:
       // Older than the running clock (a late notification): that time is already not counted.
       if (s.clock && ev.at < s.clock.startedAt) return;
+      if (joins && s.state === 'SOAKING') {
+        // The same incident again (another delivery path, its follow-up event): the clock starts again
+        // from it, but one incident is one reset towards maxResets.
+        s.clock = startClock(Math.max(ev.at, s.clock?.lastAt ?? ev.at));
+        if (s.incident) s.incident = { ...s.incident, joined: s.incident.joined + 1 };
+        return;
+      }
       resetSoak(s, ev.at, reason, { event: ev.type }, ctx);
   }
+  if (!incidental) return;
+  if (joins && s.incident) s.incident = { ...s.incident, joined: s.incident.joined + 1 };
+  else s.incident = { at: ev.at, event: ev.type, joined: 0 };
+}
+
+function isElastiCacheEvent(ev: SoakEvent): boolean {
+  return ev.source === 'elasticache' || ev.type.startsWith('ElastiCache:');
+}
+
+/** An event's reason in resets and transitions: `event ElastiCache:FailoverComplete on acme-0001-001 (…)`. */
+function eventReason(ev: SoakEvent, alarm: AlarmChange | null): string {
+  const on = ev.sourceId ? ` on ${ev.sourceId}` : '';
+  const what = ev.detail ? ` (${ev.detail})` : alarm ? ` (${alarm.name} ${alarm.state})` : '';
+  return `event ${ev.type}${on}${what}`;
+}
+
+interface AlarmChange {
+  name: string;
+  state: AlarmState;
+}
+
+/**
+ * The alarm state change an event carries (`alarmName`, `alarmState`), or `null` for other events. Events
+ * stored before those fields existed fall back to their type and to the name src/events put at the start
+ * of `detail` (`<name> <STATE>: reason`): old history replays as it was judged.
+ */
+function alarmChangeOf(ev: SoakEvent): AlarmChange | null {
+  const state = ev.alarmState ?? ALARM_STATE_OF_TYPE[ev.type];
+  if (!state) return null;
+  return { name: ev.alarmName ?? alarmName(ev.detail), state };
+}
+
+/**
+ * Applies an alarm's state change unless a later one was applied already (a late OK never closes a newer
+ * ALARM). True when the alarm opened now: only that resets, not the same ALARM delivered again.
+ * INSUFFICIENT_DATA is not OK: an open alarm stays open until seen OK.
+ */
+function applyAlarmChange(s: SoakState, change: AlarmChange, at: number): boolean {
+  const latest = s.alarmChanges?.[change.name];
+  if (latest !== undefined && at < latest) return false;
+  const changes = { ...s.alarmChanges, [change.name]: at };
+  const names = Object.keys(changes);
+  if (names.length > MAX_ALARM_CHANGES) {
+    const closed = names
+      .filter((n) => !(n in s.openAlarms) && n !== change.name)
+      .sort((a, b) => (changes[a] ?? 0) - (changes[b] ?? 0) || a.localeCompare(b));
+    for (const n of closed.slice(0, names.length - MAX_ALARM_CHANGES)) delete changes[n];
+  }
+  s.alarmChanges = changes;
+  if (change.state === 'OK') delete s.openAlarms[change.name];
+  if (change.state !== 'ALARM' || change.name in s.openAlarms) return false;
+  s.openAlarms[change.name] = at;
+  return true;
 }
 
 /**
@@ -605,7 +708,17 @@ function resetSoak(
     );
 }
 
+/**
+ * Drops what phase-bound deltas measured before the phase start: their windows start after it, and a
+ * bucket shared with a later sample would otherwise carry the value across (automatic cutover).
+ */
+function forgetDeltasBefore(s: SoakState): void {
+  for (const [key, series] of Object.entries(s.series))
+    if (isPhaseBoundDelta(key)) s.series[key] = emptySeries(series.w);
+}
+
 function enterSoak(s: SoakState, at: number): void {
+  forgetDeltasBefore(s);
   s.phase = 'soak';
   s.phaseStartedAt = at;
   s.clock = startClock(at);
@@ -615,6 +728,7 @@ function enterSoak(s: SoakState, at: number): void {
 }
 
 function enterReplication(s: SoakState, at: number): void {
+  forgetDeltasBefore(s);
   s.phase = 'replication';
   s.phaseStartedAt = at;
   s.clock = null;
@@ -638,6 +752,16 @@ export function trackedMetrics(policy: Policy, phase: 'replication' | 'soak'): M
   return out;
 }
 
+/**
+ * Uncredited time the readiness clock may carry: beyond it, coverage at `readyAfter` of credited time
+ * (readyAfter / (readyAfter + uncredited)) could no longer reach `minCoverage`, so the clock starts again.
+ */
+export function readinessSlackMs(policy: Policy): number {
+  const m = policy.minCoverage;
+  if (m <= 0) return Number.POSITIVE_INFINITY;
+  return (policy.replication.readyAfter * (1 - m)) / m;
+}
+
 function coverageOk(s: SoakState, at: number, policy: Policy, required: number): boolean {
   if (!s.clock) return false;
   if (required === 0) return true;
@@ -654,12 +778,21 @@ function pct(s: SoakState, at: number, policy: Policy): string {
 export function describe(c: Criterion, e: Evaluation): string {
   const scope = c.scope ? `@${c.scope}` : '';
   const value = e.value === null ? 'no data' : String(Number(e.value.toPrecision(6)));
-  return `${c.id}: ${c.aggregate}(${c.metric}${scope}) over ${formatDuration(c.window)} = ${value} ${c.op} ${c.threshold}`;
+  const partial = e.partial ? ` (${e.count} of ${e.expected} samples)` : '';
+  return `${c.id}: ${c.aggregate}(${c.metric}${scope}) over ${formatDuration(c.window)} = ${value} ${c.op} ${c.threshold}${partial}`;
+}
+
+/** Why a sample has no value for a key it gave no note for. */
+function missingCause(derived: JudgeSample['derived'], key: string): string {
+  if (!Object.hasOwn(derived, key)) return 'not measured in this sample';
+  const v = derived[key];
+  return v === null ? 'no value in this sample' : `not a number in this sample (${String(v)})`;
 }
 
 /**
- * The alarm an event is about: `detail` is `<alarm name> <STATE>[: reason]` (src/events) or just the
- * name, so the ALARM and the OK of one alarm meet under the same key.
+ * The alarm an old stored event is about, from its `detail` (`<alarm name> <STATE>[: reason]`, as src/events
+ * wrote it before events carried `alarmName`) or the name alone. Only a fallback for those events: the
+ * judge reads `alarmName` when an event has it.
  */
 export function alarmName(detail: string | undefined): string {
   if (!detail) return 'CloudWatchAlarm';
@@ -691,10 +824,25 @@ function checkInput(input: JudgeInput): void {
     checkTime(sample?.at, `samples[${i}].at`);
     if (!sample.derived || typeof sample.derived !== 'object')
       throw new JudgeInputError(`samples[${i}].derived`, 'must be an object of metric values');
+    const since = sample.since;
+    if (since !== undefined && since !== null) {
+      checkTime(since, `samples[${i}].since`);
+      if (since >= sample.at)
+        throw new JudgeInputError(`samples[${i}].since`, `must be before at (${since} >= ${sample.at})`);
+    }
+    if (sample.notes !== undefined && (sample.notes === null || typeof sample.notes !== 'object'))
+      throw new JudgeInputError(`samples[${i}].notes`, 'must be an object of metric notes');
   });
   input.events.forEach((ev, i) => {
     checkTime(ev?.at, `events[${i}].at`);
     if (typeof ev.type !== 'string' || ev.type === '')
       throw new JudgeInputError(`events[${i}].type`, 'must be a non-empty string');
+    if (ev.alarmState !== undefined && !ALARM_STATES.has(ev.alarmState))
+      throw new JudgeInputError(
+        `events[${i}].alarmState`,
+        `must be ALARM, OK or INSUFFICIENT_DATA (got ${String(ev.alarmState)})`,
+      );
+    if (ev.alarmName !== undefined && (typeof ev.alarmName !== 'string' || ev.alarmName === ''))
+      throw new JudgeInputError(`events[${i}].alarmName`, 'must be a non-empty string');
   });
 }

@@ -14,10 +14,22 @@ export function emptySeries(width: number): Series {
   return { w: width, b: [], lastAt: null, last: null };
 }
 
-/** Adds one sample's value (`null` = no data) at `at`; drops buckets older than `keepMs` before `at`. */
-export function addToSeries(series: Series, at: number, value: number | null, keepMs: number): void {
+/**
+ * Adds one sample's value (`null` = no data) at `at`, with the sample's note for it (for a `null`: why);
+ * drops buckets older than `keepMs` before `at`.
+ */
+export function addToSeries(
+  series: Series,
+  at: number,
+  value: number | null,
+  keepMs: number,
+  note?: string,
+): void {
   series.lastAt = at;
   series.last = value;
+  if (value !== null && note !== undefined) series.note = note;
+  else delete series.note;
+  if (value === null) series.missing = { at, cause: note ?? 'the sample carried no value' };
   if (value !== null) {
     const i = Math.floor(at / series.w);
     const tail = series.b[series.b.length - 1];

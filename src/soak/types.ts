@@ -1,4 +1,4 @@
-import type { DerivedMetrics } from './catalogue.js';
+import type { DerivedMetrics, MetricNotes } from './catalogue.js';
 
 export const SOAK_STATES = [
   'REPLICATING',
@@ -17,6 +17,14 @@ export interface JudgeSample {
   at: number;
   derived: DerivedMetrics;
   complete: boolean;
+  /**
+   * The `at` of the previous sample the deltas were computed against (`null`: there was none). A delta
+   * whose interval began before the phase start belongs to the phase before. Absent (samples stored before
+   * the field existed): the judge takes its own previous sample, which is what the sampler compared with.
+   */
+  since?: number | null;
+  /** Per metric key: why a `null` has no data, or what a value is made of (for people; never parsed). */
+  notes?: MetricNotes;
 }
 
 /** Something that happened to a tenant outside the sample stream. */
@@ -25,8 +33,13 @@ export interface SoakEvent {
   /** e.g. `ElastiCache:FailoverComplete`, `CloudWatchAlarm`, `CloudWatchAlarmOK`, `StreamRestart`. */
   type: string;
   source: 'elasticache' | 'cloudwatch' | 'sampler' | 'manual';
-  /** For CloudWatch alarms: `<alarm name> <STATE>[: reason]` or the name alone; the name pairs ALARM with OK. */
+  /** For people: the cluster, the alarm's reason. Never parsed (but see `alarmName` for old stored events). */
   detail?: string;
+  /** CloudWatch alarm events: the alarm, and the state it changed to (at `at`). */
+  alarmName?: string;
+  alarmState?: AlarmState;
+  /** ElastiCache events: the cache cluster or replication group the event is about. */
+  sourceId?: string;
   /** For dedupe; `type|at|detail` when absent. */
   id?: string;
   /** Who recorded it (manual events). */
@@ -38,6 +51,8 @@ export interface SoakEvent {
   byClass?: Record<string, number>;
   durationMs?: number;
 }
+
+export type AlarmState = 'ALARM' | 'OK' | 'INSUFFICIENT_DATA';
 
 /** A finished full compare, as the judge keeps it. */
 export interface FullCompareRecord {
@@ -124,6 +139,10 @@ export interface CriterionEvidence {
   firing: boolean;
   firingSince: number | null;
   lastBreachAt: number | null;
+  /** Why there is no data (set whenever `status` is `nodata`): the sample's note, or the judge's own cause. */
+  cause?: string;
+  /** What the value is made of: the latest sample's note for the metric, and how a partial window breached. */
+  detail?: string;
 }
 
 export interface Verdict {
@@ -131,6 +150,8 @@ export interface Verdict {
   state: SoakStateName;
   phase: 'replication' | 'soak' | 'done';
   inconclusive: boolean;
+  /** Why the verdict is inconclusive, one line each (`coverage 80.0 % below the 95 % floor`, `memory: no maxmemory on …`); empty when conclusive. */
+  inconclusiveReasons: string[];
   /** Share of the running clock's wall time covered by samples; `null` when no clock runs. */
   coverage: number | null;
   /** Time credited on the running clock (readiness or soak): only time where samples arrived. */
@@ -188,6 +209,10 @@ export interface Series {
   /** The latest sample's time and value for this metric (`null` value = that sample had no data). */
   lastAt: number | null;
   last: number | null;
+  /** The latest sample's note for this metric, if it had one. */
+  note?: string;
+  /** The latest sample without a value, and why (its note, or the judge's cause). */
+  missing?: { at: number; cause: string };
 }
 
 /** A clock that only counts time where samples arrived. */
@@ -235,6 +260,13 @@ export interface SoakState {
   /** Dedupe keys of the most recent events (bounded). */
   seenEvents: string[];
   lastTransition: Transition | null;
+  /**
+   * The incident the latest reset-class ElastiCache event opened: later ones within INCIDENT_WINDOW_MS of
+   * it join it (restart the clock, count no new reset). Absent until one happened.
+   */
+  incident?: { at: number; event: string; joined: number };
+  /** Per CloudWatch alarm, the time of the latest state change applied: an older one is only recorded. */
+  alarmChanges?: Record<string, number>;
   /** Offline mode: the full compares of the current replication phase (absent until one is recorded). */
   fullCompare?: FullCompareState;
 }

@@ -1,7 +1,12 @@
 import type { Policy } from '../config/schema.js';
 import { clockCoverage } from './clock.js';
 import { criterionKey, evaluateCriterion } from './criteria.js';
-import { describeFullCompare, fullCompareEvidence, isClean } from './fullCompare.js';
+import {
+  describeFullCompare,
+  FULL_COMPARE_EVIDENCE_ID,
+  fullCompareEvidence,
+  isClean,
+} from './fullCompare.js';
 import { wilsonUpper } from './stats.js';
 import type { CriterionEvidence, SoakState, Verdict } from './types.js';
 
@@ -36,6 +41,8 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
       lastBreachAt: run?.lastBreachAt ?? null,
     };
     if (c.scope) evidence.scope = c.scope;
+    if (e.cause !== undefined) evidence.cause = e.cause;
+    if (e.detail !== undefined) evidence.detail = e.detail;
     return evidence;
   });
   // Sampled criteria only: a full compare not run yet is a step still to take, not a blind sampler.
@@ -75,6 +82,13 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
   const lowCoverage =
     state.clock !== null && requiredMs > 0 && (coverage === null || coverage < policy.minCoverage);
   const inconclusive = !done && (lowCoverage || sampledNodata);
+  const inconclusiveReasons: string[] = [];
+  if (inconclusive) {
+    if (lowCoverage) inconclusiveReasons.push(coverageReason(coverage, policy.minCoverage));
+    for (const c of criteria)
+      if (c.status === 'nodata' && c.id !== FULL_COMPARE_EVIDENCE_ID)
+        inconclusiveReasons.push(`${c.id}: ${c.cause ?? 'no data'}`);
+  }
   const { checked, mismatches } = state.spotCheck;
   const fc = state.fullCompare;
   return {
@@ -82,6 +96,7 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
     state: state.state,
     phase: done ? 'done' : state.phase,
     inconclusive,
+    inconclusiveReasons,
     coverage,
     elapsedMs,
     remainingMs,
@@ -105,6 +120,13 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
   };
 }
 
+/** `coverage 80.0 % below the 95 % floor` (or why there is no coverage yet). */
+function coverageReason(coverage: number | null, minCoverage: number): string {
+  const floor = `${Number((minCoverage * 100).toFixed(1))} %`;
+  if (coverage === null) return `no watched time yet on the running clock (floor ${floor})`;
+  return `coverage ${(coverage * 100).toFixed(1)} % below the ${floor} floor`;
+}
+
 function alarmEvidence(name: string, since: number): CriterionEvidence {
   return {
     id: `alarm:${name}`,
@@ -121,5 +143,6 @@ function alarmEvidence(name: string, since: number): CriterionEvidence {
     firing: true,
     firingSince: since,
     lastBreachAt: since,
+    detail: `in ALARM since ${new Date(since).toISOString()}`,
   };
 }

@@ -29,6 +29,7 @@ function verdict(at: number, state: Verdict['state'], firing: string[] = [], inc
     state,
     phase: 'replication',
     inconclusive,
+    inconclusiveReasons: inconclusive ? ['coverage 80.0 % below the 95 % floor'] : [],
     coverage: 1,
     elapsedMs: 0,
     remainingMs: 1_000,

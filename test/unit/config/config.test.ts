@@ -36,6 +36,60 @@ describe('parseConfig', () => {
     expect(t?.legacy.heartbeat).toEqual({ enabled: true, db: 0 });
   });
 
+  it('ships the issue 7 defaults: sampler on the 2nd failing sample, a soak data-loss guard, a clock-skew limit', () => {
+    const config = parseConfig({ tenants: [tenant()] });
+    const policy = config.tenants[0]?.soak;
+
+    for (const phase of ['replication', 'soak'] as const)
+      expect(policy?.[phase].criteria.find((c) => c.id === 'sampler')).toMatchObject({
+        metric: 'samplerFailures',
+        aggregate: 'last',
+        window: 60_000,
+        threshold: 0,
+        consecutive: 2,
+        severity: 'warn',
+      });
+    expect(policy?.soak.criteria.find((c) => c.id === 'data-loss')).toEqual({
+      id: 'data-loss',
+      metric: 'targetKeyLossRatio',
+      aggregate: 'sum',
+      window: 15 * 60_000,
+      op: '>',
+      threshold: 0.01,
+      consecutive: 1,
+      severity: 'critical',
+    });
+    expect(config.sampling.maxClockSkewMs).toBe(30_000);
+  });
+
+  it('accepts the new key-loss metrics per watched db', () => {
+    const config = parseConfig({
+      tenants: [
+        tenant({
+          soak: {
+            soak: {
+              criteria: [
+                {
+                  id: 'loss-db3',
+                  metric: 'targetKeysLost',
+                  scope: 'db3',
+                  aggregate: 'sum',
+                  window: '15m',
+                  threshold: 100,
+                },
+              ],
+            },
+          },
+        }),
+      ],
+    });
+
+    expect(config.tenants[0]?.soak.soak.criteria[0]).toMatchObject({
+      metric: 'targetKeysLost',
+      scope: 'db3',
+    });
+  });
+
   it('accepts a Sentinel legacy with host:port strings', () => {
     const config = parseConfig({
       tenants: [tenant({ legacy: { sentinel: { hosts: ['10.0.0.5:26379'], name: 'mymaster' }, dbs: [0] } })],

@@ -60,7 +60,8 @@ describe('evaluateCriterion', () => {
 
   it('is nodata when the window holds fewer values than minCoverage asks', () => {
     const c = criterion({ aggregate: 'max', window: '5s' });
-    const e = evaluateCriterion(c, seriesOf([0, 0, null, 0, 0]), 5 * SEC, 0, policy);
+    // minCoverage 1: every one of the 5 expected values is needed (at 0.95 one may be missing).
+    const e = evaluateCriterion(c, seriesOf([0, 0, null, 0, 0]), 5 * SEC, 0, testPolicy({ minCoverage: 1 }));
     expect(e).toMatchObject({ status: 'nodata', count: 4, expected: 5 });
   });
 

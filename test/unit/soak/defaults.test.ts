@@ -25,6 +25,7 @@ const soaking: DerivedMetrics = {
   legacyAppClients: 0,
   samplerFailures: 0,
   targetWriteOps: 20_000,
+  targetKeyLossRatio: 0,
 };
 
 describe('judgeSoak with the default policy and one sample a minute', () => {

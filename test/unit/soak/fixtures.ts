@@ -6,6 +6,7 @@ import {
   applyAction,
   initialSoakState,
   type JudgeResult,
+  type JudgeSample,
   judgeSoak,
   type SoakEvent,
   type SoakState,
@@ -90,13 +91,17 @@ export class Sim {
   tick(
     at: number,
     derived: DerivedMetrics,
-    opts: { complete?: boolean; events?: SoakEvent[] } = {},
+    opts: {
+      complete?: boolean;
+      events?: SoakEvent[];
+      since?: number | null;
+      notes?: Record<string, string>;
+    } = {},
   ): JudgeResult {
-    const r = judgeSoak(
-      this.state,
-      { now: at, samples: [{ at, derived, complete: opts.complete ?? true }], events: opts.events ?? [] },
-      this.policy,
-    );
+    const sample: JudgeSample = { at, derived, complete: opts.complete ?? true };
+    if (opts.since !== undefined) sample.since = opts.since;
+    if (opts.notes !== undefined) sample.notes = opts.notes;
+    const r = judgeSoak(this.state, { now: at, samples: [sample], events: opts.events ?? [] }, this.policy);
     this.state = r.state;
     this.transitions.push(...r.transitions);
     this.last = r;

@@ -45,8 +45,10 @@ describe('judgeSoak in the replication phase', () => {
     const sim = new Sim(testPolicy());
 
     sim.run(SEC, 9 * SEC, HEALTHY_REPLICATION);
+    // Two partial samples: one alone no longer blanks the 5 s window (it only pauses the clock).
     sim.tick(10 * SEC, { ...HEALTHY_REPLICATION, cdcLagMs: null }, { complete: false });
-    sim.run(11 * SEC, 12 * SEC, HEALTHY_REPLICATION);
+    sim.tick(11 * SEC, { ...HEALTHY_REPLICATION, cdcLagMs: null }, { complete: false });
+    sim.run(12 * SEC, 12 * SEC, HEALTHY_REPLICATION);
 
     expect(sim.state.state).toBe('REPLICATING');
     expect(sim.last?.verdict.criteria.find((c) => c.id === 'lag')?.status).toBe('nodata');

@@ -247,8 +247,10 @@ describe('judgeSoak in the soak phase', () => {
   it('cannot pass while a criterion has no data at the end', () => {
     const sim = new Sim(testPolicy());
     sim.readyAndCutover(CUT);
-    sim.run(CUT + SEC, CUT + 29 * SEC, HEALTHY_SOAK);
+    sim.run(CUT + SEC, CUT + 28 * SEC, HEALTHY_SOAK);
 
+    // Two partial samples at the end: one alone no longer blanks the 3 s window.
+    sim.tick(CUT + 29 * SEC, { ...HEALTHY_SOAK, targetErrorRate: null }, { complete: false });
     sim.tick(CUT + 30 * SEC, { ...HEALTHY_SOAK, targetErrorRate: null }, { complete: false });
 
     expect(sim.state.state).toBe('SOAKING');
