@@ -17,6 +17,10 @@ export interface JudgeSample {
   at: number;
   derived: DerivedMetrics;
   complete: boolean;
+  /** The `at` of the previous sample the deltas were computed against (null: none). */
+  since?: number | null;
+  /** Per metric key, why it has no data (or what its value is made of); for people, never parsed. */
+  notes?: Record<string, string>;
 }
 
 /** Something that happened to a tenant outside the sample stream. */
@@ -31,6 +35,11 @@ export interface SoakEvent {
   id?: string;
   /** Who recorded it (manual events). */
   actor?: string;
+  /** CloudWatch alarms: the alarm and the state it changed to (at `at`). */
+  alarmName?: string;
+  alarmState?: 'ALARM' | 'OK' | 'INSUFFICIENT_DATA';
+  /** ElastiCache events: the cache cluster or replication group id the event is about. */
+  sourceId?: string;
   /** `FullCompare` only: keys compared, confirmed mismatches, keys that could not be read, mismatches per class. */
   checked?: number;
   mismatches?: number;
@@ -124,6 +133,10 @@ export interface CriterionEvidence {
   firing: boolean;
   firingSince: number | null;
   lastBreachAt: number | null;
+  /** Why the criterion has no data (set when `status` is `nodata`). */
+  cause?: string;
+  /** What the latest value is made of, when there is one. */
+  detail?: string;
 }
 
 export interface Verdict {
@@ -131,6 +144,8 @@ export interface Verdict {
   state: SoakStateName;
   phase: 'replication' | 'soak' | 'done';
   inconclusive: boolean;
+  /** Why the verdict is inconclusive, in words (empty when conclusive). */
+  inconclusiveReasons?: string[];
   /** Share of the running clock's wall time covered by samples; `null` when no clock runs. */
   coverage: number | null;
   /** Time credited on the running clock (readiness or soak): only time where samples arrived. */
