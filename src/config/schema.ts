@@ -365,6 +365,8 @@ export const configSchema = z
         budgetMs: z.number().int().min(100).default(5_000),
         spotCheckKeys: z.number().int().min(0).default(100),
         scanKeysPerTick: z.number().int().min(0).default(10_000),
+        /** A tick whose `now` is further ahead of the state store's clock is refused (a clock ahead, a bad --now). */
+        maxClockSkewMs: z.number().int().min(1_000).default(30_000),
       })
       .default({
         commandTimeoutMs: 1_000,
@@ -372,6 +374,7 @@ export const configSchema = z
         budgetMs: 5_000,
         spotCheckKeys: 100,
         scanKeysPerTick: 10_000,
+        maxClockSkewMs: 30_000,
       }),
     tenants: z.array(tenantSchema).min(1),
   })

@@ -83,6 +83,25 @@ export async function runTick(rt: Runtime, opts: { now?: number; tenantId?: stri
   for (const t of report.tenants) {
     metrics.addMetric(t.ok ? 'TenantTicks' : 'TenantTickErrors', 'Count', 1);
   }
+  // The watcher is itself watched: the no-samples alarm reads SamplesJudged (service dimension only), so
+  // a tick that judges nothing — samples refused, duplicates, nothing collected — emits 0, and a tick
+  // that never gets here emits nothing: both alarm. SamplesCollected stays for the dashboard.
+  const count = (keep: (t: TickReport['tenants'][number]) => boolean) => report.tenants.filter(keep).length;
+  metrics.addMetric(
+    'SamplesCollected',
+    'Count',
+    count((t) => t.sample !== undefined),
+  );
+  metrics.addMetric(
+    'SamplesJudged',
+    'Count',
+    count((t) => t.judged === true),
+  );
+  metrics.addMetric(
+    'FutureSamples',
+    'Count',
+    count((t) => t.futureSample !== undefined),
+  );
   return report;
 }
 
