@@ -39,7 +39,7 @@ export async function tickTenant(
   deps: TickDeps,
   tenant: TenantConfig,
   now: number,
-  storeNow: number = now,
+  storeNow: number,
 ): Promise<TenantTickReport> {
   const report: TenantTickReport = { tenant: tenant.id, ok: false, transitions: [], messages: 0, hooks: [] };
   const lockTtl = deps.config.sampling.budgetMs * 3 + 10_000;
