@@ -1,5 +1,4 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
@@ -22,11 +21,8 @@ export const handler = middy(async (event: unknown) => {
   }
   // Throws only when the state store is unreachable: the invocation then counts as a Lambda error,
   // which the tick-errors alarm watches. One tenant's failure is inside the report instead.
-  const report = await runTick(await getRuntime(), input.data);
-  // The watcher is itself watched: the no-samples alarm reads this (service dimension only), so a tick
-  // that samples nothing still emits 0 and a tick that never gets here emits nothing — both alarm.
-  metrics.addMetric('SamplesCollected', MetricUnit.Count, report.tenants.filter((t) => t.sample).length);
-  return report;
+  // SamplesJudged (the no-samples alarm), SamplesCollected and FutureSamples are emitted by runTick.
+  return runTick(await getRuntime(), input.data);
 })
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -151,6 +151,8 @@ function renderFiring(
     lines.push(
       `- [${f.severity.toUpperCase()}] ${f.id}: ${f.metric} is ${formatValue(f.value)}, threshold ${f.op} ${formatValue(f.threshold)}, ${formatSince(f.since, input.now)}`,
     );
+    if (f.cause) lines.push(`  Why no data: ${f.cause}`);
+    if (f.detail) lines.push(`  Detail: ${f.detail}`);
     lines.push(`  Runbook: ${f.runbook ?? 'none configured for this criterion'}`);
   }
   if (firing.length > BODY_LIST_MAX) lines.push(`- … and ${firing.length - BODY_LIST_MAX} more`);
@@ -236,6 +238,7 @@ function impact(severity: Severity, state: string): string {
 function footer(input: AlertInput): string[] {
   const left = input.remainingMs === null ? 'n/a' : formatDuration(Math.max(0, input.remainingMs));
   const out = ['', `Soak: coverage ${formatCoverage(input.coverage)}, time left ${left}.`];
+  if (input.inconclusiveReasons?.length) out.push(`Inconclusive: ${input.inconclusiveReasons.join('; ')}.`);
   if (input.links?.status) out.push(`Status: ${input.links.status}`);
   return out;
 }

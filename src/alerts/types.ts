@@ -12,6 +12,10 @@ export interface FiringCriterion {
   /** When the breach began (epoch ms); null when unknown. */
   since: number | null;
   runbook?: string;
+  /** Why the criterion has no data, in words (the judge's `cause`). */
+  cause?: string;
+  /** What the value is made of, in words: the nodes that could not be read, the counts compared… */
+  detail?: string;
 }
 
 /** A state change of the tenant's soak, as the judge recorded it. */
@@ -38,6 +42,8 @@ export interface AlertInput {
   /** Share of the soak window covered by samples, 0..1; null when unknown. */
   coverage: number | null;
   remainingMs: number | null;
+  /** Why the verdict is inconclusive, in words; absent or empty when it is conclusive. */
+  inconclusiveReasons?: string[];
   links?: { status?: string };
 }
 

@@ -1,4 +1,4 @@
-import type { TenantStatus } from '../release/index.js';
+import { criterionWhy, type TenantStatus } from '../release/index.js';
 import { formatDuration } from '../util/duration.js';
 
 const escapeHtml = (s: string) =>
@@ -22,36 +22,41 @@ function pct(v: number | null): string {
   return v === null ? 'no data' : `${(v * 100).toFixed(1)} %`;
 }
 
+/** Every value goes through this: strings, numbers and nulls alike (— for none). */
+const cell = (v: string | number | null | undefined) =>
+  v === null || v === undefined ? '—' : escapeHtml(String(v));
+
 function tenantSection(s: TenantStatus, now: number): string {
   const rows = s.criteria
-    .map(
-      (c) =>
-        `<tr class="${c.status}${c.firing ? ' firing' : ''}"><td>${escapeHtml(c.id)}</td><td>${escapeHtml(c.metric)}${
-          c.scope ? `@${escapeHtml(c.scope)}` : ''
-        }</td><td>${c.status}${c.firing ? ' (firing)' : ''}</td><td>${c.value ?? '—'}</td><td>${c.worst ?? '—'}</td><td>${escapeHtml(
-          `${c.aggregate} ${c.op} ${c.threshold}`,
-        )}</td><td>${c.severity}</td><td>${c.breachCount}</td><td>${
-          c.lastBreachAt ? new Date(c.lastBreachAt).toISOString() : '—'
-        }</td></tr>`,
-    )
+    .map((c) => {
+      const metric = c.scope ? `${c.metric}@${c.scope}` : c.metric;
+      const status = `${c.status}${c.firing ? ' (firing)' : ''}`;
+      return `<tr class="${cell(c.status)}${c.firing ? ' firing' : ''}"><td>${cell(c.id)}</td><td>${cell(metric)}</td><td>${cell(
+        status,
+      )}</td><td>${cell(c.value)}</td><td>${cell(c.worst)}</td><td>${cell(`${c.aggregate} ${c.op} ${c.threshold}`)}</td><td>${cell(
+        c.severity,
+      )}</td><td>${cell(c.breachCount)}</td><td>${cell(
+        c.lastBreachAt ? new Date(c.lastBreachAt).toISOString() : null,
+      )}</td><td class="why">${cell(criterionWhy(c))}</td></tr>`;
+    })
     .join('\n');
   const resets = s.resets
     .slice(-10)
-    .map((r) => `<li>${new Date(r.at).toISOString()}: ${escapeHtml(r.reason)}</li>`)
+    .map((r) => `<li>${cell(new Date(r.at).toISOString())}: ${cell(r.reason)}</li>`)
     .join('');
+  const reasons = s.inconclusiveReasons.map((r) => `<li>${cell(r)}</li>`).join('');
   const sampleAge = s.lastSample ? formatDuration(now - s.lastSample.at) : 'never';
   return `<section>
-<h2>${escapeHtml(s.tenant)} <span class="state" style="background:${STATE_COLOR[s.state] ?? '#555'}">${s.state}</span>${
+<h2>${cell(s.tenant)} <span class="state" style="background:${STATE_COLOR[s.state] ?? '#555'}">${cell(s.state)}</span>${
     s.inconclusive ? ' <span class="state" style="background:#b26a00">INCONCLUSIVE</span>' : ''
   }</h2>
-<p>Phase: ${s.phase} · coverage ${pct(s.coverage)} · elapsed ${formatDuration(s.elapsedMs)} of ${formatDuration(
-    s.requiredMs,
-  )} · remaining ${s.remainingMs === null ? '—' : formatDuration(s.remainingMs)} · last sample ${sampleAge} ago${
-    s.lastSample && !s.lastSample.complete
-      ? ` (partial: ${escapeHtml(s.lastSample.failedNodes.join(', '))})`
-      : ''
-  }</p>
-<table><thead><tr><th>criterion</th><th>metric</th><th>status</th><th>value</th><th>worst</th><th>rule</th><th>severity</th><th>breaches</th><th>last breach</th></tr></thead>
+${reasons ? `<p>Inconclusive because:</p><ul class="reasons">${reasons}</ul>` : ''}
+<p>Phase: ${cell(s.phase)} · coverage ${cell(pct(s.coverage))} · elapsed ${cell(formatDuration(s.elapsedMs))} of ${cell(
+    formatDuration(s.requiredMs),
+  )} · remaining ${cell(s.remainingMs === null ? null : formatDuration(s.remainingMs))} · last sample ${cell(sampleAge)}${
+    s.lastSample ? ' ago' : ''
+  }${s.lastSample && !s.lastSample.complete ? ` (partial: ${cell(s.lastSample.failedNodes.join(', '))})` : ''}</p>
+<table><thead><tr><th>criterion</th><th>metric</th><th>status</th><th>value</th><th>worst</th><th>rule</th><th>severity</th><th>breaches</th><th>last breach</th><th>why</th></tr></thead>
 <tbody>${rows}</tbody></table>
 ${resets ? `<h3>Resets</h3><ul>${resets}</ul>` : ''}
 </section>`;
@@ -66,7 +71,7 @@ export function renderStatusHtml(statuses: TenantStatus[], now: number): string 
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;font-size:.9rem}
 .state{color:#fff;padding:.1rem .5rem;border-radius:.3rem;font-size:.9rem}
-tr.breach td{background:#fff3e0}tr.firing td{background:#ffebee}tr.nodata td{color:#888}
+tr.breach td{background:#fff3e0}tr.firing td{background:#ffebee}tr.nodata td{color:#888}td.why{max-width:40rem}
 </style></head><body>
 <h1>soakwatch</h1><p>${statuses.length} tenant(s) · ${new Date(now).toISOString()}</p>
 ${statuses.map((s) => tenantSection(s, now)).join('\n')}

@@ -5,11 +5,23 @@ import {
   paginateDescribeEvents,
   type SourceType,
 } from '@aws-sdk/client-elasticache';
+import { isNamedMemberOf, sourceMatch } from '../events/sources.js';
 import type { SoakEvent } from '../events/types.js';
 import { AwsError } from './errors.js';
 
 export interface DescribeEventsOptions {
   replicationGroupId: string;
+  /**
+   * The group's member clusters (DescribeReplicationGroups' MemberClusters, cached by the caller): node
+   * events are kept only for these ids. Unknown (AWS did not answer): ElastiCache's node naming
+   * `<group>-NNNN-NNN` / `<group>-NNN` is used instead, never a bare `<group>-` prefix.
+   */
+  memberClusters?: readonly string[];
+  /**
+   * Re-reads the member list; called once when an event's node is named like a member of the group but
+   * is not in `memberClusters` (a node added since the list was read).
+   */
+  refreshMembers?: () => Promise<readonly string[] | undefined>;
   /** Epoch ms, inclusive (the time of the last tick). */
   since: number;
   until: number;
@@ -64,6 +76,8 @@ function normalize(e: ElastiCacheEvent): SoakEvent | undefined {
     source: 'elasticache',
     id: `describe:${e.SourceType ?? 'unknown'}:${e.SourceIdentifier}:${at}:${digest}`,
     detail: `${e.SourceIdentifier}: ${message}`,
+    // As ElastiCache names the source, like the SNS notification's value: one incident, one source.
+    sourceId: e.SourceIdentifier,
   };
 }
 
@@ -72,7 +86,6 @@ async function collect(
   sourceType: SourceType,
   sourceIdentifier: string | undefined,
   opts: DescribeEventsOptions,
-  keep: (e: ElastiCacheEvent) => boolean,
 ): Promise<SoakEvent[]> {
   const out: SoakEvent[] = [];
   const pages = paginateDescribeEvents(
@@ -86,7 +99,6 @@ async function collect(
   );
   for await (const page of pages) {
     for (const e of page.Events ?? []) {
-      if (!keep(e)) continue;
       const event = normalize(e);
       if (event) out.push(event);
     }
@@ -96,27 +108,23 @@ async function collect(
 
 /**
  * ElastiCache events of a replication group and its member clusters between `since` and `until`,
- * oldest first: the tick's safety net for an SNS notification that never arrived.
+ * oldest first: the tick's safety net for an SNS notification that never arrived. Each carries `type`
+ * and `sourceId` as the SNS notification of the same incident does.
  */
 export async function describeElastiCacheEvents(
   client: ElastiCacheClient,
   opts: DescribeEventsOptions,
 ): Promise<SoakEvent[]> {
   const group = opts.replicationGroupId;
+  let groupEvents: SoakEvent[];
+  let clusterEvents: SoakEvent[];
   try {
-    const [groupEvents, clusterEvents] = await Promise.all([
-      collect(client, 'replication-group', group, opts, () => true),
-      // Member clusters are `<group>-<shard>-<node>` or `<group>-<node>`; DescribeEvents filters one
-      // source id at a time, so all cache-cluster events are read and filtered by that prefix.
-      collect(
-        client,
-        'cache-cluster',
-        undefined,
-        opts,
-        (e) => e.SourceIdentifier?.startsWith(`${group}-`) === true,
-      ),
+    // DescribeEvents filters one source id at a time: all cache-cluster events are read and the
+    // group's nodes kept.
+    [groupEvents, clusterEvents] = await Promise.all([
+      collect(client, 'replication-group', group, opts),
+      collect(client, 'cache-cluster', undefined, opts),
     ]);
-    return [...groupEvents, ...clusterEvents].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
   } catch (error) {
     throw new AwsError(
       `could not read the ElastiCache events of replication group ${group}`,
@@ -126,4 +134,12 @@ export async function describeElastiCacheEvents(
       },
     );
   }
+  let members = opts.memberClusters;
+  const unlisted = (e: SoakEvent) =>
+    members !== undefined &&
+    sourceMatch(e.sourceId ?? '', group, members) === undefined &&
+    isNamedMemberOf(e.sourceId ?? '', group);
+  if (opts.refreshMembers && clusterEvents.some(unlisted)) members = await opts.refreshMembers();
+  const ours = clusterEvents.filter((e) => sourceMatch(e.sourceId ?? '', group, members) !== undefined);
+  return [...groupEvents, ...ours].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
 }

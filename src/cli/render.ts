@@ -1,5 +1,5 @@
-import type { TenantStatus } from '../release/index.js';
-import type { ReplayResult, SoakStateName, Verdict } from '../soak/index.js';
+import { criterionWhy, type TenantStatus } from '../release/index.js';
+import type { CriterionEvidence, ReplayResult, SoakStateName, Verdict } from '../soak/index.js';
 import type { TickReport } from '../tick/index.js';
 import { formatDuration } from '../util/duration.js';
 
@@ -28,11 +28,20 @@ const iso = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().
 const num = (v: number | null) => (v === null ? null : Number.isInteger(v) ? v : Number(v.toPrecision(4)));
 const pct = (v: number | null) => (v === null ? 'no data' : `${(v * 100).toFixed(1)}%`);
 
+/** Per criterion, why it has no data or what its value is made of (only those with something to say). */
+export function criterionNotes(criteria: readonly CriterionEvidence[]): { id: string; text: string }[] {
+  return criteria.flatMap((c) => {
+    const text = criterionWhy(c);
+    if (!text) return [];
+    const id = c.scope ? `${c.id}@${c.scope}` : c.id;
+    return [{ id: c.status === 'nodata' ? `${id} (no data)` : id, text }];
+  });
+}
+
 export function renderStatus(s: TenantStatus, now: number): string {
   const head = [
-    `tenant ${s.tenant}: ${s.state}${s.inconclusive ? ' (INCONCLUSIVE: coverage below the floor)' : ''}${
-      s.judged ? '' : ' (not judged yet)'
-    }`,
+    `tenant ${s.tenant}: ${s.state}${s.inconclusive ? ' (INCONCLUSIVE)' : ''}${s.judged ? '' : ' (not judged yet)'}`,
+    ...(s.inconclusiveReasons.length ? [`  inconclusive: ${s.inconclusiveReasons.join('; ')}`] : []),
     `  phase ${s.phase}, coverage ${pct(s.coverage)}, elapsed ${formatDuration(s.elapsedMs)} of ${formatDuration(
       s.requiredMs,
     )}, remaining ${s.remainingMs === null ? '—' : formatDuration(s.remainingMs)}`,
@@ -59,6 +68,11 @@ export function renderStatus(s: TenantStatus, now: number): string {
     '',
     table(['criterion', 'metric', 'status', 'value', 'worst', 'rule', 'severity', 'breaches'], rows),
   ];
+  const notes = criterionNotes(s.criteria);
+  if (notes.length > 0) {
+    out.push('', 'why:');
+    for (const n of notes) out.push(`  ${n.id}: ${n.text}`);
+  }
   if (s.resets.length > 0) {
     out.push('', `resets (${s.resets.length}):`);
     for (const r of s.resets.slice(-10)) out.push(`  ${iso(r.at)}  ${r.reason}`);

@@ -372,8 +372,8 @@ export const configSchema = z
         budgetMs: z.number().int().min(100).default(5_000),
         spotCheckKeys: z.number().int().min(0).default(100),
         scanKeysPerTick: z.number().int().min(0).default(10_000),
-        /** A tick whose `now` is this far ahead of the state store's clock is refused (a sample from the future). */
-        maxClockSkewMs: z.number().int().min(0).default(30_000),
+        /** A tick whose `now` is further ahead of the state store's clock is refused (a clock ahead, a bad --now). */
+        maxClockSkewMs: z.number().int().min(1_000).default(30_000),
       })
       .default({
         commandTimeoutMs: 1_000,

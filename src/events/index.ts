@@ -1,6 +1,13 @@
 export type { AlarmTenant } from './parseAlarmStateChange.js';
 export { parseAlarmStateChange, tenantForAlarm } from './parseAlarmStateChange.js';
-export type { ElastiCacheTenant } from './parseElastiCacheNotification.js';
-export { parseElastiCacheNotification, tenantForSource } from './parseElastiCacheNotification.js';
+export { parseElastiCacheNotification } from './parseElastiCacheNotification.js';
+export type { ElastiCacheTenant } from './sources.js';
+export {
+  groupsToRefresh,
+  isNamedMemberOf,
+  sourceMatch,
+  tenantForSource,
+  tenantsForSource,
+} from './sources.js';
 export { truncateRaw } from './truncate.js';
-export type { ParsedEvents, RejectedEvent, SoakEvent, TenantEvent } from './types.js';
+export type { AlarmState, ParsedEvents, RejectedEvent, SoakEvent, TenantEvent } from './types.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { truncateRaw } from './truncate.js';
-import type { ParsedEvents } from './types.js';
+import type { AlarmState, ParsedEvents } from './types.js';
 
 const DETAIL_LIMIT = 500;
 
@@ -18,7 +18,7 @@ const alarmEventSchema = z.object({
   }),
 });
 
-const TYPE_OF_STATE: Record<string, string> = {
+const TYPE_OF_STATE: Record<AlarmState, string> = {
   ALARM: 'CloudWatchAlarm',
   OK: 'CloudWatchAlarmOK',
   INSUFFICIENT_DATA: 'CloudWatchAlarmInsufficientData',
@@ -64,8 +64,8 @@ export function parseAlarmStateChange(
   }
   const e = parsed.data;
   const { alarmName, state } = e.detail;
-  const type = TYPE_OF_STATE[state.value];
-  if (!type)
+  const alarmState = isAlarmState(state.value) ? state.value : undefined;
+  if (!alarmState)
     return {
       events: [],
       rejected: [{ reason: `alarm ${alarmName}: unknown state "${state.value}"`, raw: truncateRaw(e) }],
@@ -81,5 +81,11 @@ export function parseAlarmStateChange(
   const at = Number.isNaN(stateAt) ? Date.parse(e.time) : stateAt;
   const line = state.reason ? `${alarmName} ${state.value}: ${state.reason}` : `${alarmName} ${state.value}`;
   const detail = line.length > DETAIL_LIMIT ? `${line.slice(0, DETAIL_LIMIT)}…` : line;
-  return { events: [{ tenant, event: { at, type, source: 'cloudwatch', id: e.id, detail } }], rejected: [] };
+  // The judge keys alarms by `alarmName` and orders their changes by `at`, never by parsing `detail`.
+  const event = { at, type: TYPE_OF_STATE[alarmState], source: 'cloudwatch' as const, id: e.id, detail };
+  return { events: [{ tenant, event: { ...event, alarmName, alarmState } }], rejected: [] };
+}
+
+function isAlarmState(value: string): value is AlarmState {
+  return Object.hasOwn(TYPE_OF_STATE, value);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type ElastiCacheTenant, tenantsForSource } from './sources.js';
 import { truncateRaw } from './truncate.js';
 import type { ParsedEvents, RejectedEvent, TenantEvent } from './types.js';
 
@@ -17,40 +18,19 @@ const snsEventSchema = z.object({
 });
 
 // ElastiCache sends `{"ElastiCache:<EventName>": "<source id>"}`; the source id is a cache
-// cluster (node) id such as `acme-0001-001`, or the replication group id itself.
+// cluster (node) id such as `acme-0001-001`, or the replication group id itself (see sources.ts).
 const messageSchema = z.record(
   z.string().regex(/^ElastiCache:[A-Za-z0-9]+$/, 'keys must be ElastiCache:<EventName>'),
   z.string().min(1),
 );
-
-export interface ElastiCacheTenant {
-  id: string;
-  replicationGroupId?: string;
-}
-
-/**
- * Maps a cache cluster id (or a replication group id) to the tenant owning the replication group.
- * Member clusters are named `<group>-<shard>-<node>` (cluster mode) or `<group>-<node>`, so a match
- * is equality or `<group>-` as a prefix; the longest group id wins (`acme` vs `acme-eu`).
- */
-export function tenantForSource(sourceId: string, tenants: readonly ElastiCacheTenant[]): string | undefined {
-  let best: { id: string; len: number } | undefined;
-  for (const t of tenants) {
-    const group = t.replicationGroupId;
-    if (!group) continue;
-    if (sourceId !== group && !sourceId.startsWith(`${group}-`)) continue;
-    if (!best || group.length > best.len) best = { id: t.id, len: group.length };
-  }
-  return best?.id;
-}
 
 function issueText(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
 }
 
 /**
- * Parses the SNS event delivered to the `elasticacheEvents` Lambda into tenant events.
- * Never throws: malformed records and events of no known tenant come back in `rejected`.
+ * Parses the SNS event delivered to the `elasticacheEvents` Lambda into tenant events, matched by
+ * `tenantsForSource` (give the tenants their member clusters when known). Never throws: malformed records and events of no known tenant come back in `rejected`.
  */
 export function parseElastiCacheNotification(
   snsEvent: unknown,
@@ -82,18 +62,27 @@ export function parseElastiCacheNotification(
     }
     const at = Date.parse(Sns.Timestamp);
     for (const [name, sourceId] of Object.entries(message.data)) {
-      const tenant = tenantForSource(sourceId, tenants);
-      if (!tenant) {
+      const owners = tenantsForSource(sourceId, tenants);
+      if (owners.length === 0) {
         rejected.push({
-          reason: `${name} on ${sourceId}: no tenant has a replicationGroupId matching it`,
+          reason: `${name} on ${sourceId}: no tenant's replication group is it or has it as a member cluster`,
           raw: truncateRaw(Sns.Message),
+          sourceId,
         });
         continue;
       }
-      events.push({
-        tenant,
-        event: { at, type: name, source: 'elasticache', id: `${Sns.MessageId}:${name}`, detail: sourceId },
-      });
+      for (const tenant of owners)
+        events.push({
+          tenant,
+          event: {
+            at,
+            type: name,
+            source: 'elasticache',
+            id: `${Sns.MessageId}:${name}`,
+            detail: sourceId,
+            sourceId,
+          },
+        });
     }
   }
   return { events, rejected };

@@ -12,7 +12,17 @@ export interface SoakEvent {
   id: string;
   /** A line a human can read: the cluster id, the alarm name and reason. */
   detail: string;
+  /**
+   * ElastiCache: the cache cluster or replication group id the event is about, as ElastiCache reports
+   * it. With `type` it says what happened where, the same through SNS and DescribeEvents.
+   */
+  sourceId?: string;
+  /** CloudWatch: the alarm and the state it changed to, at `at` (the state's own timestamp). */
+  alarmName?: string;
+  alarmState?: AlarmState;
 }
+
+export type AlarmState = 'ALARM' | 'OK' | 'INSUFFICIENT_DATA';
 
 /** An event mapped to its tenant. */
 export interface TenantEvent {
@@ -25,6 +35,8 @@ export interface RejectedEvent {
   reason: string;
   /** The offending input, serialized and truncated. */
   raw: string;
+  /** An ElastiCache event that matched no tenant: its source id (the caller may re-read member lists). */
+  sourceId?: string;
 }
 
 export interface ParsedEvents {

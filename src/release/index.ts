@@ -2,4 +2,4 @@ export type { ActionInput, ActionOutcome } from './actions.js';
 export { ACTIONS, actionInputSchema, performAction } from './actions.js';
 export { ReleaseError } from './errors.js';
 export type { TenantStatus } from './status.js';
-export { findTenant, getStatus, listStatuses } from './status.js';
+export { criterionWhy, findTenant, getStatus, inconclusiveReasonsOf, listStatuses } from './status.js';

@@ -6,7 +6,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { Redis } from 'ioredis';
 import { createSnsPublisher } from '../alerts/index.js';
 import { describeElastiCacheEvents, describeReplicationGroup, fetchCloudWatchMetrics } from '../aws/index.js';
-import type { Config, TenantConfig } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { planHooks, runHooks, updateCooldowns } from '../hooks/index.js';
 import {
   type ConnectionPool,
@@ -19,6 +19,7 @@ import { collectSample, emitSampleMetrics } from '../sampling/index.js';
 import { createStateStore, type StateStore, StoreError, stateStoreRedisOptions } from '../store/index.js';
 import type { Log, TickDeps } from '../tick/index.js';
 import { redactUrl } from '../util/redact.js';
+import { createMemberCache, MEMBER_REFRESH_MIN_MS, type MemberCache } from './members.js';
 
 /** The long-lived clients of a process (a Lambda container or a CLI run). */
 export interface Clients {
@@ -78,28 +79,31 @@ export async function closeClients(clients: Clients): Promise<void> {
   for (const c of [clients.sns, clients.cloudwatch, clients.elasticache, clients.lambda]) c.destroy();
 }
 
-const GROUP_CACHE_MS = 10 * 60_000;
 const HOOK_COOLDOWNS_DOC = 'hook-cooldowns';
 const PREFIX_SCAN_DOC = 'prefix-scan';
 
-/** The tick's dependencies over real clients. `aws: false` leaves CloudWatch and ElastiCache out (local runs). */
+/** The member clusters of the tenants' replication groups, read through the process's ElastiCache client. */
+export function memberCacheOf(clients: Pick<Clients, 'elasticache'>, log: Pick<Log, 'warn'>): MemberCache {
+  return createMemberCache({
+    describe: async (groupId) =>
+      (await describeReplicationGroup(clients.elasticache, groupId)).memberClusters,
+    log,
+  });
+}
+
+/**
+ * The tick's dependencies over real clients. `aws: false` leaves CloudWatch and ElastiCache out (local
+ * runs); `members` shares the member-cluster cache with the process's event handlers.
+ */
 export function tickDeps(
   config: Config,
   clients: Clients,
   log: Log,
-  opts: { aws: boolean; metrics?: Metrics },
+  opts: { aws: boolean; metrics?: Metrics; members?: MemberCache },
 ): TickDeps {
   const metrics = opts.metrics;
   const publisher = createSnsPublisher(clients.sns);
-  const members = new Map<string, { at: number; ids: string[] }>();
-
-  async function memberClusters(tenant: TenantConfig, groupId: string): Promise<string[]> {
-    const hit = members.get(tenant.id);
-    if (hit && Date.now() - hit.at < GROUP_CACHE_MS) return hit.ids;
-    const group = await describeReplicationGroup(clients.elasticache, groupId);
-    members.set(tenant.id, { at: Date.now(), ids: group.memberClusters });
-    return group.memberClusters;
-  }
+  const members = opts.members ?? memberCacheOf(clients, log);
 
   const hookDeps = {
     sns: clients.sns,
@@ -168,9 +172,11 @@ export function tickDeps(
       ? {
           cloudwatch: async (tenant, criteria, from, to) => {
             const groupId = tenant.target.replicationGroupId ?? '';
+            // Unknown members: the ReplicationGroupId dimension (group-level metrics only).
+            const cacheClusterIds = await members.get(groupId);
             return fetchCloudWatchMetrics(clients.cloudwatch, {
               replicationGroupId: groupId,
-              cacheClusterIds: await memberClusters(tenant, groupId),
+              ...(cacheClusterIds ? { cacheClusterIds } : {}),
               criteria: criteria.map((c) => ({
                 id: c.id,
                 metric: c.metric,
@@ -182,12 +188,17 @@ export function tickDeps(
               to,
             });
           },
-          elasticacheEvents: (tenant, since, until) =>
-            describeElastiCacheEvents(clients.elasticache, {
-              replicationGroupId: tenant.target.replicationGroupId ?? '',
+          elasticacheEvents: async (tenant, since, until) => {
+            const groupId = tenant.target.replicationGroupId ?? '';
+            const memberClusters = await members.get(groupId);
+            return describeElastiCacheEvents(clients.elasticache, {
+              replicationGroupId: groupId,
+              ...(memberClusters ? { memberClusters } : {}),
+              refreshMembers: () => members.get(groupId, MEMBER_REFRESH_MIN_MS),
               since,
               until,
-            }),
+            });
+          },
         }
       : {}),
   };

@@ -110,6 +110,10 @@ export interface Sample {
   /** True when every node of both clusters answered. */
   complete: boolean;
   derived: DerivedMetrics;
+  /** Per metric key, why it has no data (or what its value is made of); for people, never parsed. */
+  notes?: Record<string, string>;
+  /** The `at` of the previous sample the deltas were computed against (null: none). */
+  since?: number | null;
   /** Results of the replication-phase checks (heartbeat, spot-check, prefix counts), when run. */
   checks?: Record<string, unknown>;
 }

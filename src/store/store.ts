@@ -309,6 +309,16 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
       return [...found].sort();
     },
 
+    async time(): Promise<number> {
+      const reply = await attempt({ operation: 'time' }, 'the state store did not answer TIME', () =>
+        redis.time(),
+      );
+      const [seconds, micros] = reply.map(Number);
+      if (!Number.isSafeInteger(seconds) || !Number.isSafeInteger(micros))
+        throw new StoreError('unexpected reply from the state store (time)', { operation: 'time' });
+      return (seconds as number) * 1_000 + Math.floor((micros as number) / 1_000);
+    },
+
     async ping(): Promise<void> {
       await attempt({ operation: 'ping' }, 'the state store did not answer a PING', () => redis.ping());
     },

@@ -83,5 +83,7 @@ export interface StateStore {
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
   /** Tenants that have a soak state, sorted. */
   tenants(): Promise<string[]>;
+  /** The store's clock (Redis TIME), epoch ms: one clock for every tick, whatever host runs it. */
+  time(): Promise<number>;
   ping(): Promise<void>;
 }

@@ -16,8 +16,9 @@ export async function runTick(deps: TickDeps, opts: { now: number; tenantId?: st
   const started = Date.now();
   const tenants = deps.config.tenants.filter((t) => !opts.tenantId || t.id === opts.tenantId);
   if (opts.tenantId && tenants.length === 0) throw new UnknownTenantError(opts.tenantId);
-  // An unreachable store throws here: nothing can be judged without it.
-  await deps.store.ping();
+  // An unreachable store throws here: nothing can be judged without it. Its clock is the one every
+  // tick agrees on: a `now` far ahead of it is a sample from the future.
+  const storeNow = await deps.store.time();
 
   const limit = pLimit(TENANT_CONCURRENCY);
   const storeFailures: StoreError[] = [];
@@ -25,7 +26,7 @@ export async function runTick(deps: TickDeps, opts: { now: number; tenantId?: st
     tenants.map((tenant) =>
       limit(async (): Promise<TenantTickReport> => {
         try {
-          return await tickTenant(deps, tenant, opts.now);
+          return await tickTenant(deps, tenant, opts.now, storeNow);
         } catch (error) {
           if (error instanceof StoreError) storeFailures.push(error);
           const message = redactUrl(error instanceof Error ? error.message : String(error));

@@ -1,8 +1,15 @@
 import type { TenantConfig } from '../config/index.js';
 import { parseSample, type Sample } from '../sampling/index.js';
 import { CLOUDWATCH_PREFIX } from '../soak/catalogue.js';
-import { initialSoakState, judgeSoak, type SoakEvent, type SoakState } from '../soak/index.js';
-import { auditOf, toAlertInput, triggersOf } from './map.js';
+import {
+  initialSoakState,
+  type JudgeSample,
+  judgeSoak,
+  type SoakEvent,
+  type SoakState,
+} from '../soak/index.js';
+import { describeFutureSample, type FutureSample, findFutureSample } from './futureSamples.js';
+import { auditOf, futureSampleAlertInput, toAlertInput, triggersOf } from './map.js';
 import { sendAlerts } from './notify.js';
 import type { TenantTickReport, TickDeps } from './types.js';
 
@@ -24,12 +31,15 @@ export function sampleRetentionMs(tenant: TenantConfig): number {
 /**
  * One tick of one tenant: sample → store → judge → alert → hooks, under a per-tenant lock.
  * Errors of this tenant are reported, never thrown (other tenants go on); store failures are rethrown
- * by the caller's check so a tick without a state store fails loudly.
+ * by the caller's check so a tick without a state store fails loudly. `storeNow` is the state store's
+ * clock read at the start of the tick: a `now` too far ahead of it, or a stored sample too far ahead of
+ * `now`, refuses the tick loudly (error, alert) instead of storing a sample from the future.
  */
 export async function tickTenant(
   deps: TickDeps,
   tenant: TenantConfig,
   now: number,
+  storeNow: number,
 ): Promise<TenantTickReport> {
   const report: TenantTickReport = { tenant: tenant.id, ok: false, transitions: [], messages: 0, hooks: [] };
   const lockTtl = deps.config.sampling.budgetMs * 3 + 10_000;
@@ -39,24 +49,40 @@ export async function tickTenant(
     const stored = await deps.store.getState<SoakState>(tenant.id);
     const state = stored?.state ?? initialSoakState(tenant.id, tenant.soak, now);
     const version = stored?.version ?? 0;
-    // A damaged stored sample must not turn into bad rates: it is dropped (rates are then "no data").
-    const previous = parseSample(await deps.store.latestSample<unknown>(tenant.id));
+    const latest = await deps.store.latestSample<unknown>(tenant.id);
 
+    const future = findFutureSample({
+      now,
+      storeNow,
+      latestAt: newestKnown(latest, state.lastSampleAt),
+      maxSkewMs: deps.config.sampling.maxClockSkewMs,
+    });
+    if (future) return await refuseFutureSample(deps, tenant, state, report, future, Math.min(now, storeNow));
+
+    // A damaged stored sample must not turn into bad rates: it is dropped (rates are then "no data").
+    const previous = parseSample(latest);
     const sample = await deps.collect(tenant, { now, previous, phase: state.phase });
     await addCloudWatchMetrics(deps, tenant, sample, now);
-    deps.onSample?.(sample);
+    const unreadNodes = [...sample.legacy.nodes, ...sample.target.nodes]
+      .filter((n) => !n.ok)
+      .map((n) => ({ address: n.address, ...(n.error ? { error: n.error } : {}) }));
     report.sample = {
       at: sample.at,
       durationMs: sample.durationMs,
       complete: sample.complete,
-      failedNodes: [...sample.legacy.nodes, ...sample.target.nodes]
-        .filter((n) => !n.ok)
-        .map((n) => n.address),
+      failedNodes: unreadNodes.map((n) => n.address),
     };
 
     const fresh = await deps.store.appendSample(tenant.id, sample, sampleRetentionMs(tenant));
     if (!fresh) return { ...report, ok: true, skipped: 'duplicate', state: state.state };
-    const judged = { at: sample.at, derived: sample.derived, complete: sample.complete };
+    const judged: JudgeSample = {
+      at: sample.at,
+      derived: sample.derived,
+      complete: sample.complete,
+      // The interval the sample's deltas cover began here: the judge gives each delta to its phase.
+      since: sample.since !== undefined ? sample.since : (previous?.at ?? null),
+      ...(sample.notes ? { notes: sample.notes } : {}),
+    };
     await deps.store.appendHistory(tenant.id, judged, deps.config.stateStore.historyRetention);
 
     await recordElastiCacheEvents(deps, tenant, now);
@@ -69,10 +95,13 @@ export async function tickTenant(
     if (!cas.ok) return { ...report, ok: true, skipped: 'concurrent', state: state.state };
 
     report.ok = true;
+    report.judged = true;
+    // Only a sample that was stored and judged counts as seen (SamplesJudged, the watcher-blind alarm).
+    deps.onSample?.(sample);
     report.state = result.state.state;
     report.verdict = result.verdict;
     report.transitions = result.transitions;
-    report.messages = await sendAlerts(deps, tenant, toAlertInput(tenant, result, now));
+    report.messages = await sendAlerts(deps, tenant, toAlertInput(tenant, result, now, { unreadNodes }));
     if (deps.runHooks && tenant.hooks.length > 0) {
       report.hooks = await deps.runHooks(tenant, triggersOf(tenant.id, result, now), now);
     }
@@ -80,6 +109,34 @@ export async function tickTenant(
   } finally {
     await lock.release().catch(() => undefined);
   }
+}
+
+/** The newest sample time the store holds for the tenant: the latest sample's, or the judge's. */
+function newestKnown(latest: unknown, judgedAt: number | null): number | null {
+  const at = (latest as { at?: unknown } | undefined)?.at;
+  const sampleAt = typeof at === 'number' && Number.isFinite(at) ? at : null;
+  if (sampleAt === null) return judgedAt;
+  return judgedAt === null ? sampleAt : Math.max(sampleAt, judgedAt);
+}
+
+/** Refuses the tick loudly: the tenant's error names the skew, the report carries it, on-call is told. */
+async function refuseFutureSample(
+  deps: TickDeps,
+  tenant: TenantConfig,
+  state: SoakState,
+  report: TenantTickReport,
+  future: FutureSample,
+  alertNow: number,
+): Promise<TenantTickReport> {
+  const error = describeFutureSample(future);
+  deps.log.error('sample from the future refused', {
+    tenant: tenant.id,
+    kind: future.kind,
+    aheadMs: future.aheadMs,
+    maxClockSkewMs: future.maxSkewMs,
+  });
+  const messages = await sendAlerts(deps, tenant, futureSampleAlertInput(tenant, state, future, alertNow));
+  return { ...report, ok: false, error, futureSample: future, state: state.state, messages };
 }
 
 async function addCloudWatchMetrics(deps: TickDeps, tenant: TenantConfig, sample: Sample, now: number) {

@@ -5,6 +5,7 @@ import type { Sample } from '../sampling/types.js';
 import type { DerivedMetrics } from '../soak/catalogue.js';
 import type { SoakEvent, SoakStateName, Transition, Verdict } from '../soak/index.js';
 import type { StateStore } from '../store/index.js';
+import type { FutureSample } from './futureSamples.js';
 
 /** The log lines a tick writes; Powertools' Logger satisfies it. */
 export interface Log {
@@ -32,7 +33,7 @@ export interface TickDeps {
   publish(message: OutgoingMessage): Promise<void>;
   /** Fires remediation hooks for this tick's triggers; must not throw. */
   runHooks?(tenant: TenantConfig, triggers: HookTrigger[], now: number): Promise<HookOutcome[]>;
-  /** Called with every sample, e.g. to emit it as CloudWatch EMF. */
+  /** Called with every sample that was stored and judged, e.g. to emit it as CloudWatch EMF. */
   onSample?(sample: Sample): void;
   log: Log;
 }
@@ -49,7 +50,11 @@ export interface TenantTickReport {
   ok: boolean;
   /** Set when the tenant was not judged this tick (another tick holds it, or a duplicate). */
   skipped?: 'locked' | 'concurrent' | 'duplicate';
+  /** True when this tick stored a sample and judged it (what SamplesJudged counts). */
+  judged?: boolean;
   error?: string;
+  /** Set when the tick was refused because a sample would come from the future (then `error` says so). */
+  futureSample?: FutureSample;
   state?: SoakStateName;
   verdict?: Verdict;
   transitions: Transition[];

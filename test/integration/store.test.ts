@@ -346,6 +346,21 @@ describe('documents, claims and tenants', () => {
   });
 });
 
+describe('time', () => {
+  it("reads the store's clock (Redis TIME) in epoch ms", async () => {
+    const store = createStateStore(redis);
+
+    const before = Date.now();
+    const storeNow = await store.time();
+    const after = Date.now();
+
+    // The server runs on this machine: its clock is ours, to the millisecond of TIME's resolution.
+    expect(Number.isInteger(storeNow)).toBe(true);
+    expect(storeNow).toBeGreaterThanOrEqual(before - 1);
+    expect(storeNow).toBeLessThanOrEqual(after + 1);
+  });
+});
+
 describe('StoreError', () => {
   it('wraps a corrupt stored value with the tenant in the message', async () => {
     const store = createStateStore(redis, { keyPrefix: 'corrupt:' });
@@ -415,6 +430,7 @@ describe('StoreError', () => {
       store.claimOnce('k', 1_000),
       store.tenants(),
       store.ping(),
+      store.time(),
     ];
     const outcomes = await Promise.allSettled(calls);
     await doomed.stop();

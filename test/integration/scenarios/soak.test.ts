@@ -284,7 +284,9 @@ describe('what blocks or resets the soak', () => {
 
 describe('a sampler that cannot see', () => {
   it('is inconclusive while a legacy node is frozen, and the blind stretch is no soak time', async () => {
-    const t0 = Date.now();
+    // Judge time runs up to 50 s ahead of the wall clock here: it starts in the past, so no tick's now
+    // is ahead of the state store's clock (that would be a sample from the future, refused).
+    const t0 = Date.now() - 2 * 60 * SECOND;
     await forceCutover(h, 'blind', t0);
     const before = await tickSeconds(h, 'blind', t0 + SECOND, 3);
 
@@ -318,7 +320,9 @@ describe('a sampler that cannot see', () => {
   });
 
   it('does not count a stretch without samples, and is inconclusive until coverage recovers', async () => {
-    const t0 = Date.now();
+    // Judge time runs up to 50 s ahead of the wall clock here: it starts in the past, so no tick's now
+    // is ahead of the state store's clock (that would be a sample from the future, refused).
+    const t0 = Date.now() - 2 * 60 * SECOND;
     await forceCutover(h, 'gap', t0);
     await tickSeconds(h, 'gap', t0 + SECOND, 3);
 

@@ -163,6 +163,37 @@ describe('planAlerts', () => {
     expect(messages[0]?.body).toContain('Runbook: https://');
   });
 
+  it('says why a criterion has no data, what its value is made of, and why the verdict is inconclusive', () => {
+    const sampler: FiringCriterion = {
+      id: 'sampler',
+      metric: 'samplerFailures',
+      severity: 'critical',
+      value: 1,
+      threshold: 0,
+      op: '>',
+      since: T0,
+      detail: '127.0.0.1:7003 unreachable: no answer within the sample budget',
+    };
+    const { messages } = planAlerts(
+      input({
+        firing: [sampler, { ...evictions, value: null, cause: 'counters reset on 127.0.0.1:7002' }],
+        inconclusiveReasons: [
+          'coverage 80.0 % below the 95 % floor',
+          'memory: no maxmemory on 127.0.0.1:7001',
+        ],
+      }),
+      undefined,
+      opts,
+    );
+
+    const body = messages[0]?.body ?? '';
+    expect(body).toContain('  Detail: 127.0.0.1:7003 unreachable: no answer within the sample budget');
+    expect(body).toContain('  Why no data: counters reset on 127.0.0.1:7002');
+    expect(body).toContain(
+      'Inconclusive: coverage 80.0 % below the 95 % floor; memory: no maxmemory on 127.0.0.1:7001.',
+    );
+  });
+
   it('advises rollback on a fatal breach and readiness on a replication-phase critical', () => {
     const fatal = planAlerts(input({ firing: [{ ...evictions, severity: 'fatal' }] }), undefined, opts);
     const replication = planAlerts(input({ state: 'CUTOVER_READY', firing: [evictions] }), undefined, opts);

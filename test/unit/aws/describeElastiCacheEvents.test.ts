@@ -2,6 +2,7 @@ import {
   DescribeEventsCommand,
   DescribeReplicationGroupsCommand,
   ElastiCacheClient,
+  type Event as ElastiCacheEvent,
 } from '@aws-sdk/client-elasticache';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import {
   describeReplicationGroup,
   elastiCacheEventType,
 } from '../../../src/aws/index.js';
+import { parseElastiCacheNotification } from '../../../src/events/index.js';
 
 const ec = mockClient(ElastiCacheClient);
 afterEach(() => ec.reset());
@@ -87,6 +89,164 @@ describe('describeElastiCacheEvents', () => {
     expect(clusterCalls).toHaveLength(2);
     expect(clusterCalls[1]?.Marker).toBe('next');
   });
+
+  it('keeps only the listed member clusters once the members are known, with their source ids', async () => {
+    ec.on(DescribeEventsCommand, { SourceType: 'replication-group' }).resolves({ Events: [] });
+    ec.on(DescribeEventsCommand, { SourceType: 'cache-cluster' }).resolves({
+      Events: [
+        {
+          SourceIdentifier: 'acme-001',
+          SourceType: 'cache-cluster',
+          Message: 'Cache node 0001 restarted',
+          Date: at(-4),
+        },
+        {
+          SourceIdentifier: 'acme-staging-001',
+          SourceType: 'cache-cluster',
+          Message: 'Cache node 0001 restarted',
+          Date: at(-3),
+        },
+        {
+          SourceIdentifier: 'acme-0001-002',
+          SourceType: 'cache-cluster',
+          Message: 'Cache node 0001 restarted',
+          Date: at(-2),
+        },
+      ],
+    });
+
+    const events = await describeElastiCacheEvents(new ElastiCacheClient({}), {
+      replicationGroupId: 'acme',
+      memberClusters: ['acme-0001-001', 'acme-0001-002'],
+      since: T0 - 5 * 60_000,
+      until: T0,
+    });
+
+    // acme-001 is named like a node of acme but is not one of its members: a standalone cluster.
+    expect(events.map((e) => [e.type, e.sourceId])).toEqual([
+      ['ElastiCache:CacheNodesRebooted', 'acme-0001-002'],
+    ]);
+  });
+
+  it('re-reads the member list once when a node named like the group is not in it (a node added since)', async () => {
+    ec.on(DescribeEventsCommand, { SourceType: 'replication-group' }).resolves({ Events: [] });
+    ec.on(DescribeEventsCommand, { SourceType: 'cache-cluster' }).resolves({
+      Events: [
+        {
+          SourceIdentifier: 'acme-0002-001',
+          SourceType: 'cache-cluster',
+          Message: 'Cache node 0001 restarted',
+          Date: at(-2),
+        },
+        {
+          SourceIdentifier: 'acme-0003-001',
+          SourceType: 'cache-cluster',
+          Message: 'Cache node 0001 restarted',
+          Date: at(-1),
+        },
+      ],
+    });
+    let refreshed = 0;
+
+    const events = await describeElastiCacheEvents(new ElastiCacheClient({}), {
+      replicationGroupId: 'acme',
+      memberClusters: ['acme-0001-001'],
+      refreshMembers: () => {
+        refreshed++;
+        return Promise.resolve(['acme-0001-001', 'acme-0002-001']);
+      },
+      since: T0 - 5 * 60_000,
+      until: T0,
+    });
+
+    expect(refreshed).toBe(1);
+    expect(events.map((e) => e.sourceId)).toEqual(['acme-0002-001']);
+  });
+
+  it.each<[string, Record<string, string>, ElastiCacheEvent]>([
+    [
+      'a failover of the group',
+      { 'ElastiCache:FailoverComplete': 'acme' },
+      {
+        SourceIdentifier: 'acme',
+        SourceType: 'replication-group',
+        Message: 'Failover to replica node acme-0001-002 completed',
+      },
+    ],
+    [
+      'a failover seen on the new primary',
+      { 'ElastiCache:FailoverComplete': 'acme-0001-002' },
+      {
+        SourceIdentifier: 'acme-0001-002',
+        SourceType: 'cache-cluster',
+        Message: 'Failover from master node acme-0001-001 to replica node acme-0001-002 completed',
+      },
+    ],
+    [
+      'a node reboot',
+      { 'ElastiCache:CacheNodesRebooted': 'acme-0001-001' },
+      {
+        SourceIdentifier: 'acme-0001-001',
+        SourceType: 'cache-cluster',
+        Message: 'Cache node 0001 restarted',
+      },
+    ],
+    [
+      'a node replacement',
+      { 'ElastiCache:CacheNodeReplaceStarted': 'acme-0002-001' },
+      {
+        SourceIdentifier: 'acme-0002-001',
+        SourceType: 'cache-cluster',
+        Message: 'Cache node 0001 replacement started',
+      },
+    ],
+    [
+      'a test failover',
+      { 'ElastiCache:TestFailoverApiCalled': 'acme' },
+      {
+        SourceIdentifier: 'acme',
+        SourceType: 'replication-group',
+        Message: 'Test Failover API called for node group 0001',
+      },
+    ],
+  ])(
+    'gives %s the same type and source id through SNS and through DescribeEvents',
+    async (_, body, described) => {
+      const tenants = [
+        {
+          id: 'acme',
+          replicationGroupId: 'acme',
+          memberClusters: ['acme-0001-001', 'acme-0001-002', 'acme-0002-001'],
+        },
+      ];
+      const viaSns = parseElastiCacheNotification(
+        {
+          Records: [
+            { Sns: { MessageId: 'm-1', Timestamp: at(-1).toISOString(), Message: JSON.stringify(body) } },
+          ],
+        },
+        tenants,
+      ).events.map((e) => e.event);
+      const group = described.SourceType === 'replication-group' ? [described] : [];
+      const nodes = described.SourceType === 'cache-cluster' ? [described] : [];
+      ec.on(DescribeEventsCommand, { SourceType: 'replication-group' }).resolves({
+        Events: group.map((e) => ({ ...e, Date: at(-1) })),
+      });
+      ec.on(DescribeEventsCommand, { SourceType: 'cache-cluster' }).resolves({
+        Events: nodes.map((e) => ({ ...e, Date: at(-1) })),
+      });
+
+      const viaDescribe = await describeElastiCacheEvents(new ElastiCacheClient({}), {
+        replicationGroupId: 'acme',
+        memberClusters: tenants[0]?.memberClusters ?? [],
+        since: T0 - 5 * 60_000,
+        until: T0,
+      });
+
+      expect(viaSns).toHaveLength(1);
+      expect(viaDescribe.map((e) => [e.type, e.sourceId])).toEqual(viaSns.map((e) => [e.type, e.sourceId]));
+    },
+  );
 
   it('gives the same id to the same event read twice', async () => {
     ec.on(DescribeEventsCommand, { SourceType: 'replication-group' }).resolves({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderReplay, table, verdictChanges } from '../../../src/cli/render.js';
+import { renderReplay, renderStatus, table, verdictChanges } from '../../../src/cli/render.js';
+import type { TenantStatus } from '../../../src/release/index.js';
 import type { CriterionEvidence, ReplayResult, Verdict } from '../../../src/soak/index.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -132,5 +133,63 @@ describe('renderReplay', () => {
       '',
       'final: REPLICATING, coverage 100.0%, elapsed 0ms of 1s',
     ]);
+  });
+});
+
+describe('renderStatus', () => {
+  function status(over: Partial<TenantStatus> = {}): TenantStatus {
+    const memory: CriterionEvidence = {
+      ...evidence('memory'),
+      metric: 'targetMemoryPct',
+      status: 'nodata',
+      value: null,
+      worst: null,
+      firing: false,
+      cause: 'no maxmemory on 127.0.0.1:7001',
+    };
+    const drift: CriterionEvidence = {
+      ...evidence('key-drift'),
+      status: 'ok',
+      value: 0,
+      worst: 0,
+      firing: false,
+      scope: 'db3',
+      detail: 'target 5,012 within legacy 4,990–5,031 during the pass',
+    };
+    return {
+      ...verdict(T0, 'REPLICATING'),
+      inconclusive: true,
+      coverage: 0.8,
+      criteria: [memory, drift],
+      inconclusiveReasons: ['coverage 80.0 % below the 95 % floor', 'memory: no maxmemory on 127.0.0.1:7001'],
+      judged: true,
+      version: 3,
+      lastSample: { at: T0, durationMs: 12, complete: true, failedNodes: [] },
+      audit: [],
+      ...over,
+    };
+  }
+
+  it('says why the verdict is inconclusive and why each criterion has no data, or what its value is', () => {
+    const lines = renderStatus(status(), T0 + 1_000).split('\n');
+
+    expect(lines[0]).toBe('tenant acme: REPLICATING (INCONCLUSIVE)');
+    expect(lines[1]).toBe(
+      '  inconclusive: coverage 80.0 % below the 95 % floor; memory: no maxmemory on 127.0.0.1:7001',
+    );
+    expect(lines).toContain('why:');
+    expect(lines).toContain('  memory (no data): no maxmemory on 127.0.0.1:7001');
+    expect(lines).toContain('  key-drift@db3: target 5,012 within legacy 4,990–5,031 during the pass');
+  });
+
+  it('prints no reasons and no why section when there is nothing to explain', () => {
+    const text = renderStatus(
+      status({ inconclusive: false, inconclusiveReasons: [], criteria: [evidence('key-drift')] }),
+      T0,
+    );
+
+    expect(text.split('\n')[0]).toBe('tenant acme: REPLICATING');
+    expect(text).not.toContain('inconclusive:');
+    expect(text).not.toContain('why:');
   });
 });

@@ -40,6 +40,8 @@ describe('parseAlarmStateChange', () => {
           source: 'cloudwatch',
           id: 'evt-123',
           detail: 'soakwatch-acme-memory ALARM: Threshold Crossed: 1 datapoint [97.0] was > 95.0',
+          alarmName: 'soakwatch-acme-memory',
+          alarmState: 'ALARM',
         },
       },
     ]);
@@ -52,6 +54,21 @@ describe('parseAlarmStateChange', () => {
     expect(ok.events[0]?.event.type).toBe('CloudWatchAlarmOK');
     expect(ok.events[0]?.tenant).toBe('globex');
     expect(insufficient.events[0]?.event.type).toBe('CloudWatchAlarmInsufficientData');
+  });
+
+  it('carries the alarm name and its new state as fields, timed at the state change', () => {
+    const ok = parseAlarmStateChange(alarmEvent('gx-prod-cpu', 'OK'), tenants);
+    const insufficient = parseAlarmStateChange(alarmEvent('gx-prod-cpu', 'INSUFFICIENT_DATA'), tenants);
+
+    expect(ok.events[0]?.event).toMatchObject({
+      alarmName: 'gx-prod-cpu',
+      alarmState: 'OK',
+      at: Date.parse('2025-03-01T10:00:00.000+0000'),
+    });
+    expect(insufficient.events[0]?.event).toMatchObject({
+      alarmName: 'gx-prod-cpu',
+      alarmState: 'INSUFFICIENT_DATA',
+    });
   });
 
   it('falls back to the event time when the state has no timestamp', () => {
