@@ -19,6 +19,7 @@ export type { OwnTraffic } from './ownTraffic.js';
 export { respLength, TrafficLedger } from './ownTraffic.js';
 export type { ConnectionPool, ConnectionPoolOptions, LegacyHandle, TargetHandle } from './pool.js';
 export { createConnectionPool } from './pool.js';
+export { LuaScript } from './scripts.js';
 export type { SecretResolver, SecretResolverOptions } from './secrets.js';
 export { createSecretResolver } from './secrets.js';
 export type { NodeView, TopologyPolicy } from './topologyCache.js';
