@@ -1,10 +1,16 @@
 export { SOAKWATCH_ACL_RULES } from './acl.js';
 export type { ClusterNode } from './discovery.js';
 export { clusterTopology, parseClusterNodes, parseClusterShards, sentinelPrimary } from './discovery.js';
-export { describeFailure, RedisConnectionError, RedisError, SecretResolutionError } from './errors.js';
+export {
+  BudgetExhaustedError,
+  describeFailure,
+  RedisConnectionError,
+  RedisError,
+  SecretResolutionError,
+} from './errors.js';
 export type { CommandStat, InfoSections, KeyspaceEntry, ReplicaLine } from './info.js';
 export { infoNumber, infoString, parseInfo } from './info.js';
-export { openClusterClient, openNodeClient, withTimeout } from './nodeClient.js';
+export { beforeDeadline, openClusterClient, openNodeClient, withTimeout } from './nodeClient.js';
 export type { HostPort, SideAuth, Timeouts } from './options.js';
 export {
   CONNECTION_NAME,

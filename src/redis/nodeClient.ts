@@ -1,5 +1,5 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import { describeFailure, RedisConnectionError } from './errors.js';
+import { BudgetExhaustedError, describeFailure, RedisConnectionError } from './errors.js';
 import type { TrafficLedger } from './ownTraffic.js';
 
 /** Rejects with `onTimeout()` when `promise` has not settled after `ms`. */
@@ -9,6 +9,19 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () =>
     timer = setTimeout(() => reject(onTimeout()), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Rejects with a BudgetExhaustedError naming `what` when `promise` has not settled by `deadline`
+ * (Date.now() ms). The work itself is not stopped: its result, or its failure, is simply not waited for.
+ */
+export function beforeDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+  const left = deadline - Date.now();
+  if (left <= 0) {
+    promise.catch(() => undefined);
+    return Promise.reject(new BudgetExhaustedError(what));
+  }
+  return withTimeout(promise, left, () => new BudgetExhaustedError(what));
 }
 
 /**
@@ -53,14 +66,17 @@ export async function openNodeClient(
   }
 }
 
-/** Opens an ioredis Cluster client from a configuration endpoint. */
+/**
+ * Opens an ioredis Cluster client from a configuration endpoint and, when known, other nodes of the
+ * cluster: the slot table is asked of them in turn, so one node that does not answer does not fail it.
+ */
 export async function openClusterClient(
   address: string,
-  seed: { host: string; port: number },
+  seeds: { host: string; port: number } | readonly { host: string; port: number }[],
   options: ClusterOptions,
   limitMs: number,
 ): Promise<Cluster> {
-  const cluster = new Cluster([seed], options);
+  const cluster = new Cluster(Array.isArray(seeds) ? [...seeds] : [seeds], options);
   let firstError: unknown;
   cluster.on('error', (error) => {
     firstError ??= error;

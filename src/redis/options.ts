@@ -121,6 +121,10 @@ export function clusterOptions(auth: SideAuth, timeouts: Timeouts): ClusterOptio
   delete redisOptions.retryStrategy;
   return {
     redisOptions: { ...redisOptions, tls: auth.tls },
+    // No CLUSTER INFO ready check: it goes to one random master, and a frozen one would fail the whole
+    // client (and with it the heartbeat and the spot-check on every other master). Commands carry
+    // their own timeouts; soakwatch judges the cluster's health from its nodes.
+    enableReadyCheck: false,
     enableOfflineQueue: false,
     slotsRefreshTimeout: timeouts.commandTimeoutMs,
     clusterRetryStrategy: () => null,

@@ -81,6 +81,7 @@ export async function closeClients(clients: Clients): Promise<void> {
 const GROUP_CACHE_MS = 10 * 60_000;
 const HOOK_COOLDOWNS_DOC = 'hook-cooldowns';
 const PREFIX_SCAN_DOC = 'prefix-scan';
+const SPOT_CHECK_DOC = 'spot-check';
 
 /** The tick's dependencies over real clients. `aws: false` leaves CloudWatch and ElastiCache out (local runs). */
 export function tickDeps(
@@ -153,6 +154,11 @@ export function tickDeps(
           prefixState: {
             load: () => clients.store.getDoc(tenant.id, PREFIX_SCAN_DOC),
             save: (state) => clients.store.setDoc(tenant.id, PREFIX_SCAN_DOC, state),
+          },
+          // The spot-check's suspects, judged at a later tick.
+          spotCheckState: {
+            load: () => clients.store.getDoc(tenant.id, SPOT_CHECK_DOC),
+            save: (state) => clients.store.setDoc(tenant.id, SPOT_CHECK_DOC, state),
           },
         },
       });
