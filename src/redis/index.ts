@@ -10,7 +10,13 @@ export {
 } from './errors.js';
 export type { CommandStat, InfoSections, KeyspaceEntry, ReplicaLine } from './info.js';
 export { infoNumber, infoString, parseInfo } from './info.js';
-export { beforeDeadline, openClusterClient, openNodeClient, withTimeout } from './nodeClient.js';
+export {
+  beforeDeadline,
+  openClusterClient,
+  openNodeClient,
+  serverMajorVersion,
+  withTimeout,
+} from './nodeClient.js';
 export type { HostPort, SideAuth, Timeouts } from './options.js';
 export {
   CONNECTION_NAME,

@@ -24,10 +24,21 @@ export function beforeDeadline<T>(promise: Promise<T>, deadline: number, what: s
   return withTimeout(promise, left, () => new BudgetExhaustedError(what));
 }
 
+// Connection → the major version of the server it reached (from the handshake's INFO server).
+const serverMajor = new WeakMap<Redis, number>();
+
+/** The major version of the server behind a connection opened by `openNodeClient`; undefined when unknown. */
+export function serverMajorVersion(client: Redis): number | undefined {
+  return serverMajor.get(client);
+}
+
 /**
  * Opens a direct connection to one node, counting every command it sends in `ledger`.
  * `limitMs` bounds the whole handshake (TCP, TLS, AUTH, SETNAME, ready check): a frozen node
- * accepts the TCP connection and then never answers.
+ * accepts the TCP connection and then never answers. The ready check is soakwatch's own (ioredis's
+ * is off): INFO server and INFO persistence, single sections every server version answers (Sentinel
+ * too), instead of a full INFO. It tells the server version (so no command a server would refuse is
+ * sent to it) and refuses a node still loading its data set (its key counts are not yet true).
  */
 export async function openNodeClient(
   address: string,
@@ -51,7 +62,20 @@ export async function openNodeClient(
   }
   try {
     await withTimeout(
-      client.connect(),
+      (async () => {
+        await client.connect();
+        const replies = (await client.pipeline().info('server').info('persistence').exec()) ?? [];
+        const [server, persistence] = replies.map(([error, text]) => {
+          if (error) throw error;
+          return String(text);
+        });
+        const major = Number(/^redis_version:(\d+)\./m.exec(server ?? '')?.[1]);
+        if (Number.isInteger(major)) serverMajor.set(client, major);
+        if (/^loading:1/m.test(persistence ?? '')) {
+          const pct = /^loading_loaded_perc:([\d.]+)/m.exec(persistence ?? '')?.[1];
+          throw new RedisConnectionError(address, `is loading its data set${pct ? ` (${pct} % done)` : ''}`);
+        }
+      })(),
       limitMs,
       () => new RedisConnectionError(address, `no answer within ${limitMs} ms while connecting`),
     );

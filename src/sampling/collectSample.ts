@@ -103,7 +103,14 @@ export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Pr
     full: deps.detail === 'full',
   };
   const [legacyPart, targetPart] = await Promise.all([
-    sampleLegacy(tenant, legacy, ctx, deps.previous, wantsClientList(tenant, deps.phase, legacy)),
+    sampleLegacy(tenant, legacy, ctx, deps.previous, wantsClientList(tenant, deps.phase, legacy)).then(
+      (part) => {
+        // The replication checks' legacy connections (per db, on the replica the sample just found)
+        // open while the target is still being read.
+        if (deps.phase === 'replication') warmLegacyConnections(tenant, legacy);
+        return part;
+      },
+    ),
     sampleTarget(target, ctx, { ...DEFAULT_TOPOLOGY_POLICY, ...deps.topology }),
   ]);
   const inProgress = { tenant: tenant.id, at, durationMs: 0, legacy: legacyPart, target: targetPart };
@@ -135,6 +142,13 @@ export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Pr
     derived,
     ...(checks ? { checks: checks.record } : {}),
   };
+}
+
+/** Opens (without waiting) the connections the heartbeat and the spot-check use on legacy. */
+function warmLegacyConnections(tenant: TenantConfig, legacy: LegacyHandle): void {
+  const hb = tenant.legacy.heartbeat;
+  if (hb.enabled) legacy.legacyDb(hb.db, 'write').catch(() => undefined);
+  for (const db of tenant.legacy.dbs) legacy.legacyDb(db, 'read').catch(() => undefined);
 }
 
 interface ReadCtx {

@@ -35,6 +35,8 @@ export interface ReplicationChecksOptions {
 export const HEARTBEAT_BUDGET_SHARE = 0.4;
 /** Share of the budget left after the node reads kept for the per-prefix SCAN, when it runs. */
 export const PREFIX_BUDGET_SHARE = 0.25;
+/** Share of the spot-check's time for new keys; the re-checks of earlier suspects get the rest. */
+const LOOK_BUDGET_SHARE = 0.6;
 /** The least TTL tolerance of the spot-check, raised to the measured CDC lag. */
 const MIN_TTL_TOLERANCE_MS = 1_000;
 
@@ -90,7 +92,7 @@ export async function runReplicationChecks(
   const prefixShare = opts.prefixState ? budget * PREFIX_BUDGET_SHARE : 0;
   const pollMs = Math.floor(Math.min(opts.heartbeatBudgetMs ?? 2_000, budget * HEARTBEAT_BUDGET_SHARE));
   const checksEnd = deadline - prefixShare;
-  const lookEnd = Date.now() + Math.max(0, budget - prefixShare - pollMs) / 2;
+  const lookEnd = Date.now() + Math.max(0, budget - prefixShare - pollMs) * LOOK_BUDGET_SHARE;
 
   // Spot-check, part 1: new random keys, looked at before the heartbeat is written (so a heartbeat seen
   // at a later tick proves the CDC has applied whatever was in flight at these looks).

@@ -214,6 +214,7 @@ export interface SpotCheckTickResult {
   budgetExhausted: boolean;
   /** Why a read failed, when one did. */
   lastError?: string;
+  /** Time spent drawing, looking and re-checking (not the heartbeat between the looks and the re-checks). */
   durationMs: number;
 }
 
@@ -315,6 +316,25 @@ export class SpotCheckTick {
 
   /** Draws and compares new keys until `deadline`; `cdcLagMs` raises the TTL tolerance. */
   async lookAtNewKeys(deadline: number, cdcLagMs: number | null): Promise<void> {
+    const started = this.opts.now();
+    try {
+      await this.look(deadline, cdcLagMs);
+    } finally {
+      this.r.durationMs += this.opts.now() - started;
+    }
+  }
+
+  /** Judges, until `deadline`, the suspects of earlier ticks that the CDC has caught up with. */
+  async recheckSuspects(deadline: number, cdc: CdcProgress): Promise<void> {
+    const started = this.opts.now();
+    try {
+      await this.recheck(deadline, cdc);
+    } finally {
+      this.r.durationMs += this.opts.now() - started;
+    }
+  }
+
+  private async look(deadline: number, cdcLagMs: number | null): Promise<void> {
     const { opts, map, r } = this;
     const tolerance = Math.max(opts.ttlToleranceMs, cdcLagMs ?? 0);
     // A key that is already a suspect is judged by its re-check, not looked at twice.
@@ -381,8 +401,7 @@ export class SpotCheckTick {
     });
   }
 
-  /** Judges, until `deadline`, the suspects of earlier ticks that the CDC has caught up with. */
-  async recheckSuspects(deadline: number, cdc: CdcProgress): Promise<void> {
+  private async recheck(deadline: number, cdc: CdcProgress): Promise<void> {
     const { r } = this;
     const tolerance = Math.max(this.opts.ttlToleranceMs, cdc.lagMs ?? 0);
     const due: StoredSuspect[] = [];
@@ -437,7 +456,7 @@ export class SpotCheckTick {
       if (suspects.length >= this.maxSuspects) this.r.abandoned++;
       else suspects.push(s);
     }
-    const result = { ...this.r, pending: suspects.length, durationMs: this.opts.now() - this.start };
+    const result = { ...this.r, pending: suspects.length };
     return {
       result,
       state: { version: 1, lastAt: this.replay ? this.opts.state.lastAt : this.start, suspects },
