@@ -89,7 +89,9 @@ export async function runReplicationChecks(
   // The budget left after the node reads, shared so that no check starves the others: the heartbeat
   // poll gets its share, the per-prefix SCAN (when it runs) a quarter, the spot-check the rest.
   const budget = left();
-  const prefixShare = opts.prefixState ? budget * PREFIX_BUDGET_SHARE : 0;
+  const countsPrefixes =
+    opts.prefixState !== undefined && !Object.values(tenant.target.dbMap).every((p) => p === '');
+  const prefixShare = countsPrefixes ? budget * PREFIX_BUDGET_SHARE : 0;
   const pollMs = Math.floor(Math.min(opts.heartbeatBudgetMs ?? 2_000, budget * HEARTBEAT_BUDGET_SHARE));
   const checksEnd = deadline - prefixShare;
   const lookEnd = Date.now() + Math.max(0, budget - prefixShare - pollMs) * LOOK_BUDGET_SHARE;

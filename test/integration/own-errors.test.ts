@@ -112,6 +112,18 @@ async function latestSample(): Promise<Sample | undefined> {
   }
 }
 
+const pct = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)];
+
+/** Wall time of the fresh processes and of their samples. */
+function printTimes(phase: string, runs: CliRun[]): void {
+  const samples = runs.map((r) => JSON.parse(r.stdout).tenants[0].sample.durationMs as number);
+  const walls = runs.map((r) => r.ms);
+  console.log(
+    `${phase}: ${runs.length} fresh-process ticks; sample ms p50 ${pct(samples, 50)} p99 ${pct(samples, 99)}; process ms p50 ${pct(walls, 50)} p99 ${pct(walls, 99)}`,
+  );
+}
+
 /** Fresh-process ticks back to back at the real time for `ms`. */
 async function tickFor(ms: number): Promise<CliRun[]> {
   const runs: CliRun[] = [];
@@ -202,6 +214,8 @@ describe('soakwatch sends no command that fails (idle Redis 7.0 cluster, Sentine
     expect(cutover.code, cutover.stderr).toBe(0);
     const soak = await tickFor(SOAK_MS);
     expect(soak.every((r) => JSON.parse(r.stdout).tenants[0].state === 'SOAKING')).toBe(true);
+    printTimes('replication', replication);
+    printTimes('soak', soak);
 
     await expectNoNewErrors('the soak ticks');
   }, 120_000);
