@@ -18,6 +18,14 @@ export class RedisConnectionError extends RedisError {
   }
 }
 
+/** A sample's time budget ran out before the work named in the message was done. */
+export class BudgetExhaustedError extends RedisError {
+  constructor(what: string) {
+    super(`${what}: no time left in the sample budget`);
+    this.name = 'BudgetExhaustedError';
+  }
+}
+
 /** A secret reference (env variable, Secrets Manager secret) could not be resolved. */
 export class SecretResolutionError extends RedisError {
   constructor(message: string, options?: ErrorOptions) {

@@ -1,10 +1,22 @@
 export { SOAKWATCH_ACL_RULES } from './acl.js';
 export type { ClusterNode } from './discovery.js';
 export { clusterTopology, parseClusterNodes, parseClusterShards, sentinelPrimary } from './discovery.js';
-export { describeFailure, RedisConnectionError, RedisError, SecretResolutionError } from './errors.js';
+export {
+  BudgetExhaustedError,
+  describeFailure,
+  RedisConnectionError,
+  RedisError,
+  SecretResolutionError,
+} from './errors.js';
 export type { CommandStat, InfoSections, KeyspaceEntry, ReplicaLine } from './info.js';
 export { infoNumber, infoString, parseInfo } from './info.js';
-export { openClusterClient, openNodeClient, withTimeout } from './nodeClient.js';
+export {
+  beforeDeadline,
+  openClusterClient,
+  openNodeClient,
+  serverMajorVersion,
+  withTimeout,
+} from './nodeClient.js';
 export type { HostPort, SideAuth, Timeouts } from './options.js';
 export {
   CONNECTION_NAME,
@@ -19,6 +31,7 @@ export type { OwnTraffic } from './ownTraffic.js';
 export { respLength, TrafficLedger } from './ownTraffic.js';
 export type { ConnectionPool, ConnectionPoolOptions, LegacyHandle, TargetHandle } from './pool.js';
 export { createConnectionPool } from './pool.js';
+export { LuaScript } from './scripts.js';
 export type { SecretResolver, SecretResolverOptions } from './secrets.js';
 export { createSecretResolver } from './secrets.js';
 export type { NodeView, TopologyPolicy } from './topologyCache.js';

@@ -96,6 +96,11 @@ export function nodeOptions(node: HostPort, auth: SideAuth, timeouts: Timeouts, 
     tls: nodeTls(auth.tls, node.host),
     db,
     connectionName: CONNECTION_NAME,
+    // ioredis sends CLIENT SETINFO on every connection; Redis < 7.2 (and ElastiCache's 7.0/7.1 engines)
+    // answer it with ERR, twice per connection, in the error counters of the very nodes soakwatch judges.
+    disableClientInfo: true,
+    // openNodeClient runs its own ready check (INFO server + persistence, not a full INFO).
+    enableReadyCheck: false,
     connectTimeout: timeouts.connectTimeoutMs,
     commandTimeout: timeouts.commandTimeoutMs,
     // Fail fast: a sample reports a node it cannot read instead of queueing or retrying.
@@ -117,7 +122,13 @@ export function clusterOptions(auth: SideAuth, timeouts: Timeouts): ClusterOptio
   delete redisOptions.port;
   delete redisOptions.retryStrategy;
   return {
-    redisOptions: { ...redisOptions, tls: auth.tls },
+    // The cluster's node connections keep ioredis's ready check: it waits while a node loads its data
+    // set (a command sent then would earn a LOADING error reply).
+    redisOptions: { ...redisOptions, enableReadyCheck: true, tls: auth.tls },
+    // No CLUSTER INFO ready check: it goes to one random master, and a frozen one would fail the whole
+    // client (and with it the heartbeat and the spot-check on every other master). Commands carry
+    // their own timeouts; soakwatch judges the cluster's health from its nodes.
+    enableReadyCheck: false,
     enableOfflineQueue: false,
     slotsRefreshTimeout: timeouts.commandTimeoutMs,
     clusterRetryStrategy: () => null,

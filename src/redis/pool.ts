@@ -288,9 +288,14 @@ async function buildTarget(
       const current = cluster ? await cluster.catch(() => undefined) : undefined;
       if (current?.status === 'ready') return current;
       current?.disconnect();
+      // The masters known from the sampler's topology too: a frozen entry node does not blind the client.
+      const seeds = [
+        entry,
+        ...handle.nodes.filter((n) => n.role === 'master' && n.health === 'online'),
+      ].filter((n, i, all) => all.findIndex((m) => m.host === n.host && m.port === n.port) === i);
       const opening = openClusterClient(
         redactUrl(cfg.url),
-        entry,
+        seeds.map(({ host, port }) => ({ host, port })),
         clusterOptions(auth, timeouts),
         timeouts.connectTimeoutMs + 2 * timeouts.commandTimeoutMs,
       );

@@ -81,6 +81,7 @@ export async function closeClients(clients: Clients): Promise<void> {
 
 const HOOK_COOLDOWNS_DOC = 'hook-cooldowns';
 const PREFIX_SCAN_DOC = 'prefix-scan';
+const SPOT_CHECK_DOC = 'spot-check';
 
 /** The member clusters of the tenants' replication groups, read through the process's ElastiCache client. */
 export function memberCacheOf(clients: Pick<Clients, 'elasticache'>, log: Pick<Log, 'warn'>): MemberCache {
@@ -157,6 +158,11 @@ export function tickDeps(
           prefixState: {
             load: () => clients.store.getDoc(tenant.id, PREFIX_SCAN_DOC),
             save: (state) => clients.store.setDoc(tenant.id, PREFIX_SCAN_DOC, state),
+          },
+          // The spot-check's suspects, judged at a later tick.
+          spotCheckState: {
+            load: () => clients.store.getDoc(tenant.id, SPOT_CHECK_DOC),
+            save: (state) => clients.store.setDoc(tenant.id, SPOT_CHECK_DOC, state),
           },
         },
       });

@@ -25,8 +25,17 @@ export interface CollectDeps {
   pool: ConnectionPool;
   /** The sampler's clock (epoch ms). */
   now: () => number;
-  /** Whole-sample time budget for reading the nodes (default 5 s). */
+  /**
+   * Whole-sample time budget (default 5 s): the node reads and the checks after them (heartbeat,
+   * spot-check, per-prefix SCAN) all end within it, whatever the fault; what it leaves undone is
+   * reported as such and not counted.
+   */
   budgetMs?: number;
+  /**
+   * A one-off look (`soakwatch check`) that must finish its checks (a whole SCAN pass): how long the
+   * checks may take after the node reads instead of what is left of `budgetMs`.
+   */
+  checksBudgetMs?: number;
   /** The tenant's previous sample: rates and deltas are computed against it. */
   previous?: Sample;
   /** `replication`: also run the heartbeat, the spot-check and the per-prefix counter (when configured). */
@@ -40,6 +49,11 @@ export interface CollectDeps {
   /** When a cached cluster topology is re-read without a signal of change (default 5 min / 10 samples). */
   topology?: Partial<TopologyPolicy>;
 }
+
+/** Share of the budget the node reads may take when checks follow them. */
+export const READ_BUDGET_SHARE = 0.6;
+/** Time kept at the end of the budget after the checks (at most; 5 % of it): saving their state, deriving the metrics. */
+const CHECKS_RESERVE_MS = 250;
 
 // Legacy handles whose CLIENT LIST was refused (NOPERM): not asked again by this process, so the
 // refusals do not inflate the legacy error rate every minute.
@@ -64,7 +78,12 @@ const topologyCaches = new WeakMap<TargetHandle, TopologyCache>();
 export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Promise<Sample> {
   const at = deps.now();
   const budgetMs = deps.budgetMs ?? 5_000;
-  const deadline = Date.now() + budgetMs;
+  const started = Date.now();
+  const deadline = started + budgetMs;
+  const runsChecks = deps.phase === 'replication' || deps.extras?.prefixState !== undefined;
+  // With checks to run, a node that has not answered by READ_BUDGET_SHARE of the budget is failed,
+  // so the checks keep the rest of it.
+  const readDeadline = runsChecks ? started + budgetMs * READ_BUDGET_SHARE : deadline;
   let legacy: LegacyHandle;
   let target: TargetHandle;
   try {
@@ -74,22 +93,42 @@ export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Pr
       cause: error,
     });
   }
-  const ctx: ReadCtx = { pool: deps.pool, now: deps.now, deadline, full: deps.detail === 'full' };
+  // The checks' cluster client connects while the nodes are read (a fresh process pays its handshake
+  // and slot-table read then, not out of the checks' share of the budget).
+  if (runsChecks && target.cluster) target.main().catch(() => undefined);
+  const ctx: ReadCtx = {
+    pool: deps.pool,
+    now: deps.now,
+    deadline: readDeadline,
+    full: deps.detail === 'full',
+  };
   const [legacyPart, targetPart] = await Promise.all([
-    sampleLegacy(tenant, legacy, ctx, deps.previous, wantsClientList(tenant, deps.phase, legacy)),
+    sampleLegacy(tenant, legacy, ctx, deps.previous, wantsClientList(tenant, deps.phase, legacy)).then(
+      (part) => {
+        // The replication checks' legacy connections (per db, on the replica the sample just found)
+        // open while the target is still being read.
+        if (deps.phase === 'replication') warmLegacyConnections(tenant, legacy);
+        return part;
+      },
+    ),
     sampleTarget(target, ctx, { ...DEFAULT_TOPOLOGY_POLICY, ...deps.topology }),
   ]);
   const inProgress = { tenant: tenant.id, at, durationMs: 0, legacy: legacyPart, target: targetPart };
 
-  const checks =
-    deps.phase === 'replication' || deps.extras?.prefixState
-      ? await runReplicationChecks(tenant, legacy, target, {
-          ...deps.extras,
-          phase: deps.phase,
-          previous: deps.previous,
-          now: deps.now,
-        })
-      : undefined;
+  // The checks end a little before the budget: deriving and returning the sample take a moment too.
+  const checksDeadline =
+    deps.checksBudgetMs !== undefined
+      ? Date.now() + deps.checksBudgetMs
+      : deadline - Math.min(CHECKS_RESERVE_MS, budgetMs * 0.05);
+  const checks = runsChecks
+    ? await runReplicationChecks(tenant, legacy, target, {
+        ...deps.extras,
+        phase: deps.phase,
+        previous: deps.previous,
+        now: deps.now,
+        deadline: checksDeadline,
+      })
+    : undefined;
 
   // What soakwatch sent after INFO (CLIENT LIST, heartbeat, spot-check) belongs to the next interval.
   for (const n of legacyPart.nodes) if (n.own) n.own.atEnd = deps.pool.ledger.snapshot(n.address);
@@ -103,6 +142,13 @@ export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Pr
     derived,
     ...(checks ? { checks: checks.record } : {}),
   };
+}
+
+/** Opens (without waiting) the connections the heartbeat and the spot-check use on legacy. */
+function warmLegacyConnections(tenant: TenantConfig, legacy: LegacyHandle): void {
+  const hb = tenant.legacy.heartbeat;
+  if (hb.enabled) legacy.legacyDb(hb.db, 'write').catch(() => undefined);
+  for (const db of tenant.legacy.dbs) legacy.legacyDb(db, 'read').catch(() => undefined);
 }
 
 interface ReadCtx {

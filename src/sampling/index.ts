@@ -20,6 +20,9 @@ export type {
   Sides,
   SpotCheckOptions,
   SpotCheckResult,
+  SpotCheckState,
+  SpotCheckTickOptions,
+  SpotCheckTickResult,
   Suspect,
   Target,
 } from './consistency/index.js';
@@ -53,19 +56,23 @@ export {
   newDigestStats,
   newFullCompareCursor,
   observe,
+  observeWithin,
+  parseSpotCheckState,
   randomDraws,
   randomKeysOf,
   randomTargetKeys,
   renderProgress,
   runDigest,
   spotCheck,
+  spotCheckStateSchema,
+  spotCheckTick,
   totalMismatches,
 } from './consistency/index.js';
 export type { DeriveInputs, PrefixCountInput, SampleInProgress } from './derive.js';
 export { cdcLinks, deriveMetrics, isCdcAddress, ownDelta } from './derive.js';
 export { emitSampleMetrics } from './emitMetrics.js';
 export { SampleError } from './errors.js';
-export type { HeartbeatOptions, HeartbeatResult } from './heartbeat.js';
+export type { HeartbeatOptions, HeartbeatResult, HeartbeatWrite } from './heartbeat.js';
 export { HeartbeatError, heartbeat, parseHeartbeat, respBytes } from './heartbeat.js';
 export type { PersistenceFlag, PersistentFlagsOptions } from './persistentFlags.js';
 export {

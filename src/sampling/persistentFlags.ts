@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { LuaScript } from '../redis/scripts.js';
 import { type BinKey, binToBuffer } from './consistency/binaryKey.js';
 import { DigestError } from './consistency/errors.js';
 
@@ -58,16 +59,8 @@ function addressOf(client: Redis): string {
   return o.path ? String(o.path) : `${o.host ?? '?'}:${o.port ?? '?'}`;
 }
 
-async function evalFlags(client: Redis, argv: (string | Buffer)[]): Promise<unknown> {
-  try {
-    return await client.call('EVALSHA', PERSISTENT_FLAGS_SHA, 0, ...argv);
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-      return await client.call('EVAL', PERSISTENT_FLAGS_LUA, 0, ...argv);
-    }
-    throw error;
-  }
-}
+// EVAL on a connection's first call, EVALSHA after: no NOSCRIPT error reply on the nodes judged.
+const flagsScript = new LuaScript(PERSISTENT_FLAGS_LUA);
 
 /** Parses one reply of the script; throws on a reply of another shape. */
 export function parseFlagsReply(reply: unknown): {
@@ -106,7 +99,7 @@ export async function persistentFlags(
     const batch = keys.slice(idx, idx + maxKeys).map(binToBuffer);
     let parsed: ReturnType<typeof parseFlagsReply>;
     try {
-      parsed = parseFlagsReply(await evalFlags(client, [String(budgetUs), ...batch]));
+      parsed = parseFlagsReply(await flagsScript.call(client, [String(budgetUs), ...batch]));
     } catch (error) {
       throw new DigestError('the key expiry script failed', addressOf(client), { cause: error });
     }

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { BudgetExhaustedError } from '../redis/errors.js';
+import { beforeDeadline } from '../redis/nodeClient.js';
 import { type BinKey, binFromBuffer, binFromText, binToText } from './consistency/binaryKey.js';
 import { ConsistencyError, ConsistencyInputError } from './consistency/errors.js';
 import { allocateDraws, masterSizes, randomDraws } from './consistency/randomKeys.js';
@@ -217,6 +219,11 @@ export interface PrefixCounterOptions {
   random?: () => number;
   /** Server time per expiry-script call, µs (default 2000), and where to record each call's time. */
   flags?: PersistentFlagsOptions;
+  /**
+   * Date.now() after which no page is read: the pass goes on at the next tick from the last page
+   * applied, and a page not answered by then is read again then. Draws not made by then: no estimate.
+   */
+  deadline?: number;
 }
 
 export interface PrefixCounter {
@@ -262,23 +269,50 @@ export function createPrefixCounter(opts: PrefixCounterOptions): PrefixCounter {
       let scanned = 0;
       // A few SCAN calls per tick even on sparse nodes (SCAN may return empty pages).
       let calls = Math.ceil(opts.keysPerTick / 100) + 2 * masters.length;
-      for (const master of masters) {
+      const deadline = opts.deadline ?? Number.POSITIVE_INFINITY;
+      const within = <T>(p: Promise<T>, what: string) =>
+        Number.isFinite(deadline) ? beforeDeadline(p, deadline, what) : p;
+      scanning: for (const master of masters) {
         const node = addressOf(master);
         while (state.pass && scanned < opts.keysPerTick && calls > 0) {
           const entry = state.pass.nodes[node];
           if (!entry || entry.done) break;
+          if (Date.now() >= deadline) break scanning;
           const count = Math.min(1000, opts.keysPerTick - scanned);
-          const [cursor, keys] = await master.scanBuffer(entry.cursor, 'COUNT', count);
+          let read: { cursor: string; keys: BinKey[]; page: ScannedKey[] };
+          try {
+            read = await within(
+              (async () => {
+                const [cursor, keys] = await master.scanBuffer(entry.cursor, 'COUNT', count);
+                const bins = keys.map(binFromBuffer);
+                return {
+                  cursor: cursor.toString(),
+                  keys: bins,
+                  page: await classifyOnNode(master, bins, classify, opts.flags),
+                };
+              })(),
+              `SCAN of ${node}`,
+            );
+          } catch (error) {
+            if (error instanceof BudgetExhaustedError) break scanning;
+            throw error;
+          }
           calls--;
-          const page = await classifyOnNode(master, keys.map(binFromBuffer), classify, opts.flags);
-          scanned += keys.length;
-          state = applyScanPage(state, node, cursor.toString(), page, now);
+          scanned += read.keys.length;
+          state = applyScanPage(state, node, read.cursor, read.page, now);
         }
       }
       let estimates: Record<string, PrefixCount['estimate']> = {};
-      if (sampleSize > 0) {
-        const { draws, total } = await drawAndClassify(opts.target, sampleSize, random, classify, opts.flags);
-        estimates = estimateBuckets(bucketsOf, draws, total);
+      if (sampleSize > 0 && Date.now() < deadline) {
+        try {
+          const { draws, total } = await within(
+            drawAndClassify(opts.target, sampleSize, random, classify, opts.flags),
+            'the random draws',
+          );
+          estimates = estimateBuckets(bucketsOf, draws, total);
+        } catch (error) {
+          if (!(error instanceof BudgetExhaustedError)) throw error;
+        }
       }
       const counts: Record<string, PrefixCount> = {};
       for (const b of bucketsOf) {

@@ -7,6 +7,7 @@ import {
   infoString,
   type OwnTraffic,
   parseInfo,
+  serverMajorVersion,
 } from '../redis/index.js';
 import type { ClusterSide, NodeSample } from './types.js';
 
@@ -83,7 +84,8 @@ export interface ReadNodeOptions {
   now: () => number;
 }
 
-// Servers older than 7 answer a multi-section INFO with a syntax error; remembered per connection.
+// Connections asked one INFO section at a time: servers older than 7 (known from the connection's
+// handshake, or from a multi-section INFO refused or ignored) answer a multi-section INFO with an error.
 const perSection = new WeakSet<Redis>();
 
 /**
@@ -103,6 +105,10 @@ export async function readNode(getClient: () => Promise<Redis>, opts: ReadNodeOp
     start - seen.at < CLIENT_LIST_REUSE.maxAgeMs;
   try {
     const client = await getClient();
+    // INFO with several sections is Redis ≥ 7: an older server answers it with an error reply (counted
+    // in its own error stats), so it is asked one section at a time from the start.
+    const major = serverMajorVersion(client);
+    if (major !== undefined && major < 7) perSection.add(client);
     const atInfo = opts.own?.();
     const listNow = wantList && !mayReuse;
     let { info, clients, clientsError, mode } = await roundTrip(client, sections, listNow);

@@ -9,6 +9,7 @@ import type { RedisOptions } from 'ioredis';
  *   With it off, wait for the connection before the first command
  *   (`lazyConnect: true` then `await redis.connect()`), or the first command fails while connecting.
  * - `connectTimeout`: a black-holed address fails the connect quickly.
+ * - `disableClientInfo`: no CLIENT SETINFO on connect, which Redis < 7.2 answers with an error.
  * For a cluster-mode store pass these as the Cluster's `redisOptions`, and set the Cluster's own
  * `enableOfflineQueue: false` and `lazyConnect: true` too.
  */
@@ -18,4 +19,5 @@ export const stateStoreRedisOptions = {
   maxRetriesPerRequest: 1,
   enableOfflineQueue: false,
   lazyConnect: true,
+  disableClientInfo: true,
 } as const satisfies RedisOptions;

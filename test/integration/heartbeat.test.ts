@@ -1,10 +1,11 @@
-import type { Cluster } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { heartbeat, parseHeartbeat, respBytes } from '../../src/sampling/heartbeat.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
 import { clusterClient, LegacyDbs } from '../unit/consistency/clients.js';
 
 const legacyServer = useStandalone();
+const frozenServer = useStandalone();
 const targetCluster = useCluster({ masters: 3, replicasPerMaster: 0 });
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -80,6 +81,80 @@ describe('heartbeat', () => {
     const result = await heartbeat({ ...base, legacyDb: legacy.get(3), target, seq: 6, budgetMs: 100 });
 
     expect(result.censored).toBe(true);
+  });
+
+  it('measures a censored lag from the oldest write the target has not shown, so a stalled CDC grows every tick', async () => {
+    await target.set(base.targetKey, '8:1000');
+    const now = Date.now();
+    // Two earlier ticks wrote seq 9 (a minute ago) and seq 10; the target still shows seq 8.
+    const unseen = [
+      { seq: 9, at: now - 60_000 },
+      { seq: 10, at: now - 30_000 },
+    ];
+
+    const result = await heartbeat({
+      ...base,
+      legacyDb: legacy.get(3),
+      target,
+      seq: 11,
+      budgetMs: 50,
+      unseen,
+    });
+
+    expect(result).toMatchObject({ censored: true, since: now - 60_000, appliedUpTo: 1000 });
+    if (!result.censored) return;
+    expect(result.atLeastMs).toBeGreaterThanOrEqual(60_000);
+    expect(result.unseen.map((w) => w.seq)).toEqual([9, 10, 11]);
+  });
+
+  it('measures from the first write after the one the target shows once the CDC caught up on it', async () => {
+    const now = Date.now();
+    await target.set(base.targetKey, `12:${now - 40_000}`);
+    const unseen = [
+      { seq: 12, at: now - 40_000 },
+      { seq: 13, at: now - 20_000 },
+    ];
+
+    const result = await heartbeat({
+      ...base,
+      legacyDb: legacy.get(3),
+      target,
+      seq: 14,
+      budgetMs: 50,
+      unseen,
+    });
+
+    expect(result).toMatchObject({ censored: true, since: now - 20_000, appliedUpTo: now - 40_000 });
+    expect(result.unseen.map((w) => w.seq)).toEqual([13, 14]);
+  });
+
+  it('claims no more than its own poll when the target could not be read', async () => {
+    const node = frozenServer().node;
+    const unreadable = new Redis({ port: node.port, disableClientInfo: true });
+    await unreadable.ping();
+    const unseen = [{ seq: 15, at: Date.now() - 60_000 }];
+    node.freeze(); // no answer at all
+    let result: Awaited<ReturnType<typeof heartbeat>>;
+    try {
+      result = await heartbeat({
+        ...base,
+        legacyDb: legacy.get(3),
+        target: unreadable,
+        seq: 16,
+        budgetMs: 100,
+        unseen,
+      });
+    } finally {
+      node.thaw();
+      unreadable.disconnect();
+    }
+
+    expect(result).toMatchObject({ censored: true, appliedUpTo: null });
+    if (!result.censored) return;
+    expect(result.atLeastMs).toBeLessThan(1_000);
+    expect(result.readError).toMatch(/no answer/);
+    // The earlier write stays the origin for the next tick.
+    expect(result.unseen.map((w) => w.seq)).toEqual([15, 16]);
   });
 
   it('returns the bytes of its own write for the legacy offset accounting', async () => {

@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
+import { BudgetExhaustedError } from '../../redis/errors.js';
+import { beforeDeadline } from '../../redis/nodeClient.js';
 import { type BinKey, binToText } from './binaryKey.js';
 import { addMismatch, type ByClass, classify, emptyByClass, type MismatchClass } from './classify.js';
 import { ConsistencyError } from './errors.js';
-import { ABSENT, type DigestOptions, type KeyDigest, runDigest } from './runDigest.js';
-import { digestOnTarget, type Target } from './targetRoute.js';
+import { ABSENT, type DigestOptions, type DigestRequest, type KeyDigest, runDigest } from './runDigest.js';
+import { addressOf, digestOnTarget, groupByMaster, type Target } from './targetRoute.js';
 
 /** One key on both sides. `db` null: a target key whose prefix maps to no legacy db. */
 export interface KeyPair {
@@ -90,6 +92,123 @@ export async function observe(sides: Sides, pairs: readonly KeyPair[]): Promise<
       ...(node === undefined ? {} : { targetNode: node }),
     };
   });
+}
+
+/** What `observeWithin` could read: an observation per pair (null where a side was not read), and why not. */
+export interface BoundedObservations {
+  observations: (Observation | null)[];
+  /** The last failure or budget end that left a pair unread. */
+  lastError?: string;
+  /** True when the deadline ended a read (rather than a node error). */
+  budgetExhausted: boolean;
+}
+
+/**
+ * Like `observe`, but each legacy db and each target master is read on its own and only until
+ * `deadline` (Date.now() ms): a frozen, slow or failing node leaves its pairs unread (null) and never
+ * holds up the others or the sample. `legacyProbes[i]`, when given, are the members legacy digests for
+ * a big set/hash of pair i (the members probed at an earlier observation, so both digests compare).
+ */
+export async function observeWithin(
+  sides: Sides,
+  pairs: readonly KeyPair[],
+  deadline: number,
+  legacyProbes?: readonly (readonly BinKey[] | undefined)[],
+): Promise<BoundedObservations> {
+  const start = sides.now();
+  const out: BoundedObservations = { observations: pairs.map(() => null), budgetExhausted: false };
+  const failed = (error: unknown) => {
+    if (error instanceof BudgetExhaustedError) out.budgetExhausted = true;
+    out.lastError = errorText(error);
+  };
+  const legacyOut: (KeyDigest | undefined)[] = pairs.map((p) => (p.db === null ? ABSENT : undefined));
+  const byDb = new Map<number, number[]>();
+  pairs.forEach((p, i) => {
+    if (p.db === null) return;
+    const list = byDb.get(p.db);
+    if (list) list.push(i);
+    else byDb.set(p.db, [i]);
+  });
+  const legacyDone = Promise.all(
+    [...byDb].map(async ([db, idxs]) => {
+      try {
+        const requests = idxs.map((i): DigestRequest => {
+          const probes = legacyProbes?.[i];
+          return { key: (pairs[i] as KeyPair).legacyKey, ...(probes ? { probes: [...probes] } : {}) };
+        });
+        const res = await beforeDeadline(
+          runDigest(sides.legacy(db), requests, sides.digest),
+          deadline,
+          `legacy db ${db}`,
+        );
+        idxs.forEach((i, j) => {
+          legacyOut[i] = res[j];
+        });
+      } catch (error) {
+        failed(error);
+      }
+    }),
+  );
+  const targetOut: (KeyDigest | undefined)[] = pairs.map(() => undefined);
+  const targetNode: (string | undefined)[] = pairs.map(() => undefined);
+  const readTarget = async (idxs: readonly number[], probesOf: (i: number) => BinKey[] | undefined) => {
+    let groups: Map<Redis, number[]>;
+    try {
+      const local = groupByMaster(
+        sides.target,
+        idxs.map((i) => (pairs[i] as KeyPair).targetKey),
+      );
+      groups = new Map([...local].map(([m, js]) => [m, js.map((j) => idxs[j] as number)]));
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    await Promise.all(
+      [...groups].map(async ([master, group]) => {
+        try {
+          const requests = group.map((i): DigestRequest => {
+            const probes = probesOf(i);
+            return { key: (pairs[i] as KeyPair).targetKey, ...(probes ? { probes } : {}) };
+          });
+          const address = addressOf(master);
+          const res = await beforeDeadline(runDigest(master, requests, sides.digest), deadline, address);
+          group.forEach((i, j) => {
+            targetOut[i] = res[j];
+            targetNode[i] = address;
+          });
+        } catch (error) {
+          failed(error);
+        }
+      }),
+    );
+  };
+  await Promise.all([
+    legacyDone,
+    readTarget(
+      pairs.map((_, i) => i),
+      () => undefined,
+    ),
+  ]);
+  // Big sets/hashes: ask the target about exactly the members legacy probed.
+  const probed = pairs
+    .map((_, i) => i)
+    .filter((i) => {
+      const l = legacyOut[i];
+      return l !== undefined && l.probes.length > 0 && targetOut[i]?.type === l.type;
+    });
+  if (probed.length > 0) {
+    for (const i of probed) targetOut[i] = undefined;
+    await readTarget(probed, (i) => legacyOut[i]?.probes);
+  }
+  const spanMs = Math.max(0, sides.now() - start);
+  pairs.forEach((_, i) => {
+    const legacy = legacyOut[i];
+    const target = targetOut[i];
+    const node = targetNode[i];
+    if (legacy && target)
+      out.observations[i] = { legacy, target, spanMs, ...(node === undefined ? {} : { targetNode: node }) };
+  });
+  return out;
 }
 
 export interface RecheckOptions {

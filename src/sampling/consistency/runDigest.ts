@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
+import { LuaScript } from '../../redis/scripts.js';
 import { type BinKey, binFromBuffer, binToArg } from './binaryKey.js';
-import { DIGEST_LUA, DIGEST_SHA } from './digestScript.js';
+import { DIGEST_LUA } from './digestScript.js';
 import { DigestError } from './errors.js';
 
 /** What the digest script saw for one key on one server. */
@@ -71,16 +72,8 @@ function addressOf(client: Redis): string {
   return o.path ? String(o.path) : `${o.host ?? '?'}:${o.port ?? '?'}`;
 }
 
-async function evalDigest(client: Redis, argv: (string | Buffer)[]): Promise<unknown> {
-  try {
-    return await client.callBuffer('EVALSHA', DIGEST_SHA, 0, ...argv);
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-      return await client.callBuffer('EVAL', DIGEST_LUA, 0, ...argv);
-    }
-    throw error;
-  }
-}
+// EVAL on a connection's first call, EVALSHA after: no NOSCRIPT error reply on the nodes judged.
+const digestScript = new LuaScript(DIGEST_LUA);
 
 function num(v: unknown): number {
   return typeof v === 'number' ? v : Number(v instanceof Buffer ? v.toString() : v);
@@ -141,7 +134,7 @@ export async function runDigest(
     let reply: unknown;
     const called = opts.stats?.onCall?.(addressOf(client));
     try {
-      reply = await evalDigest(client, argv);
+      reply = await digestScript.callBuffer(client, argv);
     } catch (error) {
       throw new DigestError('the digest script failed', addressOf(client), { cause: error });
     }

@@ -74,7 +74,9 @@ export function scenarioConfig(stateStoreUrl: string, tenants: TenantInput[]): C
       releaseTopicArn: 'arn:aws:sns:us-east-1:000000000000:soakwatch-release',
       repeatEvery: '30m',
     },
-    sampling: { commandTimeoutMs: 800, connectTimeoutMs: 1_000, budgetMs: 2_000, spotCheckKeys: 20 },
+    // 100 keys per db (the default): a spot-check suspect is confirmed at the next tick, so the keys a
+    // scenario loses must be drawn at the first one to be confirmed at the second.
+    sampling: { commandTimeoutMs: 800, connectTimeoutMs: 1_000, budgetMs: 2_000, spotCheckKeys: 100 },
     tenants: tenants.map((t) => ({ ...t, soak: t.soak ?? compressedPolicy() })),
   });
 }

@@ -97,6 +97,11 @@ describe('clusterOptions', () => {
     expect(opts.enableOfflineQueue).toBe(false);
   });
 
+  it('sends no CLIENT SETINFO from any node connection of the cluster client (Redis < 7.2 answers it with ERR)', () => {
+    expect(clusterOptions({}, timeouts).redisOptions?.disableClientInfo).toBe(true);
+    expect(nodeOptions({ host: 'h', port: 1 }, {}, timeouts).disableClientInfo).toBe(true);
+  });
+
   it('leaves DNS alone without TLS', () => {
     expect(clusterOptions({}, timeouts).dnsLookup).toBeUndefined();
   });
