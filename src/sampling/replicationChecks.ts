@@ -3,7 +3,8 @@ import { describeFailure, type LegacyHandle, type TargetHandle, withTimeout } fr
 import { spotCheck } from './consistency/index.js';
 import type { DeriveInputs } from './derive.js';
 import { heartbeat } from './heartbeat.js';
-import { createPrefixCounter, type PrefixScanState, parsePrefixState } from './prefixCounts.js';
+import type { PrefixScanState } from './prefixCounts.js';
+import { runPrefixPass } from './prefixPass.js';
 import type { Sample } from './types.js';
 
 export interface ReplicationChecksOptions {
@@ -17,6 +18,8 @@ export interface ReplicationChecksOptions {
   heartbeatBudgetMs?: number;
   /** Upper bound of the spot-check, re-checks included (default 20 s). */
   spotCheckBudgetMs?: number;
+  /** Upper bound of the key-removal reading after a SCAN pass completes in the soak (default 1 s). */
+  removalsBudgetMs?: number;
 }
 
 /** soakwatch's heartbeat key of a tenant on legacy (the target key adds the db's prefix). */
@@ -32,7 +35,13 @@ export async function runReplicationChecks(
   tenant: TenantConfig,
   legacy: LegacyHandle,
   target: TargetHandle,
-  opts: ReplicationChecksOptions & { phase?: string; previous?: Sample; now: () => number },
+  opts: ReplicationChecksOptions & {
+    phase?: string;
+    previous?: Sample;
+    /** The sample's INFO reads so far (legacy counts and counters seen over a SCAN pass). */
+    sample?: Pick<Sample, 'at' | 'legacy' | 'target'>;
+    now: () => number;
+  },
 ): Promise<{ inputs: DeriveInputs; record: Record<string, unknown> }> {
   const inputs: DeriveInputs = {};
   const record: Record<string, unknown> = {};
@@ -113,38 +122,26 @@ export async function runReplicationChecks(
   const identity = prefixes.length === 1 && prefixes[0] === '';
   if (opts.prefixState && !identity) {
     try {
-      const counter = createPrefixCounter({
-        target: await target.main(),
-        prefixes,
-        keysPerTick: Math.max(1, opts.scanKeysPerTick ?? 10_000),
+      const pass = await runPrefixPass({
+        tenant,
+        legacy,
+        target,
+        prefixState: opts.prefixState,
+        keysPerTick: opts.scanKeysPerTick ?? 10_000,
         exclude,
+        sample: opts.sample,
+        previous: opts.previous,
+        ownKeys: inputs.ownKeys,
+        cdcLagMs: inputs.cdcLagMs ?? null,
+        phase: opts.phase,
+        now: opts.now,
+        budgetMs: opts.removalsBudgetMs ?? 1_000,
       });
-      const { state, counts, scanned } = await counter.tick(
-        parsePrefixState(await opts.prefixState.load()),
-        opts.now(),
-      );
-      await opts.prefixState.save(state);
-      record.prefixCounts = { counts, scanned };
-      inputs.targetPrefixCounts = {};
-      for (const db of tenant.legacy.dbs) {
-        const c = counts[tenant.target.dbMap[String(db)] ?? ''];
-        if (c?.exact)
-          inputs.targetPrefixCounts[String(db)] = {
-            keys: c.exact.count,
-            persistent: c.exact.persistent,
-            source: 'scan',
-          };
-        else if (c?.estimate)
-          inputs.targetPrefixCounts[String(db)] = {
-            keys: Math.round(c.estimate.count),
-            persistent: Math.round(c.estimate.persistent.count),
-            source: 'estimate',
-            keysRange: { low: c.estimate.low, high: c.estimate.high },
-            persistentRange: { low: c.estimate.persistent.low, high: c.estimate.persistent.high },
-          };
-      }
+      record.prefixCounts = pass.record;
+      inputs.prefixPasses = pass.inputs;
     } catch (error) {
       record.prefixCounts = { error: describeFailure(error) };
+      inputs.prefixError = describeFailure(error);
     }
   }
   return { inputs, record };
