@@ -146,14 +146,17 @@ export function removalsDue(
 
 /**
  * Reads the key removals of every target master (one INFO round trip each, in parallel, within
- * `budgetMs`) and sets `removals` on their node samples; a node that fails gets `removalsError`. Nodes
- * not read keep the previous sample's reading, one sample older. Never throws.
+ * `budgetMs`) and sets `removals` on their node samples, stamped with one time; a node that fails
+ * gets `removalsError`. Nodes not read keep the previous sample's reading, one sample older. Never
+ * throws.
  */
 export async function readKeyRemovals(
   target: TargetHandle,
   masters: readonly NodeSample[],
   opts: { db: number; now: () => number; budgetMs: number; due: boolean; previous: Sample | undefined },
 ): Promise<void> {
+  // One time for the whole reading: the loss sums over masters read together.
+  const at = opts.now();
   await Promise.all(
     masters.map(async (m) => {
       const carried = opts.previous?.target.nodes.find((p) => p.address === m.address)?.removals;
@@ -166,7 +169,7 @@ export async function readKeyRemovals(
       try {
         const read = async () => {
           const client = await target.node(hp);
-          return removalReading(await removalsInfo(client, m.infoMode), opts.db, opts.now());
+          return removalReading(await removalsInfo(client, m.infoMode), opts.db, at);
         };
         const reading = await withTimeout(
           read(),

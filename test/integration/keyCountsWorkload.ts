@@ -38,19 +38,20 @@ export async function clusterRouter(masters: RedisProcess[]): Promise<{
 }
 
 /**
- * `count` keys `k:<i>` into each place (pipelined): a share `ttlShare` with a one-hour TTL. `into`
- * gives, per key, the client and the name it is written under.
+ * `count` keys `k:<i>` into each place (pipelined): a share `ttlShare` with a TTL (`ttlSeconds`, one
+ * hour by default). `into` gives, per key, the client and the name it is written under.
  */
 export async function load(
   count: number,
   into: (key: string) => { client: Redis; key: string }[],
   ttlShare = 0.3,
+  ttlSeconds: (i: number) => number = () => 3600,
 ): Promise<void> {
   const batch = 5_000;
   for (let start = 0; start < count; start += batch) {
     const pipes = new Map<Redis, ReturnType<Redis['pipeline']>>();
     for (let i = start; i < Math.min(count, start + batch); i++) {
-      const ttl = (i * 7919) % 100 < ttlShare * 100 ? ['EX', '3600'] : [];
+      const ttl = (i * 7919) % 100 < ttlShare * 100 ? ['EX', String(ttlSeconds(i))] : [];
       for (const { client, key } of into(`k:${i}`)) {
         let pipe = pipes.get(client);
         if (!pipe) {
