@@ -93,6 +93,7 @@ export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Pr
           phase: deps.phase,
           previous: deps.previous,
           sample: inProgress,
+          ownTraffic: (address) => deps.pool.ledger.snapshot(address),
           now: deps.now,
         })
       : undefined;

@@ -9,15 +9,17 @@ import type { NodeSample, Sample } from './types.js';
  * Keys that may be on legacy and not yet on the target (or gone from legacy and not yet from the
  * target) at the moment of the INFO reads: writes in flight. The rule:
  *
- *   allowance = legacy key-change rate × (measured CDC lag + read span)
+ *   allowance = n + Z·√n,  n = legacy key-change rate × (measured CDC lag + read span)
  *
  * where the rate is the legacy primary's change counter (rdb_changes_since_last_save, soakwatch's own
  * writes out; across an RDB save, the commands processed) over the interval since the previous sample,
  * the CDC lag is the heartbeat's of this sample and the read span is the time between the first and the
- * last INFO read of the sample. A change moves a key count by at most one, so this bounds what the copy
- * in flight can explain. For all keys (not only those without expiry) the keys legacy expired at the
+ * last INFO read of the sample. A change moves a key count by at most one; n is the mean count of
+ * changes in flight and Z = 4 standard deviations of a Poisson count above it bound what the copy in
+ * flight can explain. For all keys (not only those without expiry) the keys legacy expired at the
  * same rate are added: an expiry on legacy reaches the target through the same stream.
  */
+export const IN_FLIGHT_Z = 4;
 export type InFlight =
   | { keys: number; persistent: number; ratePerSec: number; lagMs: number; spanMs: number }
   | { cause: string };
@@ -44,9 +46,10 @@ export function inFlightAllowance(opts: {
       cause: `legacy took ${fmt(rate * 1000)} key changes/s and the CDC lag is not measured (${opts.lagCause})`,
     };
   const window = opts.cdcLagMs + opts.readSpanMs;
-  const persistent = Math.ceil(rate * window);
+  const bound = (n: number) => Math.ceil(n + IN_FLIGHT_Z * Math.sqrt(n));
+  const persistent = bound(rate * window);
   return {
-    keys: persistent + Math.ceil(expiredRate * window),
+    keys: bound((rate + expiredRate) * window),
     persistent,
     ratePerSec: rate * 1000,
     lagMs: opts.cdcLagMs,
@@ -230,7 +233,7 @@ function liveDrift(
     const drift = Math.max(0, apart - allowance);
     const flight =
       allowance > 0
-        ? `${fmt(allowance)} keys in flight (${fmt(inFlight.ratePerSec)} key changes/s × (${fmt(inFlight.lagMs)} ms CDC lag + ${fmt(inFlight.spanMs)} ms between the reads))`
+        ? `${fmt(allowance)} keys in flight (${fmt(inFlight.ratePerSec)} key changes/s × (${fmt(inFlight.lagMs)} ms CDC lag + ${fmt(inFlight.spanMs)} ms between the reads), with 4 σ)`
         : 'no key changes in flight on legacy';
     return {
       value: drift,

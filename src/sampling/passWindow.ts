@@ -12,7 +12,8 @@ import type { KeyRemovalReading, NodeSample } from './types.js';
  * - expected = Σ over the pass's ticks of (keys the pass counted in that tick) × (the legacy count the
  *   target reflected when those keys were scanned) / (keys the pass counted). The legacy count of a
  *   tick is read by INFO before the scan, so it is moved along the db's measured net rate (from the
- *   previous sample) to the scan's time minus the measured CDC lag. A key is counted where the pass
+ *   previous sample) to the scan's time minus the measured CDC lag, by no more than the legacy writes
+ *   counted between the INFO and the scan's last page. A key is counted where the pass
  *   was when the key existed, so for keys spread by hash over the slots this is what a healthy copy
  *   counts, growing keyspace or not.
  * - tolerance = Z·√(Σ churn × G(1−G)) + slack. `churn` = legacy key changes (the change counter, an
@@ -41,8 +42,15 @@ const legacyReadingSchema = z.object({
   changes: count,
   lastSaveTime: count,
   commands: count,
+  /** soakwatch's own writes and commands to the node so far (the heartbeat), counted by `ownProcess`. */
+  ownWrites: count.optional(),
+  ownCommands: count.optional(),
+  ownProcess: z.string().optional(),
 });
-/** One reading of the legacy primary's change counter (rdb_changes_since_last_save) and command counter. */
+/**
+ * One reading of the legacy primary's change counter (rdb_changes_since_last_save) and command counter,
+ * with what soakwatch itself had sent by then.
+ */
 export type LegacyReading = z.infer<typeof legacyReadingSchema>;
 
 const removalSchema = z.object({
@@ -123,13 +131,20 @@ export interface PassTick {
   scanEndedAt: number;
 }
 
-/** Legacy key changes between two readings: the change counter, or the commands across an RDB save. */
+/**
+ * The application's key changes on legacy between two readings: the change counter, or the commands
+ * across an RDB save, soakwatch's own writes (commands) out when one process counted both readings.
+ */
 export function legacyChangesBetween(a: LegacyReading, b: LegacyReading): number | null {
   if (a.address !== b.address) return null;
-  if (b.lastSaveTime === a.lastSaveTime && b.changes >= a.changes) return b.changes - a.changes;
+  const sameCounter = a.ownProcess !== undefined && a.ownProcess === b.ownProcess;
+  const own = (x: number | undefined, y: number | undefined) =>
+    sameCounter && x !== undefined && y !== undefined ? Math.max(0, y - x) : 0;
+  if (b.lastSaveTime === a.lastSaveTime && b.changes >= a.changes)
+    return Math.max(0, b.changes - a.changes - own(a.ownWrites, b.ownWrites));
   // An RDB save restarted the change counter: every write is a command, so commands bound them.
   const commands = b.commands - a.commands;
-  return commands >= 0 ? commands : null;
+  return commands >= 0 ? Math.max(0, commands - own(a.ownCommands, b.ownCommands)) : null;
 }
 
 const MAX_SEGMENTS = 200;
@@ -245,9 +260,15 @@ export function recordPassTick(
     const rate = legacy.rates[db];
     const moved = (r: number) => {
       // Where the count was when the target showed it, and how sure that is.
-      const correction = r * shift;
+      let correction = r * shift;
       let slack = 0.5 * Math.abs(correction) + Math.abs(r) * halfScan;
       if (!lagKnown) slack += Math.abs(r) * Math.max(0, shift);
+      // Moved forward in time, the count moved by at most the writes counted between the INFO and
+      // the last page: an application writing in bursts between ticks moves it by none.
+      if (shift >= 0 && lagKnown && scanWrites !== null) {
+        correction = Math.max(-scanWrites, Math.min(scanWrites, correction));
+        slack = Math.min(scanWrites, slack);
+      }
       return { correction, slack };
     };
     if (rate) {

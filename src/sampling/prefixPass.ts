@@ -1,6 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { TenantConfig } from '../config/schema.js';
-import { infoNumber, type LegacyHandle, parseAddress, parseInfo, type TargetHandle } from '../redis/index.js';
+import {
+  infoNumber,
+  type LegacyHandle,
+  type OwnTraffic,
+  parseAddress,
+  parseInfo,
+  type TargetHandle,
+  WRITE_COMMANDS,
+} from '../redis/index.js';
 import { readKeyRemovals } from './keyRemovals.js';
 import {
   comparePass,
@@ -50,6 +58,8 @@ export interface PrefixPassOptions {
   phase: string | undefined;
   now: () => number;
   budgetMs: number;
+  /** What soakwatch has sent to a node so far (the pool's ledger): its heartbeat is no churn. */
+  ownTraffic?: (address: string) => OwnTraffic;
 }
 
 /**
@@ -77,7 +87,9 @@ export async function runPrefixPass(
 
   const dbBuckets = Object.fromEntries(tenant.legacy.dbs.map((db) => [String(db), dbBucket(tenant, db)]));
   const primary = opts.sample?.legacy.nodes.find((n) => n.address === opts.sample?.legacy.primary);
-  const after = primary?.ok ? await readLegacyCounters(opts.legacy, primary, opts.now) : null;
+  const after = primary?.ok
+    ? await readLegacyCounters(opts.legacy, primary, opts.now, opts.ownTraffic)
+    : null;
   const view = legacyView(opts, primary, after);
   const soak = opts.phase === 'soak';
   const holder = result.completed ? state.last : state.pass;
@@ -157,6 +169,16 @@ export function targetDb(tenant: TenantConfig): number {
   }
 }
 
+/** What soakwatch had sent to a node, as a reading carries it. */
+function ownOf(own: OwnTraffic | undefined): Pick<LegacyReading, 'ownWrites' | 'ownCommands' | 'ownProcess'> {
+  if (!own) return {};
+  const writes = Object.entries(own.byCommand).reduce(
+    (sum, [name, n]) => sum + (WRITE_COMMANDS.has(name) ? n : 0),
+    0,
+  );
+  return { ownWrites: writes, ownCommands: own.commands, ownProcess: own.process };
+}
+
 /** The legacy primary's change counter in a node sample (read by the sample's INFO). */
 export function legacyReadingOf(n: NodeSample | undefined, at: number): LegacyReading | null {
   if (!n?.ok || !n.persistence || !n.stats) return null;
@@ -166,6 +188,7 @@ export function legacyReadingOf(n: NodeSample | undefined, at: number): LegacyRe
     changes: n.persistence.changesSinceSave,
     lastSaveTime: n.persistence.lastSaveTime,
     commands: n.stats.totalCommands,
+    ...ownOf(n.own?.atInfo),
   };
 }
 
@@ -174,11 +197,14 @@ async function readLegacyCounters(
   legacy: LegacyHandle,
   primary: NodeSample,
   now: () => number,
+  ownTraffic: ((address: string) => OwnTraffic) | undefined,
 ): Promise<LegacyReading | null> {
   const hp = parseAddress(primary.address);
   if (!hp) return null;
   try {
     const client: Redis = await legacy.node(hp);
+    // Before the INFO is sent: soakwatch's writes up to here are in the counter it returns.
+    const own = ownOf(ownTraffic?.(primary.address));
     let text: string;
     if (primary.infoMode === 'per-section') {
       const replies = (await client.pipeline().info('persistence').info('stats').exec()) ?? [];
@@ -190,7 +216,7 @@ async function readLegacyCounters(
     const lastSaveTime = infoNumber(info, 'rdb_last_save_time');
     const commands = infoNumber(info, 'total_commands_processed');
     if (changes === undefined || lastSaveTime === undefined || commands === undefined) return null;
-    return { address: primary.address, at: now(), changes, lastSaveTime, commands };
+    return { address: primary.address, at: now(), changes, lastSaveTime, commands, ...own };
   } catch {
     // Without this reading the pass's churn is unknown: the comparison says so.
     return null;

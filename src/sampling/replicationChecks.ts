@@ -1,5 +1,11 @@
 import type { TenantConfig } from '../config/schema.js';
-import { describeFailure, type LegacyHandle, type TargetHandle, withTimeout } from '../redis/index.js';
+import {
+  describeFailure,
+  type LegacyHandle,
+  type OwnTraffic,
+  type TargetHandle,
+  withTimeout,
+} from '../redis/index.js';
 import { spotCheck } from './consistency/index.js';
 import type { DeriveInputs } from './derive.js';
 import { heartbeat } from './heartbeat.js';
@@ -40,6 +46,8 @@ export async function runReplicationChecks(
     previous?: Sample;
     /** The sample's INFO reads so far (legacy counts and counters seen over a SCAN pass). */
     sample?: Pick<Sample, 'at' | 'legacy' | 'target'>;
+    /** What soakwatch has sent to a node so far (the pool's ledger). */
+    ownTraffic?: (address: string) => OwnTraffic;
     now: () => number;
   },
 ): Promise<{ inputs: DeriveInputs; record: Record<string, unknown> }> {
@@ -136,6 +144,7 @@ export async function runReplicationChecks(
         phase: opts.phase,
         now: opts.now,
         budgetMs: opts.removalsBudgetMs ?? 1_000,
+        ...(opts.ownTraffic ? { ownTraffic: opts.ownTraffic } : {}),
       });
       record.prefixCounts = pass.record;
       inputs.prefixPasses = pass.inputs;

@@ -207,6 +207,21 @@ describe('legacyChangesBetween', () => {
     expect(legacyChangesBetween(r(10, 1, 100), r(3, 2, 140))).toBe(40);
     expect(legacyChangesBetween(r(10, 1, 100), r(3, 2, 90))).toBeNull();
   });
+
+  it("leaves soakwatch's own writes out when one process counted both readings", () => {
+    const own = (ownWrites: number, ownProcess: string) => ({
+      ownWrites,
+      ownCommands: ownWrites,
+      ownProcess,
+    });
+
+    expect(
+      legacyChangesBetween({ ...r(10, 1, 100), ...own(4, 'p') }, { ...r(25, 1, 140), ...own(5, 'p') }),
+    ).toBe(14);
+    expect(
+      legacyChangesBetween({ ...r(10, 1, 100), ...own(4, 'p') }, { ...r(25, 1, 140), ...own(1, 'q') }),
+    ).toBe(15);
+  });
 });
 
 describe('passLoss', () => {
