@@ -2,7 +2,8 @@
  * Sample benchmark: legacy primary + replica and a target of 3 masters + 3 replicas on loopback,
  * loaded with pipelined writes. Times whole samples (heartbeat and spot-check excluded) and reads
  * the server time each sample costs per node from INFO commandstats, beside a PING round trip
- * measured in the same run. `npx tsx bench/sample.bench.ts [--smoke] [--keys N] [--samples N]`
+ * measured in the same run. `npx tsx bench/sample.bench.ts [--smoke] [--keys N] [--samples N] [--phase soak]`
+ * (`--phase soak`: the soak's samples, which also read the target masters' key removals when due).
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -71,6 +72,45 @@ export interface SampleBenchResult {
   loadAverage: number;
 }
 
+/**
+ * An application's variety of commands, sent to every target master after each RESETSTAT: INFO
+ * commandstats (read by the soak's key-removal readings) costs server time per command it lists, so a
+ * node that saw only soakwatch's few commands would read cheap. `{k}` is a key the master owns.
+ */
+const APP_COMMANDS: string[][] = [
+  ['SET', '{k}', '1'],
+  ['GET', '{k}'],
+  ['INCR', '{k}:n'],
+  ['INCRBY', '{k}:n', '2'],
+  ['DECR', '{k}:n'],
+  ['APPEND', '{k}:s', 'x'],
+  ['STRLEN', '{k}:s'],
+  ['MSET', '{k}:a', '1', '{k}:b', '2'],
+  ['MGET', '{k}:a', '{k}:b'],
+  ['SETEX', '{k}:e', '100', 'v'],
+  ['EXPIRE', '{k}:a', '100'],
+  ['TTL', '{k}:a'],
+  ['PTTL', '{k}:a'],
+  ['EXISTS', '{k}:a'],
+  ['TYPE', '{k}:a'],
+  ['GETDEL', '{k}:b'],
+  ['HSET', '{k}:h', 'f', 'v'],
+  ['HGET', '{k}:h', 'f'],
+  ['HGETALL', '{k}:h'],
+  ['HDEL', '{k}:h', 'f'],
+  ['LPUSH', '{k}:l', '1'],
+  ['LRANGE', '{k}:l', '0', '1'],
+  ['RPOP', '{k}:l'],
+  ['SADD', '{k}:z', '1'],
+  ['SMEMBERS', '{k}:z'],
+  ['SREM', '{k}:z', '1'],
+  ['ZADD', '{k}:o', '1', 'm'],
+  ['ZRANGE', '{k}:o', '0', '1'],
+  ['ZREM', '{k}:o', 'm'],
+  ['UNLINK', '{k}:e'],
+  ['DEL', '{k}', '{k}:n', '{k}:s', '{k}:a'],
+];
+
 function percentile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? 0;
@@ -121,6 +161,8 @@ export async function runSampleBench(opts: {
   smoke: boolean;
   keys: number;
   samples?: number;
+  /** The tenant's phase the samples are taken in (none by default). */
+  phase?: string;
 }): Promise<SampleBenchResult> {
   const samples = opts.samples ?? (opts.smoke ? 100 : 500);
   const primary = await startStandalone();
@@ -161,7 +203,9 @@ export async function runSampleBench(opts: {
       target: { url: cluster.url, cluster: true, dbMap: { '0': '' } },
     });
     let previous: Sample | undefined;
-    for (let i = 0; i < 20; i++) previous = await collectSample(tenant, { pool, now: Date.now, previous });
+    const phase = opts.phase ? { phase: opts.phase } : {};
+    for (let i = 0; i < 20; i++)
+      previous = await collectSample(tenant, { pool, now: Date.now, previous, ...phase });
     if (!previous?.complete) throw new Error('warm-up sample incomplete');
     if (previous.keys['0']?.legacy !== opts.keys || previous.keys['0']?.target !== opts.keys)
       throw new Error(`keys not loaded: ${JSON.stringify(previous.keys['0'])}`);
@@ -187,6 +231,21 @@ export async function runSampleBench(opts: {
           .exec(),
       ),
     );
+    // A key (hash tag) each target master owns, for the application's commands.
+    const appKeys = new Map<number, string>();
+    for (let n = 0; appKeys.size < masters.length && n < 100_000; n++) {
+      const key = `{bench-app-${n}}`;
+      const port = masters.find((m) => m.client === owner[calculateSlot(key)])?.port;
+      if (port !== undefined && !appKeys.has(port)) appKeys.set(port, key);
+    }
+    const appCommands = (node: RedisProcess, c: Redis) => {
+      const key = appKeys.get(node.port);
+      if (!key) return Promise.resolve();
+      const pipe = c.pipeline();
+      for (const [name = 'PING', ...args] of APP_COMMANDS)
+        pipe.call(name, ...args.map((a) => a.replace('{k}', key)));
+      return pipe.exec();
+    };
     const chunks = Math.max(1, Math.ceil(samples / 50));
     const totals = nodes.map(() => ({
       byCommand: {} as Record<string, number>,
@@ -198,12 +257,14 @@ export async function runSampleBench(opts: {
     let done = 0;
     for (let chunk = 0; chunk < chunks; chunk++) {
       const size = Math.floor((samples * (chunk + 1)) / chunks) - done;
-      await Promise.all(admins.map((c) => c.pipeline().config('RESETSTAT').slowlog('RESET').exec()));
+      await Promise.all(admins.map((c) => c.config('RESETSTAT')));
+      await Promise.all(nodes.map((n, k) => (admins[k] ? appCommands(n, admins[k]) : undefined)));
+      await Promise.all(admins.map((c) => c.slowlog('RESET')));
       for (let i = 0; i < size; i++) {
         // The window of a sample on a node: from before the sample to after the bench's PING.
         const before = nodes.map((n) => schedOf(n.pid));
         const t0 = performance.now();
-        previous = await collectSample(tenant, { pool, now: Date.now, previous });
+        previous = await collectSample(tenant, { pool, now: Date.now, previous, ...phase });
         times.push(performance.now() - t0);
         if (!previous.complete) throw new Error(`sample ${done + i} incomplete`);
         await Promise.all(admins.map((c) => c.ping()));
@@ -232,7 +293,8 @@ export async function runSampleBench(opts: {
               'config|set',
               'slowlog|reset',
               'slowlog|get',
-            ].includes(name)
+            ].includes(name) ||
+            APP_COMMANDS.some(([c]) => c?.toLowerCase() === name)
           )
             continue;
           total.byCommand[name] = (total.byCommand[name] ?? 0) + Number(m[2]);
@@ -401,6 +463,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     smoke,
     keys: arg('--keys') ?? (smoke ? 50_000 : 1_000_000),
     samples: arg('--samples'),
+    ...(process.argv.includes('--phase') ? { phase: process.argv[process.argv.indexOf('--phase') + 1] } : {}),
   });
   print(result);
 }

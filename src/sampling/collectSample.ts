@@ -17,6 +17,8 @@ import {
 } from '../redis/index.js';
 import { cdcLinks, deriveMetrics, isCdcAddress } from './derive.js';
 import { SampleError } from './errors.js';
+import { readSoakRemovals } from './keyRemovals.js';
+import { targetDb } from './prefixPass.js';
 import { type ClientListMemo, failedNode, readNode } from './readNode.js';
 import { type ReplicationChecksOptions, runReplicationChecks } from './replicationChecks.js';
 import type { NodeSample, Sample } from './types.js';
@@ -102,6 +104,7 @@ export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Pr
     deadline: readDeadline,
     full: deps.detail === 'full',
   };
+  const readsStarted = deps.now();
   const [legacyPart, targetPart] = await Promise.all([
     sampleLegacy(tenant, legacy, ctx, deps.previous, wantsClientList(tenant, deps.phase, legacy)).then(
       (part) => {
@@ -113,6 +116,8 @@ export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Pr
     ),
     sampleTarget(target, ctx, { ...DEFAULT_TOPOLOGY_POLICY, ...deps.topology }),
   ]);
+  // Between the first and the last INFO read: writes made in that span are in flight for the key counts.
+  const readSpanMs = deps.now() - readsStarted;
   const inProgress = { tenant: tenant.id, at, durationMs: 0, legacy: legacyPart, target: targetPart };
 
   // The checks end a little before the budget: deriving and returning the sample take a moment too.
@@ -125,21 +130,37 @@ export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Pr
         ...deps.extras,
         phase: deps.phase,
         previous: deps.previous,
+        sample: inProgress,
+        ownTraffic: (address) => deps.pool.ledger.snapshot(address),
         now: deps.now,
         deadline: checksDeadline,
       })
     : undefined;
+  // The soak's data guard: what removed keys on the target masters (read only when it matters).
+  if (deps.phase === 'soak')
+    await readSoakRemovals(target, targetPart.nodes, deps.previous, {
+      db: targetDb(tenant),
+      now: deps.now,
+      budgetMs: Math.max(0, checksDeadline - Date.now()),
+    });
 
   // What soakwatch sent after INFO (CLIENT LIST, heartbeat, spot-check) belongs to the next interval.
   for (const n of legacyPart.nodes) if (n.own) n.own.atEnd = deps.pool.ledger.snapshot(n.address);
-  const { keys, derived } = deriveMetrics(inProgress, deps.previous, tenant, checks?.inputs);
+  const { keys, derived, notes } = deriveMetrics(inProgress, deps.previous, tenant, {
+    ...checks?.inputs,
+    phase: deps.phase,
+    readSpanMs,
+    ...(checks ? { checksRecord: checks.record } : {}),
+  });
   const nodes = [...legacyPart.nodes, ...targetPart.nodes];
   return {
     ...inProgress,
+    since: deps.previous?.at ?? null,
     durationMs: deps.now() - at,
     keys,
     complete: nodes.every((n) => n.ok) && !legacyPart.primaryError && !targetPart.topologyError,
     derived,
+    notes,
     ...(checks ? { checks: checks.record } : {}),
   };
 }

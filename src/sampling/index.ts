@@ -68,12 +68,13 @@ export {
   spotCheckTick,
   totalMismatches,
 } from './consistency/index.js';
-export type { DeriveInputs, PrefixCountInput, SampleInProgress } from './derive.js';
-export { cdcLinks, deriveMetrics, isCdcAddress, ownDelta } from './derive.js';
+export type { DeriveInputs, SampleInProgress } from './derive.js';
+export { cdcLinks, deriveMetrics, ERROR_RATE_MIN_COMMANDS, isCdcAddress, ownDelta } from './derive.js';
 export { emitSampleMetrics } from './emitMetrics.js';
 export { SampleError } from './errors.js';
 export type { HeartbeatOptions, HeartbeatResult, HeartbeatWrite } from './heartbeat.js';
 export { HeartbeatError, heartbeat, parseHeartbeat, respBytes } from './heartbeat.js';
+export { FLUSH_COMMANDS, KEY_REMOVING_COMMANDS } from './keyRemovals.js';
 export type { PersistenceFlag, PersistentFlagsOptions } from './persistentFlags.js';
 export {
   PERSISTENT_FLAGS_LUA,
@@ -104,6 +105,7 @@ export {
   prefixClassifier,
   prefixScanStateSchema,
 } from './prefixCounts.js';
+export type { PrefixPassInput } from './prefixPass.js';
 export type { ReadNodeOptions } from './readNode.js';
 export { INFO_SECTIONS, parseClientList, readNode, toNodeSample } from './readNode.js';
 export type { ReplicationChecksOptions } from './replicationChecks.js';

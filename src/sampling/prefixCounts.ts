@@ -6,6 +6,7 @@ import { type BinKey, binFromBuffer, binFromText, binToText } from './consistenc
 import { ConsistencyError, ConsistencyInputError } from './consistency/errors.js';
 import { allocateDraws, masterSizes, randomDraws } from './consistency/randomKeys.js';
 import { addressOf, mastersOf, type Target } from './consistency/targetRoute.js';
+import { passWindowSchema } from './passWindow.js';
 import { type PersistentFlagsOptions, persistentFlags } from './persistentFlags.js';
 
 /**
@@ -25,9 +26,18 @@ import { type PersistentFlagsOptions, persistentFlags } from './persistentFlags.
 export const OTHER = '(other)';
 
 const countsSchema = z.record(z.string(), z.number().int().nonnegative());
+const completedSchema = z.object({
+  startedAt: z.number(),
+  completedAt: z.number(),
+  counts: countsSchema,
+  persistent: countsSchema,
+  /** What legacy (and the target's removals) showed while this pass ran; see passWindow.ts. */
+  window: passWindowSchema.optional(),
+});
 // Version 2 added the persistent counts: a version-1 state is dropped and a new pass starts.
+// Version 3 added the windows and `previous`; a version-2 state is read as one without them.
 export const prefixScanStateSchema = z.object({
-  version: z.literal(2),
+  version: z.union([z.literal(2), z.literal(3)]).transform(() => 3 as const),
   pass: z
     .object({
       startedAt: z.number(),
@@ -35,16 +45,12 @@ export const prefixScanStateSchema = z.object({
       counts: countsSchema,
       /** Keys without expiry, per bucket (a subset of `counts`). */
       persistent: countsSchema,
+      window: passWindowSchema.optional(),
     })
     .nullable(),
-  last: z
-    .object({
-      startedAt: z.number(),
-      completedAt: z.number(),
-      counts: countsSchema,
-      persistent: countsSchema,
-    })
-    .nullable(),
+  last: completedSchema.nullable(),
+  /** The pass completed before `last` (the per-prefix loss compares the two). */
+  previous: completedSchema.nullable().default(null),
   /** Passes restarted because the set of masters changed. */
   restarts: z.number().int().nonnegative(),
 });
@@ -52,7 +58,7 @@ export const prefixScanStateSchema = z.object({
 export type PrefixScanState = z.infer<typeof prefixScanStateSchema>;
 
 export function emptyPrefixState(): PrefixScanState {
-  return { version: 2, pass: null, last: null, restarts: 0 };
+  return { version: 3, pass: null, last: null, previous: null, restarts: 0 };
 }
 
 /** A stored state, or an empty one when there is none or it is not a valid state (a new pass starts). */
@@ -128,7 +134,14 @@ export function applyScanPage(
     return {
       ...state,
       pass: null,
-      last: { startedAt: pass.startedAt, completedAt: now, counts, persistent },
+      previous: state.last,
+      last: {
+        startedAt: pass.startedAt,
+        completedAt: now,
+        counts,
+        persistent,
+        ...(pass.window ? { window: pass.window } : {}),
+      },
     };
   }
   return { ...state, pass: { ...pass, nodes, counts, persistent } };
@@ -204,6 +217,10 @@ export interface PrefixTickResult {
   counts: Record<string, PrefixCount>;
   /** Keys scanned this tick. */
   scanned: number;
+  /** Bucket → keys (and keys without expiry) this tick's pages added to the pass. */
+  counted: Record<string, { keys: number; persistent: number }>;
+  /** The pass this tick scanned for completed in this tick (it is now `state.last`). */
+  completed: boolean;
 }
 
 export interface PrefixCounterOptions {
@@ -267,6 +284,8 @@ export function createPrefixCounter(opts: PrefixCounterOptions): PrefixCounter {
       const masters = mastersOf(opts.target);
       let state = ensurePass(input, masters.map(addressOf), now);
       let scanned = 0;
+      let completed = false;
+      const counted: Record<string, { keys: number; persistent: number }> = {};
       // A few SCAN calls per tick even on sparse nodes (SCAN may return empty pages).
       let calls = Math.ceil(opts.keysPerTick / 100) + 2 * masters.length;
       const deadline = opts.deadline ?? Number.POSITIVE_INFINITY;
@@ -299,7 +318,14 @@ export function createPrefixCounter(opts: PrefixCounterOptions): PrefixCounter {
           }
           calls--;
           scanned += read.keys.length;
+          for (const { bucket, persistent } of read.page) {
+            const c = counted[bucket] ?? { keys: 0, persistent: 0 };
+            c.keys++;
+            if (persistent) c.persistent++;
+            counted[bucket] = c;
+          }
           state = applyScanPage(state, node, read.cursor, read.page, now);
+          if (!state.pass) completed = true;
         }
       }
       let estimates: Record<string, PrefixCount['estimate']> = {};
@@ -328,7 +354,7 @@ export function createPrefixCounter(opts: PrefixCounterOptions): PrefixCounter {
           estimate: estimates[b] ?? null,
         };
       }
-      return { state, counts, scanned };
+      return { state, counts, scanned, counted, completed };
     },
   };
 }

@@ -262,6 +262,7 @@ export function toNodeSample(
     node.stats = {
       totalCommands,
       evictedKeys: n('evicted_keys') ?? 0,
+      expiredKeys: n('expired_keys') ?? 0,
       rejectedConnections: n('rejected_connections') ?? 0,
       totalErrorReplies: n('total_error_replies') ?? sum(Object.values(info.errorstats)),
       aclDenied: aclKnown

@@ -1,5 +1,11 @@
 import type { TenantConfig } from '../config/schema.js';
-import { beforeDeadline, describeFailure, type LegacyHandle, type TargetHandle } from '../redis/index.js';
+import {
+  beforeDeadline,
+  describeFailure,
+  type LegacyHandle,
+  type OwnTraffic,
+  type TargetHandle,
+} from '../redis/index.js';
 import {
   type CdcProgress,
   parseSpotCheckState,
@@ -9,7 +15,8 @@ import {
 } from './consistency/index.js';
 import type { DeriveInputs } from './derive.js';
 import { type HeartbeatWrite, heartbeat } from './heartbeat.js';
-import { createPrefixCounter, type PrefixScanState, parsePrefixState } from './prefixCounts.js';
+import type { PrefixScanState } from './prefixCounts.js';
+import { runPrefixPass } from './prefixPass.js';
 import type { Sample } from './types.js';
 
 export interface ReplicationChecksOptions {
@@ -29,6 +36,8 @@ export interface ReplicationChecksOptions {
    * HEARTBEAT_BUDGET_SHARE of what is left of the sample budget.
    */
   heartbeatBudgetMs?: number;
+  /** Upper bound of the key-removal reading after a SCAN pass completes in the soak (default 1 s). */
+  removalsBudgetMs?: number;
 }
 
 /** Share of the budget left after the node reads that the heartbeat poll may take at most. */
@@ -65,6 +74,10 @@ export async function runReplicationChecks(
     now: () => number;
     /** Date.now() after which no check reads anything more (default: 5 s from now). */
     deadline?: number;
+    /** The sample's INFO reads so far (legacy counts and counters seen over a SCAN pass). */
+    sample?: Pick<Sample, 'at' | 'legacy' | 'target'>;
+    /** What soakwatch has sent to a node so far (the pool's ledger). */
+    ownTraffic?: (address: string) => OwnTraffic;
   },
 ): Promise<{ inputs: DeriveInputs; record: Record<string, unknown> }> {
   const inputs: DeriveInputs = {};
@@ -190,39 +203,29 @@ export async function runReplicationChecks(
   const identity = prefixes.length === 1 && prefixes[0] === '';
   if (opts.prefixState && !identity) {
     try {
-      const counter = createPrefixCounter({
-        target: await main(),
+      const pass = await runPrefixPass({
+        tenant,
+        legacy,
+        target,
+        main: () => main(),
         deadline,
-        prefixes,
-        keysPerTick: Math.max(1, opts.scanKeysPerTick ?? 10_000),
+        prefixState: opts.prefixState,
+        keysPerTick: opts.scanKeysPerTick ?? 10_000,
         exclude,
+        sample: opts.sample,
+        previous: opts.previous,
+        ownKeys: inputs.ownKeys,
+        cdcLagMs: inputs.cdcLagMs ?? null,
+        phase: opts.phase,
+        now: opts.now,
+        budgetMs: Math.min(opts.removalsBudgetMs ?? 1_000, left()),
+        ...(opts.ownTraffic ? { ownTraffic: opts.ownTraffic } : {}),
       });
-      const { state, counts, scanned } = await counter.tick(
-        parsePrefixState(await opts.prefixState.load()),
-        opts.now(),
-      );
-      await opts.prefixState.save(state);
-      record.prefixCounts = { counts, scanned };
-      inputs.targetPrefixCounts = {};
-      for (const db of tenant.legacy.dbs) {
-        const c = counts[tenant.target.dbMap[String(db)] ?? ''];
-        if (c?.exact)
-          inputs.targetPrefixCounts[String(db)] = {
-            keys: c.exact.count,
-            persistent: c.exact.persistent,
-            source: 'scan',
-          };
-        else if (c?.estimate)
-          inputs.targetPrefixCounts[String(db)] = {
-            keys: Math.round(c.estimate.count),
-            persistent: Math.round(c.estimate.persistent.count),
-            source: 'estimate',
-            keysRange: { low: c.estimate.low, high: c.estimate.high },
-            persistentRange: { low: c.estimate.persistent.low, high: c.estimate.persistent.high },
-          };
-      }
+      record.prefixCounts = pass.record;
+      inputs.prefixPasses = pass.inputs;
     } catch (error) {
       record.prefixCounts = { error: describeFailure(error) };
+      inputs.prefixError = describeFailure(error);
     }
   }
   return { inputs, record };

@@ -26,6 +26,7 @@ const nodeSampleSchema = z.object({
     .object({
       totalCommands: count,
       evictedKeys: count,
+      expiredKeys: count.optional(),
       rejectedConnections: count,
       totalErrorReplies: count,
       aclDenied: count,
@@ -60,6 +61,19 @@ const nodeSampleSchema = z.object({
   clientsError: z.string().optional(),
   persistence: z.object({ changesSinceSave: count, lastSaveTime: count }).optional(),
   own: z.object({ atInfo: ownTraffic, atEnd: ownTraffic }).optional(),
+  removals: z
+    .object({
+      at: count,
+      age: count,
+      keys: count,
+      expired: count,
+      evicted: count,
+      removingCalls: count,
+      flushCalls: count,
+      writeCalls: count,
+    })
+    .optional(),
+  removalsError: z.string().optional(),
 });
 
 const nullableCount = count.nullable();
@@ -68,6 +82,8 @@ const nullableCount = count.nullable();
 export const sampleSchema = z.object({
   tenant: z.string(),
   at: count,
+  // Samples stored before these fields existed parse with no previous `at` and no notes.
+  since: count.nullable().default(null),
   durationMs: count,
   legacy: z.object({
     primary: z.string().optional(),
@@ -98,6 +114,7 @@ export const sampleSchema = z.object({
   ),
   complete: z.boolean(),
   derived: z.record(z.string(), nullableCount),
+  notes: z.record(z.string(), z.string()).default({}),
   checks: z.record(z.string(), z.unknown()).optional(),
 });
 

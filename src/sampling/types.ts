@@ -1,5 +1,5 @@
 import type { OwnTraffic } from '../redis/ownTraffic.js';
-import type { DerivedMetrics } from '../soak/catalogue.js';
+import type { DerivedMetrics, MetricNotes } from '../soak/catalogue.js';
 
 export type ClusterSide = 'legacy' | 'target';
 
@@ -30,6 +30,8 @@ export interface NodeSample {
   stats?: {
     totalCommands: number;
     evictedKeys: number;
+    /** Keys removed by TTL expiry (`expired_keys`); absent in samples stored before it was read. */
+    expiredKeys?: number;
     rejectedConnections: number;
     totalErrorReplies: number;
     /** ACL denials: acl_access_denied_* (Redis ≥ 7.2), else errorstats NOPERM + WRONGPASS. */
@@ -64,6 +66,32 @@ export interface NodeSample {
   persistence?: { changesSinceSave: number; lastSaveTime: number };
   /** What soakwatch itself had sent to this node when INFO was sent, and when the sample ended. */
   own?: { atInfo: OwnTraffic; atEnd: OwnTraffic };
+  /**
+   * Target masters in the soak phase: the latest reading of what removes keys (see keyRemovals.ts),
+   * read in this sample (`age` 0) or carried from an earlier one.
+   */
+  removals?: KeyRemovalReading;
+  /** Why the key removals could not be read in this sample. */
+  removalsError?: string;
+}
+
+/** One reading of a target master's key removals: every number from the same INFO reply. */
+export interface KeyRemovalReading {
+  /** The sampler's clock when it was read. */
+  at: number;
+  /** Samples since it was read: 0 when read in this sample. */
+  age: number;
+  /** Keys in the target db. */
+  keys: number;
+  /** `expired_keys`, `evicted_keys`. */
+  expired: number;
+  evicted: number;
+  /** Calls of commands that can remove a key (each explains at most one key). */
+  removingCalls: number;
+  /** Calls of FLUSHDB / FLUSHALL / SWAPDB: they explain no removal. */
+  flushCalls: number;
+  /** Calls of write commands: bounds the churn a SCAN pass sees. */
+  writeCalls: number;
 }
 
 /** A CDC tool connected to the legacy primary as a replica (configured by address). */
@@ -75,11 +103,20 @@ export interface CdcLink {
   lagSeconds?: number;
 }
 
+/**
+ * Per metric key of `derived` (scoped keys included), a short sentence for people: for a `null`, why
+ * there is no data; for a number, what it is made of where that helps. Never parsed back.
+ * (The same shape as `MetricNotes` of the catalogue.)
+ */
+export type SampleNotes = MetricNotes;
+
 /** A sample of both clusters of one tenant at one moment. */
 export interface Sample {
   tenant: string;
   /** Epoch ms when sampling began (the sampler's clock). */
   at: number;
+  /** The `at` of the previous sample the deltas and rates were computed against; null when there was none. */
+  since: number | null;
   durationMs: number;
   legacy: {
     primary?: string;
@@ -110,10 +147,8 @@ export interface Sample {
   /** True when every node of both clusters answered. */
   complete: boolean;
   derived: DerivedMetrics;
-  /** Per metric key, why it has no data (or what its value is made of); for people, never parsed. */
-  notes?: Record<string, string>;
-  /** The `at` of the previous sample the deltas were computed against (null: none). */
-  since?: number | null;
+  /** Why a derived metric is `null` (every `null` has one), or what a value is made of. */
+  notes: SampleNotes;
   /** Results of the replication-phase checks (heartbeat, spot-check, prefix counts), when run. */
   checks?: Record<string, unknown>;
 }

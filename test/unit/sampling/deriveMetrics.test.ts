@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { deriveMetrics, ownDelta } from '../../../src/sampling/index.js';
+import {
+  deriveMetrics,
+  ERROR_RATE_MIN_COMMANDS,
+  ownDelta,
+  type PrefixPassInput,
+} from '../../../src/sampling/index.js';
 import type { NodeSample } from '../../../src/sampling/types.js';
 import { asSample, inProgress, node, own, tenant } from './fixtures.js';
 
@@ -32,6 +37,38 @@ function targetMasters(keys: [number, number][], parts: Partial<NodeSample> = {}
   );
 }
 
+/** The same nodes a minute earlier: a previous sample of an idle legacy (no write in between). */
+function earlier(sample: ReturnType<typeof inProgress>) {
+  return asSample({ ...sample, at: sample.at - 60_000 });
+}
+
+/** A per-prefix pass input: the last completed pass and its comparison with legacy during the pass. */
+function passOf(
+  target: { keys: number; persistent: number },
+  expected: { keys: number; persistent: number } | null,
+  extra: Partial<PrefixPassInput> = {},
+): PrefixPassInput {
+  const cmp = (t: number, e: number) => ({
+    target: t,
+    expected: e,
+    tolerance: 2,
+    legacyMin: 3,
+    legacyMax: 9,
+    drift: Math.max(0, Math.round(Math.abs(t - e) - 2)),
+    churn: 10,
+  });
+  return {
+    last: { ...target, completedAt: 50_000 },
+    comparison: expected
+      ? { keys: cmp(target.keys, expected.keys), persistent: cmp(target.persistent, expected.persistent) }
+      : { cause: 'legacy could not be read at any tick of the last SCAN pass' },
+    loss: null,
+    scannedInPass: 0,
+    estimate: null,
+    ...extra,
+  };
+}
+
 describe('deriveMetrics', () => {
   it('gives exact target counts from INFO when one db maps to the whole target', () => {
     const sample = inProgress(
@@ -42,7 +79,7 @@ describe('deriveMetrics', () => {
       ]),
     );
 
-    const { keys, derived } = deriveMetrics(sample, undefined, tenant());
+    const { keys, derived } = deriveMetrics(sample, earlier(sample), tenant());
 
     expect(keys['0']).toEqual({
       prefix: '',
@@ -66,7 +103,7 @@ describe('deriveMetrics', () => {
       ]),
     );
 
-    const { derived } = deriveMetrics(sample, undefined, tenant());
+    const { derived } = deriveMetrics(sample, earlier(sample), tenant());
 
     expect(derived.keyDrift).toBe(5);
     expect(derived.keyDriftRatio).toBeCloseTo(0.05);
@@ -74,113 +111,113 @@ describe('deriveMetrics', () => {
     expect(derived.persistentKeyDriftRatio).toBeCloseTo(10 / 90);
   });
 
-  it('leaves target counts as no data when prefixes are needed and no counter ran', () => {
+  it('leaves per-prefix target counts as no data when no counter ran, and the unscoped total live', () => {
     const t = tenant({ legacy: { dbs: [0, 3] }, target: { dbMap: { '0': '', '3': 'impact:' } } });
     const sample = inProgress(
       [legacyPrimary({ keyspace: { 0: { keys: 10, expires: 0 }, 3: { keys: 5, expires: 0 } } })],
       targetMasters([[15, 0]]),
     );
 
-    const { keys, derived } = deriveMetrics(sample, undefined, t);
+    const { keys, derived, notes } = deriveMetrics(sample, undefined, t);
 
     expect(keys['3']).toMatchObject({ prefix: 'impact:', legacy: 5, target: null, targetSource: 'none' });
     expect(derived['keyDrift@db3']).toBeNull();
     expect(derived.keyDrift).toBeNull();
     expect(derived.legacyKeys).toBe(15);
-    expect(derived.targetKeys).toBeNull();
+    // Unscoped counts are the live INFO totals of every target master (contract §3).
+    expect(derived.targetKeys).toBe(15);
+    expect(derived['targetKeys@db3']).toBeNull();
+    expect(notes['keyDrift@db3']).toBe('the per-prefix SCAN counter did not run in this sample');
   });
 
-  it('uses per-prefix counts from the counter with their source', () => {
-    const t = tenant({ legacy: { dbs: [0, 3] }, target: { dbMap: { '0': '', '3': 'impact:' } } });
-    const sample = inProgress(
-      [legacyPrimary({ keyspace: { 0: { keys: 10, expires: 0 }, 3: { keys: 5, expires: 0 } } })],
-      targetMasters([[15, 0]]),
-    );
-
-    const { keys, derived } = deriveMetrics(sample, undefined, t, {
-      targetPrefixCounts: {
-        '0': { keys: 10, persistent: null, source: 'scan' },
-        '3': { keys: 4, persistent: null, source: 'estimate' },
-      },
-    });
-
-    expect(keys['3']).toMatchObject({ target: 4, targetSource: 'estimate' });
-    expect(derived['keyDrift@db3']).toBe(1);
-    expect(derived.keyDrift).toBe(1);
-    expect(derived.persistentKeyDrift).toBeNull();
-  });
-
-  it('takes the persistent drift per prefix from the counter', () => {
+  it('judges per-prefix counts from the last completed pass, the unscoped drift being the worst', () => {
     const t = tenant({ legacy: { dbs: [0, 3] }, target: { dbMap: { '0': '', '3': 'impact:' } } });
     const sample = inProgress(
       [legacyPrimary({ keyspace: { 0: { keys: 10, expires: 4 }, 3: { keys: 5, expires: 1 } } })],
       targetMasters([[15, 5]]),
     );
 
-    const { keys, derived } = deriveMetrics(sample, undefined, t, {
-      targetPrefixCounts: {
-        '0': { keys: 10, persistent: 6, source: 'scan' },
-        '3': { keys: 5, persistent: 2, source: 'scan' },
+    const { keys, derived, notes } = deriveMetrics(sample, earlier(sample), t, {
+      prefixPasses: {
+        '0': passOf({ keys: 10, persistent: 6 }, { keys: 10, persistent: 6 }),
+        '3': passOf({ keys: 5, persistent: 2 }, { keys: 5, persistent: 6 }),
       },
     });
 
     expect(keys['3']).toMatchObject({ legacyPersistent: 4, targetPersistent: 2, targetSource: 'scan' });
     expect(derived['persistentKeyDrift@db0']).toBe(0);
+    // 4 below the legacy count when the pass counted, 2 of them within the tolerance.
     expect(derived['persistentKeyDrift@db3']).toBe(2);
+    expect(derived['persistentKeyDriftRatio@db3']).toBeCloseTo(2 / 6);
     expect(derived.persistentKeyDrift).toBe(2);
-    expect(derived.persistentKeyDriftRatio).toBeCloseTo(2 / 10);
+    // The worst db, not the drift spread over every db: a small db's loss is not diluted.
+    expect(derived.persistentKeyDriftRatio).toBeCloseTo(2 / 6);
+    expect(notes['persistentKeyDrift@db3']).toMatch(
+      /^target 2: 2 beyond 6 ± 2 when counted, from 10 legacy key changes \(legacy 3–9 during the pass; pass completed 10 s before this sample\)$/,
+    );
+    expect(notes['persistentKeyDrift@db0']).toMatch(/^target 6 within legacy 3–9 during the pass/);
+    expect(notes.persistentKeyDrift).toMatch(/^worst is db3: target 2/);
   });
 
-  it('keeps the persistent drift of a prefix as no data when the counter does not know it', () => {
+  it('keeps the drift of a prefix as no data, with its cause, when its pass cannot be compared', () => {
     const t = tenant({ legacy: { dbs: [0, 3] }, target: { dbMap: { '0': '', '3': 'impact:' } } });
     const sample = inProgress(
       [legacyPrimary({ keyspace: { 0: { keys: 10, expires: 0 }, 3: { keys: 5, expires: 0 } } })],
       targetMasters([[15, 0]]),
     );
 
-    const { keys, derived } = deriveMetrics(sample, undefined, t, {
-      targetPrefixCounts: {
-        '0': { keys: 10, persistent: 10, source: 'scan' },
-        '3': { keys: 5, persistent: null, source: 'scan' },
+    const { keys, derived, notes } = deriveMetrics(sample, undefined, t, {
+      prefixPasses: {
+        '0': passOf({ keys: 10, persistent: 10 }, { keys: 10, persistent: 10 }),
+        '3': passOf({ keys: 5, persistent: 5 }, null),
       },
     });
 
-    expect(keys['3']?.targetPersistent).toBeNull();
+    expect(keys['3']?.targetSource).toBe('scan');
     expect(derived['persistentKeyDrift@db0']).toBe(0);
     expect(derived['persistentKeyDrift@db3']).toBeNull();
+    expect(notes['persistentKeyDrift@db3']).toBe(
+      'legacy could not be read at any tick of the last SCAN pass',
+    );
+    // Without the live totals (no previous sample) a db not counted blanks the unscoped value.
     expect(derived.persistentKeyDrift).toBeNull();
     expect(derived.persistentKeyDriftRatio).toBeNull();
+    expect(notes.persistentKeyDrift).toMatch(/the live totals: the legacy write rate is unknown/);
   });
 
-  it('judges an estimate by the far end of its interval, so a lucky point estimate is no match', () => {
+  it('never judges an estimate: before the first pass completes the drift is no data, saying how far the pass is', () => {
     const t = tenant({ legacy: { dbs: [3] }, target: { dbMap: { '3': 'impact:' } } });
     const sample = inProgress(
       [legacyPrimary({ keyspace: { 3: { keys: 1000, expires: 200 } } })],
       targetMasters([[5000, 0]]),
     );
 
-    const { keys, derived } = deriveMetrics(sample, undefined, t, {
-      targetPrefixCounts: {
+    const { keys, derived, notes } = deriveMetrics(sample, undefined, t, {
+      prefixPasses: {
         '3': {
-          keys: 1000,
-          persistent: 800,
-          source: 'estimate',
-          keysRange: { low: 900, high: 1110 },
-          persistentRange: { low: 700, high: 880 },
+          last: null,
+          comparison: null,
+          loss: null,
+          scannedInPass: 2_000,
+          estimate: { keys: 1000, low: 900, high: 1110, persistent: 800 },
         },
       },
     });
 
     expect(keys['3']).toMatchObject({ target: 1000, targetPersistent: 800, targetSource: 'estimate' });
-    expect(derived['keyDrift@db3']).toBe(110);
-    expect(derived['persistentKeyDrift@db3']).toBe(100);
+    expect(derived['keyDrift@db3']).toBeNull();
+    expect(derived['persistentKeyDrift@db3']).toBeNull();
+    expect(derived['targetKeys@db3']).toBeNull();
+    expect(notes['persistentKeyDrift@db3']).toBe(
+      'first SCAN pass 40 % done (estimate 1,000, 95 % 900–1,110: not judged)',
+    );
   });
 
   it('counts a db absent from INFO keyspace as empty on a node that answered', () => {
     const t = tenant({ legacy: { dbs: [5] }, target: { dbMap: { '5': '' } } });
     const sample = inProgress([legacyPrimary({ keyspace: {} })], targetMasters([[0, 0]]));
 
-    const { derived } = deriveMetrics(sample, undefined, t);
+    const { derived } = deriveMetrics(sample, earlier(sample), t);
 
     expect(derived['legacyKeys@db5']).toBe(0);
     expect(derived['keyDriftRatio@db5']).toBe(0);
@@ -477,6 +514,202 @@ describe('deriveMetrics', () => {
 
     expect(growing.derived.targetWriteOps).toBe(500);
     expect(blind.derived.targetWriteOps).toBeNull();
+  });
+
+  describe('why no data', () => {
+    /** Every null has a note of its own, never the fallback. */
+    function expectCauses(result: ReturnType<typeof deriveMetrics>): void {
+      for (const [key, value] of Object.entries(result.derived)) {
+        if (value !== null) continue;
+        expect(result.notes[key], key).toBeDefined();
+        expect(result.notes[key], key).not.toBe('no data');
+      }
+    }
+
+    it('gives every null a cause on a first sample, on a later one and on a partial one', () => {
+      const t = tenant({ legacy: { dbs: [0, 3] }, target: { dbMap: { '0': '', '3': 'impact:' } } });
+      const sample = inProgress([legacyPrimary()], targetMasters([[1, 0]]));
+      const failed: NodeSample = {
+        side: 'target',
+        address: '10.1.0.7:6379',
+        role: 'master',
+        ok: false,
+        error: 'no answer within the sample budget',
+        durationMs: 1,
+        keyspace: {},
+      };
+      const partial = inProgress([legacyPrimary()], [...targetMasters([[1, 0]]), failed]);
+
+      for (const phase of ['replication', 'soak', undefined]) {
+        expectCauses(deriveMetrics(sample, undefined, t, { phase }));
+        expectCauses(deriveMetrics(sample, earlier(sample), t, { phase }));
+        expectCauses(deriveMetrics(partial, earlier(sample), t, { phase }));
+      }
+    });
+
+    it('names the node without maxmemory, the missing replicas and the unreachable node', () => {
+      const masters = targetMasters([[1, 0]], {
+        memory: { used: 100, peak: 100, rss: 120, maxmemory: 0, fragmentation: 1.1 },
+      });
+      const failed: NodeSample = {
+        side: 'target',
+        address: '10.1.0.3:6379',
+        role: 'replica',
+        ok: false,
+        error: 'no answer within the sample budget',
+        durationMs: 1,
+        keyspace: {},
+      };
+
+      const alone = deriveMetrics(inProgress([legacyPrimary()], masters), undefined, tenant());
+      const blind = deriveMetrics(inProgress([legacyPrimary()], [...masters, failed]), undefined, tenant());
+
+      expect(alone.derived.targetMemoryPct).toBeNull();
+      expect(alone.notes.targetMemoryPct).toBe('no maxmemory on 10.1.0.1:6379');
+      expect(alone.notes.targetReplicationLinksDown).toBe('the target has no replicas');
+      expect(alone.notes.targetReplicationLagBytes).toBe('the target has no replicas');
+      expect(alone.notes.targetErrorRate).toBe('needs a previous sample');
+      expect(alone.notes.cdcLagMs).toBe('measured only while replicating');
+      expect(blind.derived.targetReplicationLinksDown).toBeNull();
+      expect(blind.notes.targetReplicationLinksDown).toBe(
+        '10.1.0.3:6379 unreachable: no answer within the sample budget',
+      );
+    });
+
+    it('says which counters reset', () => {
+      const prev = asSample(inProgress([legacyPrimary()], targetMasters([[1, 0]]), 0));
+      const targets = targetMasters([[1, 0]]).map((n) => ({ ...n, stats: stats(n, { totalCommands: 10 }) }));
+
+      const { derived, notes } = deriveMetrics(inProgress([legacyPrimary()], targets), prev, tenant());
+
+      expect(derived.targetErrorRate).toBeNull();
+      expect(notes.targetErrorRate).toBe('counters reset on 10.1.0.1:6379');
+    });
+
+    it('always lists the failed nodes in the note of samplerFailures', () => {
+      const failed: NodeSample = {
+        side: 'target',
+        address: '10.1.0.9:6379',
+        role: 'master',
+        ok: false,
+        error: '10.1.0.9:6379: connect ECONNREFUSED',
+        durationMs: 1,
+        keyspace: {},
+      };
+
+      const ok = deriveMetrics(inProgress([legacyPrimary()], targetMasters([[1, 0]])), undefined, tenant());
+      const bad = deriveMetrics(inProgress([legacyPrimary()], [failed]), undefined, tenant());
+
+      expect(ok.notes.samplerFailures).toBe('every node answered');
+      expect(bad.derived.samplerFailures).toBe(1);
+      expect(bad.notes.samplerFailures).toBe('target 10.1.0.9:6379: connect ECONNREFUSED');
+      expect(bad.notes.targetMemoryPct).toBe('10.1.0.9:6379: connect ECONNREFUSED');
+    });
+
+    it('says why the CDC lag and the spot-check have no value while replicating', () => {
+      const sample = inProgress([legacyPrimary()], targetMasters([[1, 0]]));
+
+      const { notes } = deriveMetrics(sample, undefined, tenant(), {
+        phase: 'replication',
+        cdcLagMs: null,
+        checksRecord: {
+          heartbeat: { error: 'NOPERM this user has no permissions' },
+          spotCheck: { error: 'timeout' },
+        },
+      });
+
+      expect(notes.cdcLagMs).toBe('heartbeat failed: NOPERM this user has no permissions');
+      expect(notes.spotCheckMismatches).toBe('spot-check failed: timeout');
+    });
+  });
+
+  describe('error rates need volume', () => {
+    const prev = asSample(inProgress([legacyPrimary()], targetMasters([[1, 0]])), null);
+    const withCounts = (commands: number, errors: number) =>
+      targetMasters([[1, 0]]).map((n) => ({
+        ...n,
+        stats: stats(n, { totalCommands: 1_000 + commands, totalErrorReplies: errors }),
+      }));
+
+    it('takes a rate over fewer than 1,000 commands over 1,000: 4 errors in 10 commands read 4, not 400', () => {
+      const { derived, notes } = deriveMetrics(
+        inProgress([legacyPrimary()], withCounts(10, 4)),
+        prev,
+        tenant(),
+      );
+
+      expect(ERROR_RATE_MIN_COMMANDS).toBe(1_000);
+      expect(derived.targetErrorRate).toBe(4);
+      expect(notes.targetErrorRate).toMatch(
+        /^4 error replies over 10 commands \(a rate over fewer than 1,000/,
+      );
+    });
+
+    it('is errors per 1000 commands above that volume', () => {
+      const { derived } = deriveMetrics(
+        inProgress([legacyPrimary()], withCounts(50_000, 100)),
+        prev,
+        tenant(),
+      );
+
+      expect(derived.targetErrorRate).toBeCloseTo(2);
+    });
+  });
+
+  describe('writes in flight', () => {
+    const t = tenant();
+    /** Legacy 1 minute later with `writes` more key changes, `keys` keys; the target at `target` keys. */
+    function later(writes: number, keys: number, target: number, at = 120_000) {
+      const prevLegacy = legacyPrimary({ keyspace: { 0: { keys: 1_000, expires: 0 } } });
+      const prev = asSample(inProgress([prevLegacy], targetMasters([[1_000, 0]]), at - 60_000));
+      const cur = legacyPrimary({
+        keyspace: { 0: { keys, expires: 0 } },
+        persistence: { changesSinceSave: 50 + writes, lastSaveTime: 1_000 },
+        stats: stats(prevLegacy, { totalCommands: 1_000 + writes }),
+      });
+      return { sample: inProgress([cur], targetMasters([[target, 0]]), at), prev };
+    }
+
+    it('allows the legacy write rate × (CDC lag + read span) between the live totals', () => {
+      // 6,000 key changes in 60 s: 100/s; 300 ms lag and 20 ms between the reads: 32 keys in flight on
+      // average, 55 with 4 σ of a Poisson count.
+      const { sample, prev } = later(6_000, 1_100, 1_075);
+
+      const { derived, notes } = deriveMetrics(sample, prev, t, {
+        phase: 'replication',
+        cdcLagMs: 300,
+        readSpanMs: 20,
+      });
+
+      expect(derived.persistentKeyDrift).toBe(0);
+      expect(notes.persistentKeyDrift).toBe(
+        'worst is the live totals: legacy 1,100, target 1,075: 25 apart, within 55 keys in flight (100 key changes/s × (300 ms CDC lag + 20 ms between the reads), with 4 σ)',
+      );
+    });
+
+    it('reports what lies beyond the keys in flight', () => {
+      const { sample, prev } = later(6_000, 1_100, 1_000);
+
+      const { derived } = deriveMetrics(sample, prev, t, {
+        phase: 'replication',
+        cdcLagMs: 300,
+        readSpanMs: 20,
+      });
+
+      expect(derived.persistentKeyDrift).toBe(45);
+      expect(derived.persistentKeyDriftRatio).toBeCloseTo(45 / 1_100);
+    });
+
+    it('has no live drift when legacy is written and the CDC lag is unknown', () => {
+      const { sample, prev } = later(6_000, 1_100, 1_000);
+
+      const { derived, notes } = deriveMetrics(sample, prev, t, { phase: 'replication', cdcLagMs: null });
+
+      expect(derived.persistentKeyDrift).toBeNull();
+      expect(notes['persistentKeyDrift@db0']).toBe(
+        'legacy took 100 key changes/s and the CDC lag is not measured (the heartbeat was not measured in this sample)',
+      );
+    });
   });
 
   it('derives every catalogue metric (a number or null)', async () => {

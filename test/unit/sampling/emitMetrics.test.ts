@@ -25,6 +25,8 @@ function recorder() {
 const sample: Sample = {
   tenant: 'acme',
   at: 0,
+  since: null,
+  notes: {},
   durationMs: 7,
   legacy: { primary: 'l:1', nodes: [], cdcLinks: [] },
   target: {

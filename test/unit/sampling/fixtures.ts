@@ -62,6 +62,6 @@ export function inProgress(
   };
 }
 
-export function asSample(p: SampleInProgress): Sample {
-  return { ...p, keys: {}, complete: true, derived: {} };
+export function asSample(p: SampleInProgress, since: number | null = null): Sample {
+  return { ...p, since, keys: {}, complete: true, derived: {}, notes: {} };
 }
