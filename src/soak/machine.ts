@@ -551,9 +551,12 @@ function isElastiCacheEvent(ev: SoakEvent): boolean {
   return ev.source === 'elasticache' || ev.type.startsWith('ElastiCache:');
 }
 
-/** An event's reason in resets and transitions: `event ElastiCache:FailoverComplete on acme-0001-001 (…)`. */
+/**
+ * An event's reason in resets and transitions: `event ElastiCache:FailoverComplete (acme-0001-001)`, the
+ * source named once (an ElastiCache notification's detail is its source id).
+ */
 function eventReason(ev: SoakEvent, alarm: AlarmChange | null): string {
-  const on = ev.sourceId ? ` on ${ev.sourceId}` : '';
+  const on = ev.sourceId && !ev.detail?.includes(ev.sourceId) ? ` on ${ev.sourceId}` : '';
   const what = ev.detail ? ` (${ev.detail})` : alarm ? ` (${alarm.name} ${alarm.state})` : '';
   return `event ${ev.type}${on}${what}`;
 }

@@ -301,13 +301,17 @@ describe('a sampler that cannot see', () => {
 
     expect(before.every((r) => r.sample?.complete)).toBe(true);
     const watched = before.at(-1)?.verdict?.elapsedMs;
-    for (const r of blind) {
+    for (const [i, r] of blind.entries()) {
       expect(r.ok).toBe(true);
       expect(r.sample?.complete).toBe(false);
       expect(r.sample?.failedNodes).toEqual([`127.0.0.1:${legacy().node.port}`]);
       expect(r.state).toBe('SOAKING');
       expect(r.verdict?.inconclusive).toBe(true);
-      expect(r.verdict?.criteria.find((c) => c.id === 'legacy-writes')?.status).toBe('nodata');
+      // One missing sample does not blank a window (issue 7): the first blind tick's window still holds
+      // enough earlier values; from the second on there are too few.
+      const writes = r.verdict?.criteria.find((c) => c.id === 'legacy-writes');
+      if (i === 0) expect(writes?.status).not.toBe('breach');
+      else expect(writes?.status).toBe('nodata');
       expect(r.verdict?.elapsedMs).toBe(watched); // the clock stands still while legacy is unseen
     }
     // Passing needs 5 s of watched soak and 80 % of the time since the cutover watched.
