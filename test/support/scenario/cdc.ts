@@ -101,8 +101,9 @@ elseif t == 'list' then
 elseif t == 'set' then
   local m = redis.call('SRANDMEMBER', k)
   if m and redis.call('SISMEMBER', k, m .. '~') == 0 then
-    redis.call('SREM', k, m)
+    -- Add before removing: a set of one member emptied would lose its TTL when recreated.
     redis.call('SADD', k, m .. '~')
+    redis.call('SREM', k, m)
   end
 elseif t == 'zset' then
   local m = redis.call('ZRANGE', k, 0, 0)[1]

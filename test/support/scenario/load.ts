@@ -182,6 +182,16 @@ export class AppLoad {
     };
   }
 
+  /**
+   * The same application, a new instance with its own connections: it goes on from the key ids
+   * created so far (each target of a shared legacy gets its own copy of the load after the cutover).
+   */
+  fork(seed: number): AppLoad {
+    const copy = new AppLoad({ ...this.opts, seed });
+    for (const [db, id] of this.next) copy.next.set(db, id);
+    return copy;
+  }
+
   /** Keys ever created per db (ids below this may exist). */
   keyIds(db: number): number {
     return this.next.get(db) ?? 0;

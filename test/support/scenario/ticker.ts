@@ -71,6 +71,11 @@ export class Ticker {
     return this.opts.intervalMs;
   }
 
+  /** Started and not stopped. */
+  get running(): boolean {
+    return this.t0 > 0 && !this.stopped;
+  }
+
   /** Starts the grid now. */
   start(): this {
     this.t0 = Date.now();

@@ -9,11 +9,8 @@ import {
   startReplicated,
   startStandalone,
 } from '../../../src/local/index.js';
-import type { CdcStandIn } from './cdc.js';
 import type { ConfigInput } from './drivers.js';
-import type { AppLoad } from './load.js';
 import { compressDuration, scenarioPolicy } from './policy.js';
-import type { Ticker } from './ticker.js';
 
 /**
  * The production-like topology: a legacy primary + replica behind Sentinel with three dbs mapped to
@@ -143,33 +140,6 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(100);
   }
-}
-
-/**
- * The cutover as a release runs it: the application stops writing to legacy, the CDC drains and is
- * stopped, the release manager marks the cutover `gapMs` after the last legacy write, and the
- * application resumes on the target. Started right after a tick, so it fits between two ticks.
- */
-export async function cutover(opts: {
-  ticker: Ticker;
-  load: AppLoad;
-  cdc: CdcStandIn;
-  target: ClusterTopology;
-  mark: () => Promise<void>;
-  gapMs?: number;
-}): Promise<{ lastLegacyWriteAt: number; markedAt: number }> {
-  await opts.ticker.nextTick();
-  await opts.load.pause();
-  const lastLegacyWriteAt = Date.now();
-  await opts.cdc.drained();
-  await opts.cdc.stop();
-  // Connects to the target and closes the legacy connections: nothing of the application stays on legacy.
-  await opts.load.useTarget(entryOf(opts.target));
-  await sleep(Math.max(0, lastLegacyWriteAt + (opts.gapMs ?? 2_000) - Date.now()));
-  const markedAt = Date.now();
-  await opts.mark();
-  opts.load.start();
-  return { lastLegacyWriteAt, markedAt };
 }
 
 /** The replica of `master` in the topology. */
