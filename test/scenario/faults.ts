@@ -25,6 +25,12 @@ export interface FaultCase {
   alertMentions?: string;
 }
 
+/**
+ * How long past readyAfter (or the soak duration) a faulty tenant is watched: when a healthy one
+ * would certainly have got ready (passed), plus a margin.
+ */
+export const OBSERVE_SLACK_INTERVALS = 3;
+
 /** Ticks allowed from the evidence to the criterion firing and on-call knowing. */
 export const DETECTION_TICKS = 2;
 

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Fleet } from '../support/scenario/fleet.js';
 import { ForgottenService } from '../support/scenario/load.js';
 import '../support/topologies.js';
-import { assertFault } from './faults.js';
-import { SLACK_INTERVALS } from './healthy.js';
+import { assertFault, OBSERVE_SLACK_INTERVALS } from './faults.js';
 
 // Faults seen on the legacy side, each on its own legacy (both would show on every tenant of a shared
 // one): a service nobody moved keeps writing to legacy after the cutover, and the CDC reconnects with
@@ -31,7 +30,8 @@ beforeAll(async () => {
   const startedAt = Date.now();
   fleet.startTicking();
   const { policy } = fleet;
-  replicationUntil = startedAt + policy.replication.readyAfter + SLACK_INTERVALS * policy.sampleInterval;
+  replicationUntil =
+    startedAt + policy.replication.readyAfter + OBSERVE_SLACK_INTERVALS * policy.sampleInterval;
   const resync = fleet.tenant(RESYNC);
   resyncedAt = resync.ticker
     .waitFor((r) => r.index >= 1, 60_000)
@@ -42,7 +42,7 @@ beforeAll(async () => {
     });
   await fleet.tenant(WRITER).ticker.waitFor((r) => r.index >= 1, 60_000);
   ({ markedAt } = await fleet.cutover([WRITER], { force: true }));
-  soakUntil = markedAt + policy.soak.duration + SLACK_INTERVALS * policy.sampleInterval;
+  soakUntil = markedAt + policy.soak.duration + OBSERVE_SLACK_INTERVALS * policy.sampleInterval;
 });
 
 afterAll(async () => {

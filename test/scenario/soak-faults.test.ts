@@ -36,7 +36,7 @@ beforeAll(async () => {
   await fleet.tenant(EVICTING).ticker.waitFor((r) => r.index >= 1, 60_000);
   ({ markedAt } = await fleet.cutover([EVICTING, FROZEN, LINK_DOWN], { force: true }));
   // Half a soak blind, then seen again: long enough after it that a soak could have passed.
-  observeUntil = markedAt + 1.5 * policy.soak.duration + 2 * policy.sampleInterval;
+  observeUntil = markedAt + 1.5 * policy.soak.duration + policy.sampleInterval;
   const injectAt = markedAt + 2 * policy.sampleInterval;
   faults = (async () => {
     await new Promise((resolve) => setTimeout(resolve, injectAt - Date.now()));

@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { type Config, configSchema } from '../../../src/config/index.js';
 import type { Policy } from '../../../src/config/schema.js';
 import type { ClusterTopology, Replicated, Standalone } from '../../../src/local/index.js';
 import { type CdcFaults, CdcStandIn } from './cdc.js';
@@ -71,6 +72,8 @@ export class Fleet {
     readonly tenants: Map<string, FleetTenant>,
     readonly driver: TickDriver,
     readonly policy: Policy,
+    /** The config every tick runs with, parsed (defaults filled in). */
+    readonly config: Config,
     private readonly stops: (() => Promise<void> | void)[],
   ) {}
 
@@ -106,7 +109,7 @@ export class Fleet {
         const load = new AppLoad({
           dbMap: DB_MAP,
           seed: 100 + i,
-          ...(opts.opsPerSec ? { opsPerSec: opts.opsPerSec } : {}),
+          ...(opts.opsPerSec !== undefined ? { opsPerSec: opts.opsPerSec } : {}),
         });
         stops.push(() => load.stop());
         await load.useLegacy(topo.primary);
@@ -172,7 +175,7 @@ export class Fleet {
         tenants.set(t.id, { id: t.id, legacy, target, cdc, ticker });
       });
       for (const legacy of legacies) legacy.load.start();
-      return new Fleet(store, legacies, tenants, driver, policy, stops);
+      return new Fleet(store, legacies, tenants, driver, policy, configSchema.parse(config), stops);
     } catch (error) {
       await stopAll();
       throw error;
