@@ -23,6 +23,8 @@ export interface FaultCase {
   neverBefore?: number;
   /** Something on-call must be told besides the criterion id (e.g. the frozen node's address). */
   alertMentions?: string;
+  /** What the sample of the detecting tick must show besides (e.g. which db). */
+  shows?: (derived: Record<string, number | null>) => void;
 }
 
 /**
@@ -63,6 +65,7 @@ export function assertFault(fleet: Fleet, c: FaultCase): void {
     `${c.criteria.join(' or ')} firing within ${DETECTION_TICKS} ticks of the evidence`,
   ).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^(${c.criteria.join('|')})$`))]));
   expect(paged?.subject, 'on-call told, naming the criterion').toBeDefined();
+  if (c.shows) c.shows(detected?.derived ?? {});
   const forbidden = records.filter(
     (r) => r.state === c.never && r.startedAt < (c.neverBefore ?? Number.POSITIVE_INFINITY),
   );

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fleet } from '../support/scenario/fleet.js';
 import '../support/topologies.js';
 import { assertFault, OBSERVE_SLACK_INTERVALS, targetKeys } from './faults.js';
@@ -80,6 +80,8 @@ describe('CDC faults during replication: never ready, caught within 2 ticks by t
       evidenceAt: startedAt + (passTicks - 1) * fleet.policy.sampleInterval,
       criteria: ['key-drift'],
       never: 'CUTOVER_READY',
+      // The sample says which db: all of db 2 is missing.
+      shows: (derived) => expect(derived['persistentKeyDriftRatio@db2']).toBeGreaterThan(0.5),
     });
   }, 200_000);
 
