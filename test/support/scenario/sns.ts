@@ -15,11 +15,6 @@ export interface RecordedMessage {
   attributes: Record<string, string>;
 }
 
-/** Milestones go to the release topic; everything on the alert topic pages on-call. */
-export function isOnCall(m: RecordedMessage, alertTopicArn: string): boolean {
-  return m.topicArn === alertTopicArn;
-}
-
 /** A loopback SNS endpoint that accepts Publish and records it. */
 export class SnsRecorder {
   readonly messages: RecordedMessage[] = [];
