@@ -19,7 +19,7 @@ export interface ScenarioSummary {
   onCall: { subject: string; at: number }[];
   /** Criteria that fired at some tick, with the first tick index. */
   fired: Record<string, number>;
-  /** Worst value of each drift metric over the run. */
+  /** Worst value of each drift metric over the run (legacy-vs-target drift: replication ticks only). */
   worstDrift: Record<string, number>;
   load?: LoadStats;
 }
@@ -51,8 +51,11 @@ export function summarize(name: string, records: readonly TickRecord[], load?: L
   const worstDrift: Record<string, number> = {};
   for (const r of sorted) {
     for (const id of r.firing) if (!(id in fired)) fired[id] = r.index;
+    // Legacy is left alone after the cutover: key drift against it only means something before.
+    const replicating = r.state === 'REPLICATING' || r.state === 'CUTOVER_READY';
     for (const [key, value] of Object.entries(r.derived ?? {})) {
       if (value === null || !DRIFT_METRIC.test(key)) continue;
+      if (!replicating && !key.startsWith('targetKey')) continue;
       worstDrift[key] = Math.max(worstDrift[key] ?? Number.NEGATIVE_INFINITY, value);
     }
   }
