@@ -25,6 +25,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterTo
     const tls = opts.tls ? await generateTls(root) : undefined;
     const auth = authDirectives(root, opts.password, undefined);
     const extra = configDirectives(opts.config);
+    const replication = replicationDirectives(opts);
     const start = (name: string) =>
       startNode({
         name,
@@ -40,7 +41,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterTo
           `cluster-port ${busPort}`,
           ...(tls ? ['tls-cluster yes', 'tls-replication yes'] : []),
           ...auth.directives,
-          ...(opts.password ? [`masterauth ${q(opts.password)}`] : []),
+          ...replication,
           ...extra,
         ],
       });
@@ -68,7 +69,27 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<ClusterTo
   }
 }
 
-/** What `redis-cli --cluster create` does, step by step, with explicit bus ports. */
+/** masterauth for the default user's password, or a dedicated replication user (masteruser too). */
+function replicationDirectives(opts: ClusterOptions): string[] {
+  const user = opts.replicationUser;
+  if (!user) return opts.password ? [`masterauth ${q(opts.password)}`] : [];
+  if (!/^[A-Za-z0-9_.-]+$/.test(user.username))
+    throw new LocalRedisError(
+      `replicationUser.username: "${user.username}" must be letters, digits, dot, dash or underscore`,
+    );
+  if (!/^[^\s"'\\]+$/.test(user.password))
+    throw new LocalRedisError(
+      'replicationUser.password: must be non-empty, without spaces, quotes or backslashes',
+    );
+  return [
+    // What a replica sends its primary: PING, REPLCONF and PSYNC, nothing else.
+    `user ${user.username} on >${user.password} +psync +replconf +ping`,
+    `masteruser ${q(user.username)}`,
+    `masterauth ${q(user.password)}`,
+  ];
+}
+
+/** What `redis-cli --cluster create`, step by step, with explicit bus ports. */
 async function assemble(masters: LocalNode[], replicas: LocalNode[], perMaster: number): Promise<void> {
   const all = [...masters, ...replicas];
   const ids = await Promise.all(all.map((n) => withAdmin(n, (c) => c.call('CLUSTER', 'MYID')).then(String)));

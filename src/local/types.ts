@@ -89,4 +89,10 @@ export interface ClusterOptions {
   config?: Record<string, string>;
   /** TLS-only nodes, TLS replication and cluster bus, with a CA generated for the topology. */
   tls?: boolean;
+  /**
+   * A user the replicas authenticate to their primary as (`masteruser`/`masterauth`), allowed only the
+   * replication commands. Disabling it on one primary (`ACL SETUSER <name> off`) and killing the link
+   * keeps that replica's link down: a replication fault on an otherwise healthy cluster.
+   */
+  replicationUser?: { username: string; password: string };
 }
