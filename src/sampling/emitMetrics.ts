@@ -1,5 +1,5 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { isKnownMetric, METRIC_CATALOGUE, type MetricInfo } from '../soak/catalogue.js';
+import { isKnownMetric, METRIC_CATALOGUE, type MetricInfo } from '../metrics/index.js';
 import type { Sample } from './types.js';
 
 type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];

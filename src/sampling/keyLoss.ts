@@ -1,4 +1,4 @@
-import { metricKey } from '../soak/catalogue.js';
+import { metricKey } from '../metrics/index.js';
 import { fmt, joinCauses, type Measured, pct } from './causes.js';
 import type { PassLoss } from './passWindow.js';
 import type { PrefixPassInput } from './prefixPass.js';

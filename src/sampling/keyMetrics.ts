@@ -1,5 +1,5 @@
 import type { TenantConfig } from '../config/schema.js';
-import { metricKey } from '../soak/catalogue.js';
+import { metricKey } from '../metrics/index.js';
 import { fmt, joinCauses, type Measured } from './causes.js';
 import type { PassComparison } from './passWindow.js';
 import type { PrefixPassInput } from './prefixPass.js';

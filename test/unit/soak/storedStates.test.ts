@@ -9,7 +9,7 @@ const recorded = JSON.parse(readFileSync(new URL('./storedStates.pre-i8.json', i
 };
 
 // Fields transitions gained in issue 8 (the judge before it did not write them).
-const NEW_TRANSITION_FIELDS = ['milestone', 'forced', 'actorReason'];
+const NEW_TRANSITION_FIELDS = ['forced', 'actorReason'];
 
 /** A copy without the fields the judge of issue 8 added to transitions, to compare with what the older judge wrote. */
 function asBefore<T>(value: T): T {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { METRIC_CATALOGUE, metricInfoOf } from '../../../src/soak/catalogue.js';
-import { isPhaseBoundDelta } from '../../../src/soak/criteria.js';
+import { isPhaseBoundDelta, METRIC_CATALOGUE, metricInfoOf } from '../../../src/metrics/index.js';
 
 // Contract §2: measured over the interval since the previous sample.
 const DELTAS = [
