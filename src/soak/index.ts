@@ -1,4 +1,4 @@
-export { alarmName } from './alarms.js';
+export { alarmName, isAlarmState } from './alarms.js';
 export { clockCoverage } from './clock.js';
 export type { Evaluation } from './criteria.js';
 export { breaches, coverageFloor, evaluateCriterion, phaseCriteria } from './criteria.js';
