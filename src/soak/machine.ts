@@ -26,6 +26,7 @@ import { verdictOf } from './verdict.js';
 // The state machine of one tenant's migration (README.md, Rules): samples, events and actions in; new
 // state, transitions and a verdict out. What differs between online and offline mode (how readiness is
 // proven and lost) sits in online.ts and offline.ts behind ReadinessRules (readiness.ts).
+
 /** Auto cutover: writes have left legacy (≤ legacyMaxBytes of offset growth, e.g. replica PINGs) and reach the target, for `samples` samples in a row. */
 export const AUTO_CUTOVER = { samples: 3, legacyMaxBytes: 512, targetMinBytes: 512 } as const;
 /**
@@ -155,12 +156,8 @@ export function applyAction(state: SoakState, action: Action, policy: Policy, no
       // Forced before readiness: said in the reason for people, and carried as fields for the replay.
       const forced = s.state === 'REPLICATING' ? { forced: true as const, actorReason: reason } : undefined;
       enterSoak(s, now);
-      return done(
-        s,
-        forced
-          ? move(s, 'SOAKING', now, 'cutover', `${reason} (forced before readiness)`, ctx, by, forced)
-          : move(s, 'SOAKING', now, 'cutover', reason, ctx, by),
-      );
+      const words = forced ? `${reason} (forced before readiness)` : reason;
+      return done(s, move(s, 'SOAKING', now, 'cutover', words, ctx, by, forced));
     }
     case 'abort':
       if (s.state === 'ABORTED' || s.state === 'SCALED_DOWN')
