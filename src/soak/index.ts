@@ -14,8 +14,7 @@ export {
   trackedMetrics,
 } from './machine.js';
 export { readinessRules } from './modes.js';
-export { offlineReadiness } from './offline.js';
-export { onlineReadiness, readinessSlackMs } from './online.js';
+export { readinessSlackMs } from './online.js';
 export type { ReadinessRules } from './readiness.js';
 export type { ReplayResult } from './replay.js';
 export { replayPolicy } from './replay.js';
