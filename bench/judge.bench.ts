@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { type Policy, policySchema } from '../src/config/schema.js';
-import type { DerivedMetrics } from '../src/soak/catalogue.js';
+import type { DerivedMetrics } from '../src/metrics/index.js';
 import {
   applyAction,
   initialSoakState,

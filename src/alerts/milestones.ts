@@ -1,34 +1,9 @@
+import { transitionMeaning } from '../soak/index.js';
 import type { AlertTransition, Milestone } from './types.js';
 
-/**
- * The release milestone a transition stands for, read from the states it joins (the design's state
- * machine), so it does not depend on how the judge names its transition kinds. A self-transition
- * (SOAKING → SOAKING) is a milestone only when its kind says it reset the clock.
- */
+/** The release milestone a transition is, by its kind (the judge's TRANSITIONS table); none for other kinds. */
 export function milestoneOf(t: AlertTransition): Milestone | undefined {
-  if (t.from === t.to) return /reset/i.test(t.kind) ? 'soak-reset' : undefined;
-  switch (t.to) {
-    case 'CUTOVER_READY':
-      return 'ready-for-cutover';
-    case 'REPLICATING':
-      return t.from === 'CUTOVER_READY' ? 'readiness-revoked' : 'restarted';
-    case 'SOAKING':
-      // From the replication phase this is the cutover; from PASSED or an approval it is a breach
-      // that revoked the pass and reset the clock.
-      return t.from === 'REPLICATING' || t.from === 'CUTOVER_READY' ? 'cutover' : 'soak-reset';
-    case 'PASSED':
-      return 'passed';
-    case 'FAILED':
-      return 'failed';
-    case 'SCALE_DOWN_APPROVED':
-      return 'approved';
-    case 'SCALED_DOWN':
-      return 'scaled-down';
-    case 'ABORTED':
-      return 'aborted';
-    default:
-      return undefined;
-  }
+  return transitionMeaning(t.kind)?.milestone;
 }
 
 const TITLE: Record<Milestone, string> = {

@@ -1,3 +1,5 @@
+import type { Milestone } from '../soak/index.js';
+
 export type Severity = 'warn' | 'critical' | 'fatal';
 
 /** A criterion that fires this tick (its tolerated consecutive breaches are used up). */
@@ -18,7 +20,7 @@ export interface FiringCriterion {
   detail?: string;
 }
 
-/** A state change of the tenant's soak, as the judge recorded it. */
+/** A state change of the tenant's soak, as the judge recorded it (`kind`: see the judge's TRANSITIONS). */
 export interface AlertTransition {
   at: number;
   from: string;
@@ -29,8 +31,8 @@ export interface AlertTransition {
 }
 
 /**
- * What the alert planner needs from one tick of the judge. Structural on purpose: the judge's own
- * verdict type maps onto it without `src/alerts` depending on `src/soak`.
+ * What the alert planner needs from one tick of the judge. Structural on purpose: the judge's verdict maps
+ * onto it (src/tick/map.ts); of src/soak the planner reads only the vocabulary (what a transition kind means).
  */
 export interface AlertInput {
   tenant: string;
@@ -47,18 +49,8 @@ export interface AlertInput {
   links?: { status?: string };
 }
 
-/** Release milestones announced on the release topic. */
-export type Milestone =
-  | 'ready-for-cutover'
-  | 'readiness-revoked'
-  | 'cutover'
-  | 'soak-reset'
-  | 'passed'
-  | 'failed'
-  | 'approved'
-  | 'scaled-down'
-  | 'aborted'
-  | 'restarted';
+/** Release milestones announced on the release topic (defined with the judge's transitions). */
+export type { Milestone };
 
 export type AlertKind = 'alert' | 'repeat' | 'resolved';
 

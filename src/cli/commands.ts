@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, formatPath, policySchema } from '../config/index.js';
-import { ACTIONS, findTenant, getStatus, listStatuses, performAction } from '../release/index.js';
-import { type Action, JUDGE_ACTOR, type JudgeSample, replayPolicy, type SoakEvent } from '../soak/index.js';
+import { findTenant, getStatus, listStatuses, performAction } from '../release/index.js';
+import {
+  ACTIONS,
+  type Action,
+  JUDGE_ACTOR,
+  type JudgeSample,
+  replayPolicy,
+  type SoakEvent,
+  transitionMeaning,
+} from '../soak/index.js';
 import type { AuditEntry } from '../store/index.js';
 import { runTick } from '../tick/index.js';
 import { type GlobalOptions, withDeps } from './context.js';
@@ -76,26 +84,28 @@ export async function actionCommand(
   return 0;
 }
 
-// The judge appends this to the reason of a forced cutover; the replay adds it again itself.
-const FORCED_SUFFIX = ' (forced before readiness)';
+// Audit entries written before issue 8 have neither `forced` nor `actorReason`: a cutover from REPLICATING
+// was forced, and the judge had appended this to the reason given. Read back only for those entries.
+const OLD_FORCED_SUFFIX = ' (forced before readiness)';
 
-/** The release-manager actions recorded in the audit trail, as the judge's actions, for replay. */
+/**
+ * The release-manager actions recorded in the audit trail, as the judge's actions, for replay: the action
+ * behind each transition kind is the judge's TRANSITIONS table's; a forced cutover is replayed forced,
+ * with the reason as given.
+ */
 export function actionsFromAudit(audit: AuditEntry[]): { at: number; action: Action }[] {
-  const typeOf: Record<string, Action['type']> = {
-    cutover: 'cutover',
-    approved: 'approve',
-    aborted: 'abort',
-    restarted: 'restart',
-    'scaled-down': 'scaled-down',
-  };
   const out: { at: number; action: Action }[] = [];
   for (const e of audit) {
-    const type = typeOf[e.action];
+    const type = transitionMeaning(e.action)?.action;
     // The judge's own transitions (auto cutover, auto approve) are re-derived by the replay itself.
     if (!type || e.actor === JUDGE_ACTOR) continue;
-    const forced = type === 'cutover' && e.from === 'REPLICATING';
+    const old = e.forced === undefined && e.actorReason === undefined;
+    const forced = e.forced === true || (old && type === 'cutover' && e.from === 'REPLICATING');
     const reason =
-      forced && e.reason?.endsWith(FORCED_SUFFIX) ? e.reason.slice(0, -FORCED_SUFFIX.length) : e.reason;
+      e.actorReason ??
+      (old && forced && e.reason?.endsWith(OLD_FORCED_SUFFIX)
+        ? e.reason.slice(0, -OLD_FORCED_SUFFIX.length)
+        : e.reason);
     out.push({
       at: e.at,
       action: {

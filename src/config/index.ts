@@ -6,6 +6,7 @@ export type {
   Criterion,
   Hook,
   LegacyConfig,
+  MilestoneTrigger,
   Policy,
   SecretRef,
   TargetConfig,
@@ -13,12 +14,15 @@ export type {
   TlsOptions,
 } from './schema.js';
 export {
+  CRITERION_TRIGGER_PREFIX,
   configSchema,
   criterionSchema,
   DEFAULT_REPLICATION_CRITERIA,
   DEFAULT_SOAK_CRITERIA,
   durationSchema,
   hookSchema,
+  MILESTONE_TRIGGERS,
   policySchema,
+  tenantIdSchema,
   tenantSchema,
 } from './schema.js';

@@ -1,6 +1,23 @@
 import { z } from 'zod';
-import { CLOUDWATCH_PREFIX, isKnownMetric, METRIC_CATALOGUE } from '../soak/catalogue.js';
+import {
+  CLOUDWATCH_PREFIX,
+  DB_SCOPE_PATTERN,
+  dbOfScope,
+  isKnownMetric,
+  METRIC_CATALOGUE,
+  measuredOnlyIn,
+  RESERVED_CRITERION_IDS,
+} from '../metrics/index.js';
 import { parseDuration } from '../util/duration.js';
+
+/** Tenant ids: they name keys in the state store, API paths and CLI arguments. */
+export const tenantIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _; at most 63');
+
+// Criterion and hook ids; no `:`, so the verdict's own entries (`alarm:<name>`) cannot collide.
+const ID_CHARS = '[A-Za-z0-9_.-]+';
+const ID_PATTERN = new RegExp(`^${ID_CHARS}$`);
 
 /** A duration such as `30s`, `15m`, `72h`, parsed to milliseconds. */
 export const durationSchema = z
@@ -114,13 +131,10 @@ const comparator = z.enum(['>', '>=', '<', '<=']);
 
 export const criterionSchema = z
   .strictObject({
-    id: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'),
+    id: z.string().regex(ID_PATTERN, 'use letters, digits, _ . -'),
     metric: z.string().min(1),
     /** `db<N>` for per-db metrics. */
-    scope: z
-      .string()
-      .regex(/^db\d+$/, 'scope is db<N>')
-      .optional(),
+    scope: z.string().regex(DB_SCOPE_PATTERN, 'scope is db<N>').optional(),
     aggregate: z.enum(['last', 'max', 'min', 'mean', 'p95', 'sum']).default('last'),
     window: durationSchema.default(60_000),
     op: comparator.default('>'),
@@ -139,13 +153,10 @@ export const criterionSchema = z
     runbook: z.string().url().optional(),
   })
   .superRefine((c, ctx) => {
-    // The judge reports an offline tenant's full compare under this id.
-    if (c.id === 'full-compare')
-      ctx.addIssue({
-        code: 'custom',
-        path: ['id'],
-        message: '"full-compare" is reserved for the full compare',
-      });
+    // The judge reports its own evidence (an offline tenant's full compare) under these ids.
+    const reserved = Object.hasOwn(RESERVED_CRITERION_IDS, c.id) ? RESERVED_CRITERION_IDS[c.id] : undefined;
+    if (reserved)
+      ctx.addIssue({ code: 'custom', path: ['id'], message: `"${c.id}" is reserved for ${reserved}` });
     if (c.metric.startsWith(CLOUDWATCH_PREFIX)) {
       if (c.metric.length === CLOUDWATCH_PREFIX.length)
         ctx.addIssue({ code: 'custom', path: ['metric'], message: 'cloudwatch: needs a metric name' });
@@ -253,13 +264,6 @@ export const DEFAULT_SOAK_CRITERIA: z.input<typeof criterionSchema>[] = [
   SAMPLER_CRITERION,
 ];
 
-/** Metrics the sampler measures only in the replication phase. */
-export const REPLICATION_ONLY_METRICS: ReadonlySet<string> = new Set([
-  'cdcLagMs',
-  'spotCheckMismatches',
-  'spotCheckChecked',
-]);
-
 export const policySchema = z
   .strictObject({
     mode: z.enum(['online', 'offline']).default('online'),
@@ -292,7 +296,7 @@ export const policySchema = z
     // The heartbeat and the spot-check run only while replicating: a soak criterion on them would
     // stay "no data" forever and the soak could never pass.
     p.soak.criteria.forEach((c, i) => {
-      if (REPLICATION_ONLY_METRICS.has(c.metric))
+      if (measuredOnlyIn(c.metric) === 'replication')
         ctx.addIssue({
           code: 'custom',
           path: ['soak', 'criteria', i, 'metric'],
@@ -302,13 +306,25 @@ export const policySchema = z
   });
 export type Policy = z.infer<typeof policySchema>;
 
+/** Hook triggers of release milestones (the judge's transition table says which transition fires which). */
+export const MILESTONE_TRIGGERS = [
+  'PASSED',
+  'FAILED',
+  'SCALE_DOWN_APPROVED',
+  'CUTOVER_READY',
+  'SOAK_RESET',
+] as const;
+export type MilestoneTrigger = (typeof MILESTONE_TRIGGERS)[number];
+/** A hook trigger `criterion:<id>` fires while that criterion fires. */
+export const CRITERION_TRIGGER_PREFIX = 'criterion:';
+
 const triggerSchema = z.union([
-  z.enum(['PASSED', 'FAILED', 'SCALE_DOWN_APPROVED', 'CUTOVER_READY', 'SOAK_RESET']),
-  z.string().regex(/^criterion:[A-Za-z0-9_.-]+$/, 'criterion:<id>'),
+  z.enum(MILESTONE_TRIGGERS),
+  z.string().regex(new RegExp(`^${CRITERION_TRIGGER_PREFIX}${ID_CHARS}$`), 'criterion:<id>'),
 ]);
 
 export const hookSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+  id: z.string().regex(ID_PATTERN),
   on: z.array(triggerSchema).min(1),
   action: z.discriminatedUnion('type', [
     z.strictObject({ type: z.literal('sns'), topicArn: z.string().min(1) }),
@@ -330,7 +346,7 @@ export const hookSchema = z.strictObject({
 export type Hook = z.infer<typeof hookSchema>;
 
 export const tenantSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _; at most 63'),
+  id: tenantIdSchema,
   legacy: legacySchema,
   target: targetSchema,
   soak: policySchema.default(() => policySchema.parse({})),
@@ -410,7 +426,7 @@ function checkEvaluable(t: TenantConfig, i: number, ctx: z.RefinementCtx): void 
   for (const phase of ['replication', 'soak'] as const) {
     t.soak[phase].criteria.forEach((c, j) => {
       const path = ['tenants', i, 'soak', phase, 'criteria', j];
-      const db = c.scope ? Number(c.scope.slice(2)) : undefined;
+      const db = c.scope ? dbOfScope(c.scope) : undefined;
       if (db !== undefined && !t.legacy.dbs.includes(db))
         ctx.addIssue({
           code: 'custom',

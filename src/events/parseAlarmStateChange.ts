@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { ALARM_EVENT_TYPES, isAlarmState } from '../soak/index.js';
 import { truncateRaw } from './truncate.js';
-import type { AlarmState, ParsedEvents } from './types.js';
+import type { ParsedEvents } from './types.js';
 
 const DETAIL_LIMIT = 500;
 
@@ -17,12 +18,6 @@ const alarmEventSchema = z.object({
     }),
   }),
 });
-
-const TYPE_OF_STATE: Record<AlarmState, string> = {
-  ALARM: 'CloudWatchAlarm',
-  OK: 'CloudWatchAlarmOK',
-  INSUFFICIENT_DATA: 'CloudWatchAlarmInsufficientData',
-};
 
 export interface AlarmTenant {
   id: string;
@@ -82,10 +77,6 @@ export function parseAlarmStateChange(
   const line = state.reason ? `${alarmName} ${state.value}: ${state.reason}` : `${alarmName} ${state.value}`;
   const detail = line.length > DETAIL_LIMIT ? `${line.slice(0, DETAIL_LIMIT)}…` : line;
   // The judge keys alarms by `alarmName` and orders their changes by `at`, never by parsing `detail`.
-  const event = { at, type: TYPE_OF_STATE[alarmState], source: 'cloudwatch' as const, id: e.id, detail };
+  const event = { at, type: ALARM_EVENT_TYPES[alarmState], source: 'cloudwatch' as const, id: e.id, detail };
   return { events: [{ tenant, event: { ...event, alarmName, alarmState } }], rejected: [] };
-}
-
-function isAlarmState(value: string): value is AlarmState {
-  return Object.hasOwn(TYPE_OF_STATE, value);
 }

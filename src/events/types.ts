@@ -1,3 +1,5 @@
+import type { AlarmState } from '../soak/index.js';
+
 /**
  * Something that happened to a tenant's target cluster outside the samples: an ElastiCache event
  * or a CloudWatch alarm state change. Shaped for the state store's `appendEvent` (`at`, `type`, `id`).
@@ -22,7 +24,7 @@ export interface SoakEvent {
   alarmState?: AlarmState;
 }
 
-export type AlarmState = 'ALARM' | 'OK' | 'INSUFFICIENT_DATA';
+export type { AlarmState };
 
 /** An event mapped to its tenant. */
 export interface TenantEvent {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TenantConfig } from '../config/index.js';
 import {
+  ACTIONS,
   type Action,
   applyAction,
   initialSoakState,
@@ -13,8 +14,6 @@ import { auditOf, toAlertInput, triggersOf } from '../tick/map.js';
 import { sendAlerts } from '../tick/notify.js';
 import type { HookOutcome, TickDeps } from '../tick/types.js';
 import { ReleaseError } from './errors.js';
-
-export const ACTIONS = ['cutover', 'abort', 'approve', 'scaled-down', 'restart'] as const;
 
 export const actionInputSchema = z.strictObject({
   action: z.enum(ACTIONS),

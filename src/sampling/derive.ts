@@ -1,6 +1,6 @@
 import type { TenantConfig } from '../config/schema.js';
+import type { DerivedMetrics } from '../metrics/index.js';
 import { type OwnTraffic, WRITE_COMMANDS } from '../redis/index.js';
-import type { DerivedMetrics } from '../soak/catalogue.js';
 import { fmt, joinCauses, type Measured, unreachable } from './causes.js';
 import { keyLossMetrics } from './keyLoss.js';
 import { inFlightAllowance, keyMetrics } from './keyMetrics.js';

@@ -1,5 +1,5 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { isKnownMetric, METRIC_CATALOGUE, type MetricInfo } from '../soak/catalogue.js';
+import { dbOfScope, isKnownMetric, METRIC_CATALOGUE, type MetricInfo } from '../metrics/index.js';
 import type { Sample } from './types.js';
 
 type MetricUnitValue = (typeof MetricUnit)[keyof typeof MetricUnit];
@@ -40,7 +40,7 @@ export function emitSampleMetrics(metrics: Metrics, sample: Sample): void {
     const [name = key, scope] = key.split('@');
     if (!isKnownMetric(name)) continue;
     const dims: Record<string, string> = { Cluster: clusterOf(name) };
-    if (scope) dims.Db = scope.replace(/^db/, '');
+    if (scope) dims.Db = String(dbOfScope(scope) ?? scope);
     put(name, UNITS[METRIC_CATALOGUE[name].unit], value, dims);
   }
   put('SampleDurationMs', MetricUnit.Milliseconds, sample.durationMs, { Cluster: 'both' });

@@ -1,4 +1,4 @@
-import { metricKey } from '../soak/catalogue.js';
+import { dbScope, metricKey } from '../metrics/index.js';
 import { fmt, joinCauses, type Measured, pct } from './causes.js';
 import type { PassLoss } from './passWindow.js';
 import type { PrefixPassInput } from './prefixPass.js';
@@ -41,7 +41,7 @@ export function keyLossMetrics(opts: {
   out.targetKeysLost = total.lost;
   out.targetKeyLossRatio = total.ratio;
   for (const db of opts.dbs) {
-    const scope = `db${db}`;
+    const scope = dbScope(db);
     const perDb = opts.identity ? total : passLossOf(opts.phase, opts.prefixPasses?.[String(db)]);
     out[metricKey('targetKeysLost', scope)] = perDb.lost;
     out[metricKey('targetKeyLossRatio', scope)] = perDb.ratio;

@@ -1,5 +1,5 @@
 import type { TenantConfig } from '../config/schema.js';
-import { metricKey } from '../soak/catalogue.js';
+import { dbScope, metricKey } from '../metrics/index.js';
 import { fmt, joinCauses, type Measured } from './causes.js';
 import type { PassComparison } from './passWindow.js';
 import type { PrefixPassInput } from './prefixPass.js';
@@ -110,7 +110,7 @@ export function keyMetrics(input: KeyMetricsInput): { keys: Sample['keys']; metr
   let legacyTotal: { keys: number; persistent: number } | null = legacyOk ? { keys: 0, persistent: 0 } : null;
   const perDb: { scope: string; keys: Measured; persistent: Measured }[] = [];
   for (const db of tenant.legacy.dbs) {
-    const scope = `db${db}`;
+    const scope = dbScope(db);
     const own = input.ownKeys?.[String(db)] ?? { legacy: 0, target: 0 };
     const l = legacyOk ? (input.legacyPrimary?.keyspace[db] ?? { keys: 0, expires: 0 }) : undefined;
     const entry: Sample['keys'][string] = {

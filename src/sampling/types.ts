@@ -1,5 +1,5 @@
+import type { DerivedMetrics, MetricNotes } from '../metrics/index.js';
 import type { OwnTraffic } from '../redis/ownTraffic.js';
-import type { DerivedMetrics, MetricNotes } from '../soak/catalogue.js';
 
 export type ClusterSide = 'legacy' | 'target';
 

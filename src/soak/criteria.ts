@@ -1,5 +1,5 @@
-import type { Criterion, Policy } from '../config/schema.js';
-import { metricInfoOf, metricKey } from './catalogue.js';
+import type { Criterion, Policy } from '../config/index.js';
+import { isPhaseBoundDelta, metricKey, type Phase } from '../metrics/index.js';
 import { windowStats } from './series.js';
 import type { CriterionStatus, Series } from './types.js';
 
@@ -35,6 +35,12 @@ export function breaches(value: number, op: Criterion['op'], threshold: number):
   }
 }
 
+/** The criteria of a phase. */
+export function phaseCriteria(policy: Policy, phase: Phase): Criterion[] {
+  return phase === 'replication' ? policy.replication.criteria : policy.soak.criteria;
+}
+
+/** The metric key a criterion reads (`keyDrift@db3`). */
 export function criterionKey(c: Criterion): string {
   return metricKey(c.metric, c.scope);
 }
@@ -46,15 +52,6 @@ export function criterionKey(c: Criterion): string {
 export function coverageFloor(expected: number, minCoverage: number): number {
   // The epsilon keeps 0.29 × 100 at 29, not 28.999….
   return Math.max(1, Math.floor(minCoverage * expected + 1e-9));
-}
-
-/**
- * True for a delta metric that belongs to the phase in which its interval began: a sample at the phase
- * start measured the interval before it, so its windows start after the phase start.
- */
-export function isPhaseBoundDelta(metric: string): boolean {
-  const info = metricInfoOf(metric);
-  return info?.kind === 'delta' && info.spansPhases !== true;
 }
 
 /**

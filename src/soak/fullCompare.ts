@@ -1,9 +1,8 @@
+import { FULL_COMPARE_CRITERION_ID, FULL_COMPARE_METRIC } from '../metrics/index.js';
 import type { CriterionEvidence, FullCompareRecord, FullCompareState, SoakEvent } from './types.js';
 
 /** The event type `soakwatch compare --full` records when a full compare finishes. */
 export const FULL_COMPARE_EVENT = 'FullCompare';
-/** The id of the full compare's entry in the verdict evidence (offline mode, replication phase). */
-export const FULL_COMPARE_EVIDENCE_ID = 'full-compare';
 
 /** What a finished full compare reports (structural: the judge does not depend on src/sampling). */
 export interface FullCompareOutcome {
@@ -84,8 +83,8 @@ export function fullCompareEvidence(fc: FullCompareState | undefined): Criterion
   const ok = last !== null && !breach && isClean(last) && !fc?.voided;
   const value = breach || ok ? (last?.mismatches ?? null) : null;
   return {
-    id: FULL_COMPARE_EVIDENCE_ID,
-    metric: 'fullCompareMismatches',
+    id: FULL_COMPARE_CRITERION_ID,
+    metric: FULL_COMPARE_METRIC,
     severity: 'critical',
     status: breach ? 'breach' : ok ? 'ok' : 'nodata',
     value,

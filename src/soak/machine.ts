@@ -1,35 +1,32 @@
-import type { Criterion, Policy } from '../config/schema.js';
+import type { Policy } from '../config/index.js';
+import { isPhaseBoundDelta, type Phase } from '../metrics/index.js';
 import { formatDuration } from '../util/duration.js';
-import { clockCoverage, creditClock, pauseClock, startClock, uncreditedMs } from './clock.js';
-import { criterionKey, type Evaluation, evaluateCriterion, isPhaseBoundDelta } from './criteria.js';
+import { type AlarmChange, alarmChangeOf, applyAlarmChange, isAlarmState } from './alarms.js';
+import { creditClock, startClock } from './clock.js';
+import { criterionKey, evaluateCriterion, phaseCriteria } from './criteria.js';
 import { JudgeInputError } from './errors.js';
-import {
-  describeFullCompare,
-  FULL_COMPARE_EVENT,
-  FULL_COMPARE_EVIDENCE_ID,
-  fullCompareOf,
-  isClean,
-} from './fullCompare.js';
+import { FULL_COMPARE_EVENT } from './fullCompare.js';
+import { readinessRules } from './modes.js';
+import type { Ctx, Look } from './readiness.js';
 import { addToSeries, bucketWidth, emptySeries } from './series.js';
 import { wilsonUpper } from './stats.js';
+import { coverageOk, describe, finite, move, pct, revoke, TERMINAL } from './step.js';
 import type {
   Action,
   ActionResult,
-  AlarmState,
-  CriterionRun,
   JudgeInput,
   JudgeResult,
   JudgeSample,
   SoakEvent,
   SoakState,
-  SoakStateName,
   Transition,
-  TransitionKind,
 } from './types.js';
 import { verdictOf } from './verdict.js';
 
-/** Who automatic transitions are attributed to. */
-export const JUDGE_ACTOR = 'soakwatch';
+// The state machine of one tenant's migration (README.md, Rules): samples, events and actions in; new
+// state, transitions and a verdict out. What differs between online and offline mode (how readiness is
+// proven and lost) sits in online.ts and offline.ts behind ReadinessRules (readiness.ts).
+
 /** Auto cutover: writes have left legacy (≤ legacyMaxBytes of offset growth, e.g. replica PINGs) and reach the target, for `samples` samples in a row. */
 export const AUTO_CUTOVER = { samples: 3, legacyMaxBytes: 512, targetMinBytes: 512 } as const;
 /**
@@ -40,20 +37,6 @@ export const AUTO_CUTOVER = { samples: 3, legacyMaxBytes: 512, targetMinBytes: 5
 export const INCIDENT_WINDOW_MS = 10 * 60_000;
 const MAX_RECENT_EVENTS = 50;
 const MAX_SEEN_EVENTS = 256;
-/** Alarms whose latest state change is remembered (open ones are never forgotten). */
-const MAX_ALARM_CHANGES = 64;
-const ALARM_STATE_OF_TYPE: Record<string, AlarmState> = {
-  CloudWatchAlarm: 'ALARM',
-  CloudWatchAlarmOK: 'OK',
-  CloudWatchAlarmInsufficientData: 'INSUFFICIENT_DATA',
-};
-const ALARM_STATES: ReadonlySet<string> = new Set(['ALARM', 'OK', 'INSUFFICIENT_DATA']);
-const TERMINAL: ReadonlySet<SoakStateName> = new Set(['FAILED', 'ABORTED', 'SCALED_DOWN']);
-
-/** The criteria of a phase. */
-export function phaseCriteria(policy: Policy, phase: 'replication' | 'soak'): Criterion[] {
-  return phase === 'replication' ? policy.replication.criteria : policy.soak.criteria;
-}
 
 /** Creates the state of a tenant whose replication starts at `now`. */
 export function initialSoakState(tenantId: string, policy: Policy, now: number): SoakState {
@@ -85,17 +68,11 @@ export function initialSoakState(tenantId: string, policy: Policy, now: number):
   };
 }
 
-interface Ctx {
-  policy: Policy;
-  /** Metric keys each phase's criteria read, with the largest window reading each. */
-  tracked: Record<'replication' | 'soak', Map<string, number>>;
-  transitions: Transition[];
-}
-
 function context(policy: Policy): Ctx {
   return {
     policy,
     tracked: { replication: trackedMetrics(policy, 'replication'), soak: trackedMetrics(policy, 'soak') },
+    readiness: readinessRules(policy.mode),
     transitions: [],
   };
 }
@@ -175,9 +152,12 @@ export function applyAction(state: SoakState, action: Action, policy: Policy, no
           reason: `cutover is possible from CUTOVER_READY only (or forced, with a reason, from REPLICATING); the state is ${s.state}`,
         };
       }
-      const forced = s.state === 'REPLICATING' ? ' (forced before readiness)' : '';
+      const reason = why('cutover marked');
+      // Forced before readiness: said in the reason for people, and carried as fields for the replay.
+      const forced = s.state === 'REPLICATING' ? { forced: true as const, actorReason: reason } : undefined;
       enterSoak(s, now);
-      return done(s, move(s, 'SOAKING', now, 'cutover', `${why('cutover marked')}${forced}`, ctx, by));
+      const words = forced ? `${reason} (forced before readiness)` : reason;
+      return done(s, move(s, 'SOAKING', now, 'cutover', words, ctx, by, forced));
     }
     case 'abort':
       if (s.state === 'ABORTED' || s.state === 'SCALED_DOWN')
@@ -212,16 +192,6 @@ function done(state: SoakState, transition: Transition): ActionResult {
 }
 
 // ── samples ────────────────────────────────────────────────────────────────
-
-interface Look {
-  evals: { c: Criterion; e: Evaluation; run: CriterionRun }[];
-  fatal: { c: Criterion; e: Evaluation }[];
-  rising: { c: Criterion; e: Evaluation }[];
-  firingCritical: { c: Criterion; e: Evaluation }[];
-  /** A critical or fatal criterion in breach now, tolerated or not. */
-  openBreach: boolean;
-  nodata: Criterion[];
-}
 
 function onSample(s: SoakState, sample: JudgeSample, ctx: Ctx): void {
   if (s.lastSampleAt !== null && sample.at <= s.lastSampleAt) return;
@@ -337,83 +307,21 @@ function lookAt(s: SoakState, at: number, policy: Policy): Look {
 }
 
 function stepReplicating(s: SoakState, sample: JudgeSample, look: Look, ctx: Ctx, watched: boolean): void {
-  const { policy } = ctx;
-  const at = sample.at;
-  if (failOnFatal(s, look, ctx, at)) return;
-  if (policy.mode === 'offline') {
-    // Offline: no CDC to follow, so no readiness loop. The proof is one clean full compare of every key
-    // (a FullCompare event, see onFullCompare); the random spot-checks are evidence, never the proof.
-    const mismatches = finite(sample.derived.spotCheckMismatches);
-    if (mismatches !== null && mismatches > 0)
-      voidFullCompare(s, at, `spot-check found ${mismatches} mismatches after the full compare`);
-    // A clean compare that waited for an open alarm to clear.
-    offlineReady(s, at, ctx);
-    return;
-  }
-  // A breach (critical or fatal, tolerated or not) or an open alarm: readiness starts again from zero.
-  if (look.openBreach || look.firingCritical.length > 0 || Object.keys(s.openAlarms).length > 0) {
-    s.clock = null;
-    return;
-  }
-  const slack = readinessSlackMs(policy);
-  if (!watched) {
-    // A sample without data only pauses the clock: its interval is not credited, so one missed tick costs
-    // one tick. Once the uncredited time makes coverage at readyAfter impossible, start again.
-    if (s.clock) {
-      pauseClock(s.clock, at);
-      if (uncreditedMs(s.clock) > slack) s.clock = null;
-    }
-    return;
-  }
-  // A sample that carried every metric credits its interval even while a window is still short of the
-  // samples missed before it: that time is uncredited already, and two missed ticks cost two, not four.
-  // Such a window is `nodata`, which keeps the tenant from becoming ready until it is whole again.
-  if (s.clock) {
-    creditClock(s.clock, at, policy.sampleInterval);
-    // A gap without samples is uncredited time too.
-    if (uncreditedMs(s.clock) > slack) s.clock = startClock(at);
-  } else s.clock = startClock(at);
-  if (look.nodata.length > 0) return;
-  const required = policy.replication.readyAfter;
-  if (s.clock.creditedMs >= required && coverageOk(s, at, policy, required)) {
-    move(
-      s,
-      'CUTOVER_READY',
-      at,
-      'ready',
-      `replication criteria held for ${formatDuration(s.clock.creditedMs)} (coverage ${pct(s, at, policy)})`,
-      ctx,
-    );
-  }
+  if (failOnFatal(s, look, ctx, sample.at)) return;
+  ctx.readiness.replicating(s, sample, look, ctx, watched);
 }
 
 function stepCutoverReady(s: SoakState, sample: JudgeSample, look: Look, ctx: Ctx): void {
   const { policy } = ctx;
   const at = sample.at;
   if (failOnFatal(s, look, ctx, at)) return;
-  if (policy.mode === 'offline') {
-    // Offline, neither side should change after the full compare: a confirmed spot-check mismatch means
-    // one did (or the compare missed it), so the compare no longer proves the target. Not while the
-    // writes are moving to the target with autoCutover: that divergence is the cutover.
-    const mismatches = finite(sample.derived.spotCheckMismatches);
-    if (mismatches !== null && mismatches > 0 && !(policy.autoCutover && writesMoved(sample))) {
-      revoke(
-        s,
-        at,
-        `spot-check found ${mismatches} mismatches after the full compare; run a new full compare`,
-        { criterion: 'spotCheckMismatches' },
-        ctx,
-      );
-      return;
-    }
-  } else {
-    const firing = look.firingCritical[0];
-    // Writes moving to the target make it diverge from legacy (drift, spot-check mismatches): with
-    // autoCutover that is the cutover being detected, not a replication fault, while the move lasts.
-    if (firing && !(policy.autoCutover && writesMoved(sample))) {
-      revoke(s, at, describe(firing.c, firing.e), { criterion: firing.c.id }, ctx);
-      return;
-    }
+  // Writes moving to the target make it diverge from legacy (drift, spot-check mismatches): with
+  // autoCutover that is the cutover being detected, not a replication fault, while the move lasts.
+  const revocation =
+    policy.autoCutover && writesMoved(sample) ? undefined : ctx.readiness.revocation(sample, look);
+  if (revocation) {
+    revoke(s, at, revocation.reason, { criterion: revocation.criterion }, ctx);
+    return;
   }
   if (s.clock) creditClock(s.clock, at, policy.sampleInterval);
   if (!policy.autoCutover) return;
@@ -507,7 +415,7 @@ function onEvent(s: SoakState, ev: SoakEvent, ctx: Ctx): void {
   if (s.events.length > MAX_RECENT_EVENTS) s.events.splice(0, s.events.length - MAX_RECENT_EVENTS);
 
   if (ev.type === FULL_COMPARE_EVENT) {
-    onFullCompare(s, ev, ctx);
+    ctx.readiness.fullCompare(s, ev, ctx);
     return;
   }
   const alarm = alarmChangeOf(ev);
@@ -521,13 +429,11 @@ function onEvent(s: SoakState, ev: SoakEvent, ctx: Ctx): void {
   switch (s.state) {
     case 'REPLICATING':
       s.clock = null;
-      // Offline: e.g. a failover on the target after the compare may have lost writes: compare again.
-      if (ctx.policy.mode === 'offline') voidFullCompare(s, ev.at, reason);
+      ctx.readiness.doubt(s, ev.at, reason);
       break;
     case 'CUTOVER_READY':
-      // Offline: a late notification of something before the compare: the compare saw the data after it.
-      // (An alarm is different: it is open now.)
-      if (ctx.policy.mode === 'offline' && !alarm && s.fullCompare && ev.at < s.fullCompare.last.at) return;
+      // A late notification of something readiness already saw past (an alarm is different: it is open now).
+      if (!alarm && ctx.readiness.predatesProof(s, ev.at)) return;
       revoke(s, ev.at, reason, { event: ev.type }, ctx);
       break;
     default:
@@ -561,131 +467,7 @@ function eventReason(ev: SoakEvent, alarm: AlarmChange | null): string {
   return `event ${ev.type}${on}${what}`;
 }
 
-interface AlarmChange {
-  name: string;
-  state: AlarmState;
-}
-
-/**
- * The alarm state change an event carries (`alarmName`, `alarmState`), or `null` for other events. Events
- * stored before those fields existed fall back to their type and to the name src/events put at the start
- * of `detail` (`<name> <STATE>: reason`): old history replays as it was judged.
- */
-function alarmChangeOf(ev: SoakEvent): AlarmChange | null {
-  const state = ev.alarmState ?? ALARM_STATE_OF_TYPE[ev.type];
-  if (!state) return null;
-  return { name: ev.alarmName ?? alarmName(ev.detail), state };
-}
-
-/**
- * Applies an alarm's state change unless a later one was applied already (a late OK never closes a newer
- * ALARM). True when the alarm opened now: only that resets, not the same ALARM delivered again.
- * INSUFFICIENT_DATA is not OK: an open alarm stays open until seen OK.
- */
-function applyAlarmChange(s: SoakState, change: AlarmChange, at: number): boolean {
-  const latest = s.alarmChanges?.[change.name];
-  if (latest !== undefined && at < latest) return false;
-  const changes = { ...s.alarmChanges, [change.name]: at };
-  const names = Object.keys(changes);
-  if (names.length > MAX_ALARM_CHANGES) {
-    const closed = names
-      .filter((n) => !(n in s.openAlarms) && n !== change.name)
-      .sort((a, b) => (changes[a] ?? 0) - (changes[b] ?? 0) || a.localeCompare(b));
-    for (const n of closed.slice(0, names.length - MAX_ALARM_CHANGES)) delete changes[n];
-  }
-  s.alarmChanges = changes;
-  if (change.state === 'OK') delete s.openAlarms[change.name];
-  if (change.state !== 'ALARM' || change.name in s.openAlarms) return false;
-  s.openAlarms[change.name] = at;
-  return true;
-}
-
-/**
- * Offline mode: a finished `compare --full` of this replication phase. Clean (keys compared, none
- * differing, none unreadable) makes REPLICATING ready; anything else keeps it back or revokes
- * CUTOVER_READY. Ignored in online mode, after the cutover, and when older than the phase (a compare
- * from before a restart proves nothing about the data now).
- */
-function onFullCompare(s: SoakState, ev: SoakEvent, ctx: Ctx): void {
-  if (ctx.policy.mode !== 'offline' || s.phase !== 'replication' || TERMINAL.has(s.state)) return;
-  if (ev.at < s.phaseStartedAt) return;
-  const r = fullCompareOf(ev);
-  if (!r) return; // counts missing or malformed: recorded in the events, proves nothing
-  const prev = s.fullCompare;
-  // A compare that finished before the one already judged (a late delivery) does not replace it.
-  if (prev && r.at < prev.last.at) return;
-  const dirty = r.mismatches > 0;
-  s.fullCompare = {
-    last: r,
-    breachCount: (prev?.breachCount ?? 0) + (dirty ? 1 : 0),
-    lastBreachAt: dirty ? r.at : (prev?.lastBreachAt ?? null),
-  };
-  const at = Math.max(r.at, s.lastSampleAt ?? r.at);
-  if (s.state === 'CUTOVER_READY') {
-    if (!isClean(r))
-      revoke(s, at, describeFullCompare(r), { criterion: FULL_COMPARE_EVIDENCE_ID, event: ev.type }, ctx);
-    return;
-  }
-  offlineReady(s, at, ctx);
-}
-
-/** Offline REPLICATING → CUTOVER_READY when the last full compare is clean, still stands, and no alarm is open. */
-function offlineReady(s: SoakState, at: number, ctx: Ctx): void {
-  const fc = s.fullCompare;
-  if (s.state !== 'REPLICATING' || !fc || fc.voided || !isClean(fc.last)) return;
-  if (Object.keys(s.openAlarms).length > 0) return;
-  s.clock = startClock(at);
-  const r = fc.last;
-  move(
-    s,
-    'CUTOVER_READY',
-    at,
-    'ready',
-    `full compare clean: ${r.checked} keys compared, 0 mismatches (completed ${new Date(r.at).toISOString()})`,
-    ctx,
-  );
-}
-
-/** The last full compare no longer proves the target (something after it put the data in doubt). */
-function voidFullCompare(s: SoakState, at: number, reason: string): void {
-  const fc = s.fullCompare;
-  if (!fc || fc.voided || !isClean(fc.last) || at < fc.last.at) return;
-  s.fullCompare = { ...fc, voided: { at, reason } };
-}
-
 // ── transitions ────────────────────────────────────────────────────────────
-
-function move(
-  s: SoakState,
-  to: SoakStateName,
-  at: number,
-  kind: TransitionKind,
-  reason: string,
-  ctx: Ctx,
-  actor: string = JUDGE_ACTOR,
-): Transition {
-  const t: Transition = { at, from: s.state, to, reason, actor, kind };
-  s.state = to;
-  s.enteredAt = at;
-  s.lastTransition = t;
-  ctx.transitions.push(t);
-  return t;
-}
-
-function revoke(
-  s: SoakState,
-  at: number,
-  reason: string,
-  extra: { criterion?: string; event?: string },
-  ctx: Ctx,
-): void {
-  s.resets.push({ at, reason, phase: 'replication', ...extra });
-  s.clock = null;
-  s.autoCutoverStreak = 0;
-  // Offline readiness rests on one compare: once revoked, only a new clean compare gives it back.
-  if (ctx.policy.mode === 'offline') voidFullCompare(s, at, reason);
-  move(s, 'REPLICATING', at, 'revoked', `readiness revoked: ${reason}`, ctx);
-}
 
 function resetSoak(
   s: SoakState,
@@ -746,7 +528,7 @@ function enterReplication(s: SoakState, at: number): void {
 // ── helpers ────────────────────────────────────────────────────────────────
 
 /** Metric keys a phase's criteria read, each with the largest window that reads it. */
-export function trackedMetrics(policy: Policy, phase: 'replication' | 'soak'): Map<string, number> {
+export function trackedMetrics(policy: Policy, phase: Phase): Map<string, number> {
   const out = new Map<string, number>();
   for (const c of phaseCriteria(policy, phase)) {
     const key = criterionKey(c);
@@ -755,56 +537,11 @@ export function trackedMetrics(policy: Policy, phase: 'replication' | 'soak'): M
   return out;
 }
 
-/**
- * Uncredited time the readiness clock may carry: beyond it, coverage at `readyAfter` of credited time
- * (readyAfter / (readyAfter + uncredited)) could no longer reach `minCoverage`, so the clock starts again.
- */
-export function readinessSlackMs(policy: Policy): number {
-  const m = policy.minCoverage;
-  if (m <= 0) return Number.POSITIVE_INFINITY;
-  return (policy.replication.readyAfter * (1 - m)) / m;
-}
-
-function coverageOk(s: SoakState, at: number, policy: Policy, required: number): boolean {
-  if (!s.clock) return false;
-  if (required === 0) return true;
-  const coverage = clockCoverage(s.clock, at, policy.sampleInterval);
-  return coverage !== null && coverage >= policy.minCoverage;
-}
-
-function pct(s: SoakState, at: number, policy: Policy): string {
-  const coverage = s.clock ? clockCoverage(s.clock, at, policy.sampleInterval) : null;
-  return coverage === null ? 'n/a' : `${(coverage * 100).toFixed(1)}%`;
-}
-
-/** A criterion's breach in words: `evictions: sum(targetEvictions) over 5m = 12 > 0`. */
-export function describe(c: Criterion, e: Evaluation): string {
-  const scope = c.scope ? `@${c.scope}` : '';
-  const value = e.value === null ? 'no data' : String(Number(e.value.toPrecision(6)));
-  const partial = e.partial ? ` (${e.count} of ${e.expected} samples)` : '';
-  return `${c.id}: ${c.aggregate}(${c.metric}${scope}) over ${formatDuration(c.window)} = ${value} ${c.op} ${c.threshold}${partial}`;
-}
-
 /** Why a sample has no value for a key it gave no note for. */
 function missingCause(derived: JudgeSample['derived'], key: string): string {
   if (!Object.hasOwn(derived, key)) return 'not measured in this sample';
   const v = derived[key];
   return v === null ? 'no value in this sample' : `not a number in this sample (${String(v)})`;
-}
-
-/**
- * The alarm an old stored event is about, from its `detail` (`<alarm name> <STATE>[: reason]`, as src/events
- * wrote it before events carried `alarmName`) or the name alone. Only a fallback for those events: the
- * judge reads `alarmName` when an event has it.
- */
-export function alarmName(detail: string | undefined): string {
-  if (!detail) return 'CloudWatchAlarm';
-  const m = /^(.+?) (?:ALARM|OK|INSUFFICIENT_DATA)(?::|$)/.exec(detail);
-  return m?.[1] ?? detail;
-}
-
-function finite(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
 function checkTime(v: unknown, field: string): void {
@@ -840,7 +577,7 @@ function checkInput(input: JudgeInput): void {
     checkTime(ev?.at, `events[${i}].at`);
     if (typeof ev.type !== 'string' || ev.type === '')
       throw new JudgeInputError(`events[${i}].type`, 'must be a non-empty string');
-    if (ev.alarmState !== undefined && !ALARM_STATES.has(ev.alarmState))
+    if (ev.alarmState !== undefined && !isAlarmState(ev.alarmState))
       throw new JudgeInputError(
         `events[${i}].alarmState`,
         `must be ALARM, OK or INSUFFICIENT_DATA (got ${String(ev.alarmState)})`,

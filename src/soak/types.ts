@@ -1,16 +1,5 @@
-import type { DerivedMetrics, MetricNotes } from './catalogue.js';
-
-export const SOAK_STATES = [
-  'REPLICATING',
-  'CUTOVER_READY',
-  'SOAKING',
-  'PASSED',
-  'FAILED',
-  'ABORTED',
-  'SCALE_DOWN_APPROVED',
-  'SCALED_DOWN',
-] as const;
-export type SoakStateName = (typeof SOAK_STATES)[number];
+import type { DerivedMetrics, MetricNotes, Phase } from '../metrics/index.js';
+import type { ActionType, AlarmState, SoakStateName, TransitionKind } from './vocabulary.js';
 
 /** What the judge needs of a sample: when, the derived metrics (`null` = no data), whether every node answered. */
 export interface JudgeSample {
@@ -33,7 +22,7 @@ export interface SoakEvent {
   /** e.g. `ElastiCache:FailoverComplete`, `CloudWatchAlarm`, `CloudWatchAlarmOK`, `StreamRestart`. */
   type: string;
   source: 'elasticache' | 'cloudwatch' | 'sampler' | 'manual';
-  /** For people: the cluster, the alarm's reason. Never parsed (but see `alarmName` for old stored events). */
+  /** For people: the cluster, the alarm's reason. Never parsed (but see alarms.ts for old stored events). */
   detail?: string;
   /** CloudWatch alarm events: the alarm, and the state it changed to (at `at`). */
   alarmName?: string;
@@ -51,8 +40,6 @@ export interface SoakEvent {
   byClass?: Record<string, number>;
   durationMs?: number;
 }
-
-export type AlarmState = 'ALARM' | 'OK' | 'INSUFFICIENT_DATA';
 
 /** A finished full compare, as the judge keeps it. */
 export interface FullCompareRecord {
@@ -75,31 +62,24 @@ export interface FullCompareState {
   lastBreachAt: number | null;
 }
 
-export type TransitionKind =
-  | 'ready'
-  | 'revoked'
-  | 'cutover'
-  | 'reset'
-  | 'passed'
-  | 'failed'
-  | 'approved'
-  | 'scaled-down'
-  | 'aborted'
-  | 'restarted'
-  | 'pass-revoked';
-
 export interface Transition {
   at: number;
   from: SoakStateName;
   to: SoakStateName;
+  /** Why, in words for people (never parsed). */
   reason: string;
   actor?: string;
+  /** What it means downstream (its milestone, hook trigger, action): `TRANSITIONS[kind]`. */
   kind: TransitionKind;
+  /** A cutover forced before readiness (from REPLICATING); `reason` says so in words. */
+  forced?: true;
+  /** A forced cutover: the reason as the release manager gave it (what the replay gives the action again). */
+  actorReason?: string;
 }
 
-/** A release manager's action. */
+/** A release manager's action (`ACTIONS`). */
 export interface Action {
-  type: 'cutover' | 'abort' | 'approve' | 'scaled-down' | 'restart';
+  type: ActionType;
   actor: string;
   reason?: string;
   /** Only for `cutover` from REPLICATING (needs a reason). */
@@ -116,7 +96,7 @@ export interface Reset {
   reason: string;
   criterion?: string;
   event?: string;
-  phase?: 'replication' | 'soak';
+  phase?: Phase;
 }
 
 export type CriterionStatus = 'ok' | 'breach' | 'nodata';
@@ -148,7 +128,7 @@ export interface CriterionEvidence {
 export interface Verdict {
   tenant: string;
   state: SoakStateName;
-  phase: 'replication' | 'soak' | 'done';
+  phase: Phase | 'done';
   inconclusive: boolean;
   /** Why the verdict is inconclusive, one line each (`coverage 80.0 % below the 95 % floor`, `memory: no maxmemory on …`); empty when conclusive. */
   inconclusiveReasons: string[];
@@ -237,7 +217,7 @@ export interface SoakState {
   tenant: string;
   state: SoakStateName;
   /** Which criteria apply: the replication ones until cutover, the soak ones after. */
-  phase: 'replication' | 'soak';
+  phase: Phase;
   enteredAt: number;
   phaseStartedAt: number;
   /** Readiness clock (replication: since the criteria last held) or soak clock (since cutover or the last reset). */

@@ -1,16 +1,12 @@
-import type { Policy } from '../config/schema.js';
+import type { Policy } from '../config/index.js';
+import { ALARM_EVIDENCE_PREFIX, ALARM_METRIC } from '../metrics/index.js';
 import { clockCoverage } from './clock.js';
-import { criterionKey, evaluateCriterion } from './criteria.js';
-import {
-  describeFullCompare,
-  FULL_COMPARE_EVIDENCE_ID,
-  fullCompareEvidence,
-  isClean,
-} from './fullCompare.js';
+import { criterionKey, evaluateCriterion, phaseCriteria } from './criteria.js';
+import { describeFullCompare, isClean } from './fullCompare.js';
+import { readinessRules } from './modes.js';
 import { wilsonUpper } from './stats.js';
+import { TERMINAL } from './step.js';
 import type { CriterionEvidence, SoakState, Verdict } from './types.js';
-
-const DONE = new Set(['FAILED', 'ABORTED', 'SCALED_DOWN']);
 
 /**
  * The verdict of a tenant at `now` without new input: state, clock, coverage and per-criterion
@@ -20,8 +16,7 @@ const DONE = new Set(['FAILED', 'ABORTED', 'SCALED_DOWN']);
 export function verdictOf(state: SoakState, policy: Policy, now: number): Verdict {
   const interval = policy.sampleInterval;
   const at = state.lastSampleAt === null ? now : Math.max(state.lastSampleAt, now - interval);
-  const criteriaList = state.phase === 'replication' ? policy.replication.criteria : policy.soak.criteria;
-  const criteria: CriterionEvidence[] = criteriaList.map((c) => {
+  const criteria: CriterionEvidence[] = phaseCriteria(policy, state.phase).map((c) => {
     const e = evaluateCriterion(c, state.series[criterionKey(c)], at, state.phaseStartedAt, policy);
     const run = state.criteria[c.id];
     const evidence: CriterionEvidence = {
@@ -46,27 +41,24 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
     return evidence;
   });
   // Sampled criteria only: a full compare not run yet is a step still to take, not a blind sampler.
-  const sampledNodata = criteria.some((c) => c.status === 'nodata');
-  const offlineReplication = state.phase === 'replication' && policy.mode === 'offline';
-  // Offline, the full compare is the replication phase's proof: shown (and alerted on) like a criterion.
-  if (offlineReplication) criteria.push(fullCompareEvidence(state.fullCompare));
+  const sampled = criteria.slice();
+  const sampledNodata = sampled.some((c) => c.status === 'nodata');
+  const readiness = readinessRules(policy.mode);
+  // The mode's own evidence (offline: the full compare, shown and alerted on like a criterion).
+  if (state.phase === 'replication') criteria.push(...readiness.evidence(state));
   const firing = criteria.filter((c) => c.firing);
   for (const [name, since] of Object.entries(state.openAlarms)) firing.push(alarmEvidence(name, since));
 
-  const done = DONE.has(state.state);
-  const requiredMs =
-    state.phase === 'replication'
-      ? offlineReplication
-        ? 0
-        : policy.replication.readyAfter
-      : policy.soak.duration;
+  const done = TERMINAL.has(state.state);
+  // `null`: readiness is not a matter of time (offline: what is left is a clean full compare).
+  const readinessMs = readiness.requiredMs(policy);
+  const requiredMs = state.phase === 'replication' ? (readinessMs ?? 0) : policy.soak.duration;
   const elapsedMs = state.clock?.creditedMs ?? 0;
   const coverage = state.clock ? clockCoverage(state.clock, now, interval) : null;
   let remainingMs: number | null;
   switch (state.state) {
     case 'REPLICATING':
-      // Offline, what is left is a clean full compare, not time.
-      remainingMs = offlineReplication ? null : Math.max(0, requiredMs - elapsedMs);
+      remainingMs = readinessMs === null ? null : Math.max(0, requiredMs - elapsedMs);
       break;
     case 'SOAKING':
       remainingMs = Math.max(0, requiredMs - elapsedMs);
@@ -85,9 +77,8 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
   const inconclusiveReasons: string[] = [];
   if (inconclusive) {
     if (lowCoverage) inconclusiveReasons.push(coverageReason(coverage, policy.minCoverage));
-    for (const c of criteria)
-      if (c.status === 'nodata' && c.id !== FULL_COMPARE_EVIDENCE_ID)
-        inconclusiveReasons.push(`${c.id}: ${c.cause ?? 'no data'}`);
+    for (const c of sampled)
+      if (c.status === 'nodata') inconclusiveReasons.push(`${c.id}: ${c.cause ?? 'no data'}`);
   }
   const { checked, mismatches } = state.spotCheck;
   const fc = state.fullCompare;
@@ -129,8 +120,8 @@ function coverageReason(coverage: number | null, minCoverage: number): string {
 
 function alarmEvidence(name: string, since: number): CriterionEvidence {
   return {
-    id: `alarm:${name}`,
-    metric: 'CloudWatchAlarm',
+    id: `${ALARM_EVIDENCE_PREFIX}${name}`,
+    metric: ALARM_METRIC,
     severity: 'critical',
     status: 'breach',
     value: null,

@@ -15,6 +15,9 @@ export interface AuditEntry {
   from?: string;
   to?: string;
   reason?: string;
+  /** A cutover forced before readiness; `actorReason` is the reason as given (`reason` words the transition). */
+  forced?: true;
+  actorReason?: string;
   detail?: Record<string, unknown>;
 }
 

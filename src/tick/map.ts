@@ -1,12 +1,13 @@
 import type { AlertInput } from '../alerts/index.js';
 import type { TenantConfig } from '../config/index.js';
 import { type HookTrigger, hookTriggers } from '../hooks/index.js';
+import type { MetricName } from '../metrics/index.js';
 import { JUDGE_ACTOR, type JudgeResult, type SoakState, type Transition, verdictOf } from '../soak/index.js';
 import type { AuditEntry } from '../store/index.js';
 import { describeFutureSample, type FutureSample } from './futureSamples.js';
 
 /** The criterion of the sampler's failures: its alert names the nodes that could not be read. */
-const SAMPLER_METRIC = 'samplerFailures';
+const SAMPLER_METRIC: MetricName = 'samplerFailures';
 
 /** What the tick knows beyond the verdict, for the alert's text. */
 export interface AlertContext {
@@ -94,7 +95,7 @@ export function futureSampleAlertInput(
   };
 }
 
-/** One audit entry per transition the judge made. */
+/** One audit entry per transition the judge made (`action` is its kind, see TRANSITIONS). */
 export function auditOf(transitions: Transition[]): AuditEntry[] {
   return transitions.map((t) => ({
     at: t.at,
@@ -103,6 +104,8 @@ export function auditOf(transitions: Transition[]): AuditEntry[] {
     from: t.from,
     to: t.to,
     reason: t.reason,
+    ...(t.forced ? { forced: t.forced } : {}),
+    ...(t.actorReason !== undefined ? { actorReason: t.actorReason } : {}),
   }));
 }
 

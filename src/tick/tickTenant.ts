@@ -1,6 +1,6 @@
 import type { TenantConfig } from '../config/index.js';
+import { CLOUDWATCH_PREFIX } from '../metrics/index.js';
 import { parseSample, type Sample } from '../sampling/index.js';
-import { CLOUDWATCH_PREFIX } from '../soak/catalogue.js';
 import {
   initialSoakState,
   type JudgeSample,

@@ -1,8 +1,8 @@
 import type { OutgoingMessage } from '../alerts/index.js';
 import type { Config, Criterion, TenantConfig } from '../config/index.js';
 import type { HookTrigger } from '../hooks/index.js';
+import type { DerivedMetrics } from '../metrics/index.js';
 import type { Sample } from '../sampling/types.js';
-import type { DerivedMetrics } from '../soak/catalogue.js';
 import type { SoakEvent, SoakStateName, Transition, Verdict } from '../soak/index.js';
 import type { StateStore } from '../store/index.js';
 import type { FutureSample } from './futureSamples.js';

@@ -219,7 +219,7 @@ describe('planAlerts', () => {
         at: T0,
         from: 'SOAKING',
         to: 'PASSED',
-        kind: 'pass',
+        kind: 'passed',
         reason: 'soak duration 72h elapsed, coverage 97.3%',
       },
     ];
@@ -240,7 +240,7 @@ describe('planAlerts', () => {
 
   it('sends one release message per milestone of a tick, in time order', () => {
     const transitions = [
-      { at: T0 + 1, from: 'SOAKING', to: 'SOAKING', kind: 'soak-reset', reason: 'evictions breached' },
+      { at: T0 + 1, from: 'SOAKING', to: 'SOAKING', kind: 'reset', reason: 'evictions breached' },
       { at: T0, from: 'CUTOVER_READY', to: 'SOAKING', kind: 'cutover', reason: 'marked', actor: 'maria' },
     ];
 
@@ -262,14 +262,14 @@ describe('planAlerts', () => {
 describe('milestoneOf', () => {
   it.each([
     ['REPLICATING', 'CUTOVER_READY', 'ready', 'ready-for-cutover'],
-    ['CUTOVER_READY', 'REPLICATING', 'revoke', 'readiness-revoked'],
+    ['CUTOVER_READY', 'REPLICATING', 'revoked', 'readiness-revoked'],
     ['CUTOVER_READY', 'SOAKING', 'cutover', 'cutover'],
-    ['PASSED', 'SOAKING', 'revoke-pass', 'soak-reset'],
+    ['PASSED', 'SOAKING', 'pass-revoked', 'soak-reset'],
     ['SOAKING', 'SOAKING', 'reset', 'soak-reset'],
-    ['SOAKING', 'FAILED', 'fail', 'failed'],
-    ['PASSED', 'SCALE_DOWN_APPROVED', 'approve', 'approved'],
+    ['SOAKING', 'FAILED', 'failed', 'failed'],
+    ['PASSED', 'SCALE_DOWN_APPROVED', 'approved', 'approved'],
     ['SCALE_DOWN_APPROVED', 'SCALED_DOWN', 'scaled-down', 'scaled-down'],
-    ['FAILED', 'REPLICATING', 'restart', 'restarted'],
+    ['FAILED', 'REPLICATING', 'restarted', 'restarted'],
   ])('reads %s -> %s as a milestone', (from, to, kind, expected) => {
     expect(milestoneOf({ at: 0, from, to, kind, reason: '' })).toBe(expected);
   });

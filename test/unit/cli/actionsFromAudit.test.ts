@@ -60,4 +60,43 @@ describe('actionsFromAudit', () => {
     );
     expect(again.ok && again.transition.reason).toBe(live.transition.reason);
   });
+
+  it('audits a forced cutover with forced and the reason as given, the reason for people worded as before', () => {
+    const policy = policySchema.parse({});
+    const live = applyAction(
+      initialSoakState('acme', policy, T0),
+      { type: 'cutover', actor: 'rm', reason: 'hotfix 7', force: true },
+      policy,
+      T0 + 1,
+    );
+    if (!live.ok) throw new Error(live.reason);
+
+    expect(auditOf([live.transition])).toEqual([
+      {
+        at: T0 + 1,
+        actor: 'rm',
+        action: 'cutover',
+        from: 'REPLICATING',
+        to: 'SOAKING',
+        reason: 'hotfix 7 (forced before readiness)',
+        forced: true,
+        actorReason: 'hotfix 7',
+      },
+    ]);
+  });
+
+  it('still replays a forced cutover audited before issue 8 (no forced field) as forced, with the reason given', () => {
+    const stored: AuditEntry = {
+      at: T0,
+      actor: 'rm',
+      action: 'cutover',
+      from: 'REPLICATING',
+      to: 'SOAKING',
+      reason: 'hotfix 7 (forced before readiness)',
+    };
+
+    expect(actionsFromAudit([stored])).toEqual([
+      { at: T0, action: { type: 'cutover', actor: 'rm', reason: 'hotfix 7', force: true } },
+    ]);
+  });
 });

@@ -78,7 +78,7 @@ describe('hookTriggers', () => {
       tenant: 'acme',
       now: T0,
       transitions: [
-        { at: T0, from: 'SOAKING', to: 'PASSED', kind: 'pass', reason: 'duration elapsed' },
+        { at: T0, from: 'SOAKING', to: 'PASSED', kind: 'passed', reason: 'duration elapsed' },
         { at: T0, from: 'SOAKING', to: 'SOAKING', kind: 'evidence', reason: '' },
       ],
       firing: [
@@ -99,12 +99,12 @@ describe('hookTriggers', () => {
       tenant: 'acme',
       now: T0,
       transitions: [
-        { at: T0, from: 'SOAKING', to: 'SOAKING', kind: 'soak-reset', reason: 'evictions' },
+        { at: T0, from: 'SOAKING', to: 'SOAKING', kind: 'reset', reason: 'evictions' },
         {
           at: T0 + 1,
           from: 'PASSED',
           to: 'SCALE_DOWN_APPROVED',
-          kind: 'approve',
+          kind: 'approved',
           reason: 'ok',
           actor: 'maria',
         },

@@ -713,7 +713,7 @@ describe('deriveMetrics', () => {
   });
 
   it('derives every catalogue metric (a number or null)', async () => {
-    const { METRIC_CATALOGUE } = await import('../../../src/soak/catalogue.js');
+    const { METRIC_CATALOGUE } = await import('../../../src/metrics/index.js');
 
     const { derived } = deriveMetrics(
       inProgress([legacyPrimary()], targetMasters([[1, 0]])),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { policySchema } from '../../../src/config/schema.js';
-import type { DerivedMetrics } from '../../../src/soak/catalogue.js';
+import type { DerivedMetrics } from '../../../src/metrics/index.js';
 import { Sim } from './fixtures.js';
 
 const MIN = 60_000;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type Policy, policySchema } from '../../../src/config/schema.js';
-import type { DerivedMetrics } from '../../../src/soak/catalogue.js';
+import type { DerivedMetrics } from '../../../src/metrics/index.js';
 import {
   type Action,
   applyAction,

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { policySchema } from '../../../src/config/schema.js';
-import type { DerivedMetrics } from '../../../src/soak/catalogue.js';
-import { isPhaseBoundDelta } from '../../../src/soak/criteria.js';
+import { type DerivedMetrics, isPhaseBoundDelta } from '../../../src/metrics/index.js';
 import { HEALTHY_REPLICATION, HEALTHY_SOAK, REPLICATION_CRITERIA, SEC, Sim, testPolicy } from './fixtures.js';
 
 const MIN = 60_000;

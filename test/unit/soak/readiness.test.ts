@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { policySchema } from '../../../src/config/schema.js';
-import type { DerivedMetrics } from '../../../src/soak/catalogue.js';
+import type { DerivedMetrics } from '../../../src/metrics/index.js';
 import { readinessSlackMs } from '../../../src/soak/index.js';
 import { HEALTHY_REPLICATION, REPLICATION_CRITERIA, SEC, Sim, testPolicy } from './fixtures.js';
 

@@ -21,7 +21,15 @@ export interface MetricInfo {
    * is left to see them (the replication phase is over when its last interval is judged).
    */
   spansPhases?: true;
+  /**
+   * The one phase that measures the metric (absent: both). The heartbeat and the spot-check run only while
+   * replicating; key loss on the target is read only in the soak, when nothing else compares it with legacy.
+   */
+  phase?: Phase;
 }
+
+/** The two phases of a migration: replication until the cutover, then the soak. */
+export type Phase = 'replication' | 'soak';
 
 /**
  * Per metric key of a sample (scoped keys included, e.g. `persistentKeyDriftRatio@db3`), a short sentence
@@ -78,6 +86,7 @@ export const METRIC_CATALOGUE = {
     scope: 'db',
     kind: 'delta',
     spansPhases: true,
+    phase: 'soak',
   },
   targetKeyLossRatio: {
     description: 'targetKeysLost divided by the target keys before that interval (0 when there were none)',
@@ -85,21 +94,25 @@ export const METRIC_CATALOGUE = {
     scope: 'db',
     kind: 'delta',
     spansPhases: true,
+    phase: 'soak',
   },
   cdcLagMs: {
     description: 'End-to-end CDC lag measured with the heartbeat key (written on legacy, read on target)',
     unit: 'ms',
     kind: 'level',
+    phase: 'replication',
   },
   spotCheckMismatches: {
     description: 'Confirmed spot-check mismatches in this sample (after re-checks)',
     unit: 'count',
     kind: 'level',
+    phase: 'replication',
   },
   spotCheckChecked: {
     description: 'Keys spot-checked (compared on both sides) in this sample',
     unit: 'count',
     kind: 'level',
+    phase: 'replication',
   },
   spotCheckMismatchRateUpper: {
     description:
@@ -215,4 +228,32 @@ export function metricInfoOf(key: string): MetricInfo | undefined {
 /** The key under which a (possibly scoped) metric appears in `DerivedMetrics`. */
 export function metricKey(metric: string, scope?: string): string {
   return scope ? `${metric}@${scope}` : metric;
+}
+
+/** The scope of a per-db metric: `db<N>`, legacy db N. */
+export const DB_SCOPE_PATTERN = /^db(\d+)$/;
+
+/** The scope of legacy db `db`: `db3`. */
+export function dbScope(db: number): string {
+  return `db${db}`;
+}
+
+/** The legacy db a `db<N>` scope names; `undefined` for any other scope. */
+export function dbOfScope(scope: string): number | undefined {
+  const m = DB_SCOPE_PATTERN.exec(scope);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * True for a delta metric that belongs to the phase in which its interval began: a sample at the phase
+ * start measured the interval before it, so its windows start after the phase start.
+ */
+export function isPhaseBoundDelta(key: string): boolean {
+  const info = metricInfoOf(key);
+  return info?.kind === 'delta' && info.spansPhases !== true;
+}
+
+/** The phase that alone measures a metric key; `undefined` when both do (or for `cloudwatch:` and unknown keys). */
+export function measuredOnlyIn(key: string): Phase | undefined {
+  return metricInfoOf(key)?.phase;
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { METRIC_CATALOGUE, metricInfoOf } from '../../../src/soak/catalogue.js';
-import { isPhaseBoundDelta } from '../../../src/soak/criteria.js';
+import {
+  dbOfScope,
+  dbScope,
+  isPhaseBoundDelta,
+  METRIC_CATALOGUE,
+  measuredOnlyIn,
+  metricInfoOf,
+  metricKey,
+} from '../../../src/metrics/index.js';
 
 // Contract §2: measured over the interval since the previous sample.
 const DELTAS = [
@@ -43,5 +50,18 @@ describe('METRIC_CATALOGUE', () => {
     expect(METRIC_CATALOGUE.targetKeyLossRatio).toMatchObject({ unit: 'ratio', scope: 'db', kind: 'delta' });
     expect(metricInfoOf('targetKeyLossRatio@db3')).toBe(METRIC_CATALOGUE.targetKeyLossRatio);
     expect(metricInfoOf('nope')).toBeUndefined();
+  });
+
+  it('says which phase alone measures a metric key, scoped or not', () => {
+    expect(measuredOnlyIn('cdcLagMs')).toBe('replication');
+    expect(measuredOnlyIn(metricKey('targetKeysLost', dbScope(3)))).toBe('soak');
+    expect(measuredOnlyIn('targetMemoryPct')).toBeUndefined();
+    expect(measuredOnlyIn('cloudwatch:EngineCPUUtilization')).toBeUndefined();
+  });
+
+  it('reads the legacy db of a db<N> scope, and of nothing else', () => {
+    expect(dbOfScope(dbScope(12))).toBe(12);
+    expect(dbOfScope('db')).toBeUndefined();
+    expect(dbOfScope('prefix3')).toBeUndefined();
   });
 });
