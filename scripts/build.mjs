@@ -1,8 +1,8 @@
-// Bundles the command line and the demo into dist/ (dependencies stay in node_modules).
+// Bundles the command line (src/cli) and the demo (tools/demo) into dist/; dependencies stay in node_modules.
 import { chmod } from 'node:fs/promises';
 import { build } from 'esbuild';
 
-const entries = { cli: 'src/cli/main.ts', demo: 'src/demo/main.ts' };
+const entries = { cli: 'src/cli/main.ts', demo: 'tools/demo/main.ts' };
 
 await build({
   entryPoints: entries,

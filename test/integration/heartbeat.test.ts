@@ -1,8 +1,8 @@
 import { type Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { heartbeat, parseHeartbeat, respBytes } from '../../src/sampling/heartbeat.js';
+import { clusterClient, LegacyDbs } from '../support/consistency/clients.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
-import { clusterClient, LegacyDbs } from '../unit/consistency/clients.js';
 
 const legacyServer = useStandalone();
 const frozenServer = useStandalone();
