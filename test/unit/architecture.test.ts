@@ -217,6 +217,14 @@ describe(`the folder map of ${DESIGN}`, () => {
     });
   });
 
+  it("has each of its folders named in the README's layout", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const layout = /## Layout[\s\S]*?```([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const named = new Set(layout.split(/\s+/).map((word) => word.replace(/\/$/, '')));
+
+    expect(rows.map((r) => r.folder).filter((f) => !named.has(f))).toEqual([]);
+  });
+
   it('names in "may import" only folders of the same or a lower layer', () => {
     const byName = new Map(rows.map((r) => [r.folder.replace(/^src\//, ''), r.layer]));
     const wrong = rows.flatMap((r) =>
