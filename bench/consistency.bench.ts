@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
-import { startCluster, startReplicated } from '../src/local/index.js';
 import { binFromText } from '../src/sampling/consistency/binaryKey.js';
 import { classify } from '../src/sampling/consistency/classify.js';
 import { fullCompare } from '../src/sampling/consistency/fullCompare.js';
@@ -17,7 +16,8 @@ import { type KeyPair, observe } from '../src/sampling/consistency/observe.js';
 import { renderProgress } from '../src/sampling/consistency/progress.js';
 import { newDigestStats } from '../src/sampling/consistency/runDigest.js';
 import { spotCheck } from '../src/sampling/consistency/spotCheck.js';
-import { loadMixed, type MixedData } from '../test/unit/consistency/fixture.js';
+import { loadMixed, type MixedData } from '../test/support/consistency/fixture.js';
+import { startCluster, startReplicated } from '../tools/local/index.js';
 import { schedDelta, schedOf } from './procSched.js';
 
 export interface ConsistencyBenchResult {

@@ -21,7 +21,7 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const { policySchema } = await import('../src/config/schema.js');
-const { stopAll } = await import('../src/local/index.js');
+const { stopAll } = await import('../tools/local/index.js');
 const { buildCli, tempFiles } = await import('../test/integration/cliHarness.js');
 const { Fleet } = await import('../test/support/scenario/fleet.js');
 const { compressPolicy, SCENARIO_COMPRESSION } = await import('../test/support/scenario/policy.js');

@@ -1,4 +1,5 @@
 // All benchmarks, each against a baseline measured in the same run: `npm run bench` (full), `-- --smoke` (CI).
+import { printColdStart, runColdStartBench } from './cold-start.bench.js';
 import { runConsistencyBench } from './consistency.bench.js';
 import { runJudgeBench } from './judge.bench.js';
 import { printSched, runSampleBench } from './sample.bench.js';
@@ -38,7 +39,15 @@ const c = await runConsistencyBench({ smoke, keys });
 console.log('consistency: spot-check vs a naive one-key-at-a-time compare, same data, same run');
 console.log(JSON.stringify(c, null, 2));
 
+const cold = await runColdStartBench({ smoke });
+console.log('');
+printColdStart(cold);
+
 if (judge.ratio > 1.5) {
   console.log('FAIL: judge tick cost grows with the soak length');
+  process.exitCode = 1;
+}
+for (const failure of cold.failures) {
+  console.log(`FAIL: ${failure}`);
   process.exitCode = 1;
 }

@@ -11,9 +11,9 @@ import { pathToFileURL } from 'node:url';
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { tenantSchema } from '../src/config/schema.js';
-import { type RedisProcess, startCluster, startStandalone } from '../src/local/index.js';
 import { CONNECTION_NAME, createConnectionPool } from '../src/redis/index.js';
 import { collectSample, type Sample } from '../src/sampling/index.js';
+import { type RedisProcess, startCluster, startStandalone } from '../tools/local/index.js';
 import { type SchedSnapshot, schedDelta, schedOf } from './procSched.js';
 
 export interface SampleBenchResult {

@@ -5,9 +5,9 @@ import { keyMapper } from '../../src/sampling/consistency/keyMap.js';
 import { compareWithRechecks, type KeyPair } from '../../src/sampling/consistency/observe.js';
 import { newDigestStats, runDigest } from '../../src/sampling/consistency/runDigest.js';
 import { spotCheck } from '../../src/sampling/consistency/spotCheck.js';
+import { clusterClient, flushCluster, LegacyDbs } from '../support/consistency/clients.js';
+import { dataset, loadMixed, type MixedData } from '../support/consistency/fixture.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
-import { clusterClient, flushCluster, LegacyDbs } from '../unit/consistency/clients.js';
-import { dataset, loadMixed, type MixedData } from '../unit/consistency/fixture.js';
 
 const legacyServer = useStandalone();
 const targetCluster = useCluster({ masters: 3, replicasPerMaster: 0 });

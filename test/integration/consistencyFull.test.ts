@@ -1,9 +1,9 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CompareProgress, fullCompare, renderProgress } from '../../src/sampling/consistency/index.js';
+import { clusterClient, flushCluster, LegacyDbs } from '../support/consistency/clients.js';
+import { loadMixed, type MixedData } from '../support/consistency/fixture.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
-import { clusterClient, flushCluster, LegacyDbs } from '../unit/consistency/clients.js';
-import { loadMixed, type MixedData } from '../unit/consistency/fixture.js';
 
 const legacyServer = useStandalone();
 const targetCluster = useCluster({ masters: 3, replicasPerMaster: 0 });

@@ -1,8 +1,8 @@
 import { type Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { heartbeat, parseHeartbeat, respBytes } from '../../src/sampling/heartbeat.js';
+import { heartbeat, respBytes } from '../../src/sampling/heartbeat.js';
+import { clusterClient, LegacyDbs } from '../support/consistency/clients.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
-import { clusterClient, LegacyDbs } from '../unit/consistency/clients.js';
 
 const legacyServer = useStandalone();
 const frozenServer = useStandalone();
@@ -162,11 +162,5 @@ describe('heartbeat', () => {
 
     expect(result.bytesWritten).toBe(respBytes(['SET', base.key, result.value]));
     expect(respBytes(['SET', 'k', 'v'])).toBe('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n'.length);
-  });
-
-  it('parses only well-formed heartbeat values', () => {
-    expect(parseHeartbeat('12:1700000000000')).toEqual({ seq: 12, at: 1_700_000_000_000 });
-    expect(parseHeartbeat('garbage')).toBeNull();
-    expect(parseHeartbeat(null)).toBeNull();
   });
 });

@@ -6,11 +6,11 @@ import {
   type TenantConfig,
   tenantSchema,
 } from '../../src/config/schema.js';
-import { type Copier, startCopier } from '../../src/demo/copier.js';
 import { type ConnectionPool, createConnectionPool } from '../../src/redis/index.js';
 import { collectSample, type Sample } from '../../src/sampling/index.js';
 import type { PrefixScanState } from '../../src/sampling/prefixCounts.js';
 import { initialSoakState, judgeSoak, type SoakState } from '../../src/soak/index.js';
+import { type Copier, startCopier } from '../../tools/demo/copier.js';
 import { useCluster, useReplicated } from '../support/topologies.js';
 import { clusterRouter, load, sleep, startWriter, type Writer } from './keyCountsWorkload.js';
 

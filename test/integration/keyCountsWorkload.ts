@@ -1,6 +1,6 @@
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
-import type { RedisProcess } from '../../src/local/index.js';
+import type { RedisProcess } from '../../tools/local/index.js';
 
 // Test support for the key-count and data-loss tests: a bulk loader and a small application that
 // writes at a steady rate (creates, updates, deletes, a share of keys with a TTL, a keyspace that

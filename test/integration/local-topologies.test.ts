@@ -2,7 +2,12 @@ import { existsSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
-import { LocalRedisStartError, livePids, type RedisProcess, startStandalone } from '../../src/local/index.js';
+import {
+  LocalRedisStartError,
+  livePids,
+  type RedisProcess,
+  startStandalone,
+} from '../../tools/local/index.js';
 import { useCluster, useReplicated, useStandalone } from '../support/topologies.js';
 
 function isAlive(pid: number): boolean {
@@ -111,11 +116,11 @@ describe('startStandalone when another process takes the port first', () => {
     const taken = (squatter.address() as AddressInfo).port;
     let calls = 0;
     vi.resetModules();
-    vi.doMock('../../src/local/ports.js', async (importOriginal) => {
-      const real = await importOriginal<typeof import('../../src/local/ports.js')>();
+    vi.doMock('../../tools/local/ports.js', async (importOriginal) => {
+      const real = await importOriginal<typeof import('../../tools/local/ports.js')>();
       return { freePort: () => (calls++ === 0 ? Promise.resolve(taken) : real.freePort()) };
     });
-    const local = await import('../../src/local/index.js');
+    const local = await import('../../tools/local/index.js');
     try {
       const standalone = await local.startStandalone();
 
@@ -123,7 +128,7 @@ describe('startStandalone when another process takes the port first', () => {
       expect(calls).toBe(2);
       await standalone.stop();
     } finally {
-      vi.doUnmock('../../src/local/ports.js');
+      vi.doUnmock('../../tools/local/ports.js');
       await local.stopAll();
       squatter.close();
     }

@@ -1,8 +1,8 @@
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisProcess } from '../../src/local/index.js';
 import type { Sample } from '../../src/sampling/index.js';
 import { createStateStore } from '../../src/store/index.js';
+import type { RedisProcess } from '../../tools/local/index.js';
 import { useCluster, useReplicated, useStandalone } from '../support/topologies.js';
 import { buildCli, type CliRun, runCli, tempFiles } from './cliHarness.js';
 

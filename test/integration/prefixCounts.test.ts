@@ -9,9 +9,9 @@ import {
   OTHER,
   type PrefixScanState,
 } from '../../src/sampling/prefixCounts.js';
+import { clusterClient } from '../support/consistency/clients.js';
+import { loadMixed } from '../support/consistency/fixture.js';
 import { useCluster } from '../support/topologies.js';
-import { clusterClient } from '../unit/consistency/clients.js';
-import { loadMixed } from '../unit/consistency/fixture.js';
 
 const targetCluster = useCluster({ masters: 3, replicasPerMaster: 0 });
 const T0 = 1_700_000_000_000;

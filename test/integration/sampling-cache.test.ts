@@ -1,9 +1,9 @@
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TenantConfig, tenantSchema } from '../../src/config/schema.js';
-import type { RedisProcess } from '../../src/local/index.js';
 import { type ConnectionPool, createConnectionPool } from '../../src/redis/index.js';
 import { collectSample } from '../../src/sampling/index.js';
+import type { RedisProcess } from '../../tools/local/index.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
 
 const legacyServer = useStandalone();

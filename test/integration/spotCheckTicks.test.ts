@@ -8,9 +8,9 @@ import {
   type SpotCheckTickResult,
   spotCheckTick,
 } from '../../src/sampling/consistency/index.js';
+import { clusterClient, flushCluster, LegacyDbs } from '../support/consistency/clients.js';
+import { loadMixed, type MixedData } from '../support/consistency/fixture.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
-import { clusterClient, flushCluster, LegacyDbs } from '../unit/consistency/clients.js';
-import { loadMixed, type MixedData } from '../unit/consistency/fixture.js';
 
 // A mismatch found in one tick is judged at a later tick, never by waiting inside the tick: a real one
 // is confirmed at the next tick, a write in flight that the CDC applies meanwhile is not, and a hot key

@@ -1,13 +1,13 @@
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Standalone } from '../../src/local/index.js';
-import { startCluster, startStandalone } from '../../src/local/index.js';
 import {
   type AuditEntry,
   createStateStore,
   StoreError,
   stateStoreRedisOptions,
 } from '../../src/store/index.js';
+import type { Standalone } from '../../tools/local/index.js';
+import { startCluster, startStandalone } from '../../tools/local/index.js';
 
 const PASSWORD = 'store-test-Pa55word';
 const T0 = 1_700_000_000_000;

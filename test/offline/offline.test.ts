@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TickReport } from '../../src/tick/index.js';
 import {
   type ClusterTopology,
   type Replicated,
@@ -12,8 +13,7 @@ import {
   startCluster,
   startReplicated,
   startStandalone,
-} from '../../src/local/index.js';
-import type { TickReport } from '../../src/tick/index.js';
+} from '../../tools/local/index.js';
 import {
   type Offline,
   portOpen,

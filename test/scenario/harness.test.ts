@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policySchema } from '../../src/config/schema.js';
-import type { ClusterTopology, Replicated } from '../../src/local/index.js';
+import type { ClusterTopology, Replicated } from '../../tools/local/index.js';
 import { type CdcFaults, CdcStandIn } from '../support/scenario/cdc.js';
 import { compareAll } from '../support/scenario/compare.js';
 import { breakReplicaLink } from '../support/scenario/faults.js';

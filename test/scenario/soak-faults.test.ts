@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { RedisProcess } from '../../src/local/index.js';
+import type { RedisProcess } from '../../tools/local/index.js';
 import { breakReplicaLink, freezeFor, startEvictions } from '../support/scenario/faults.js';
 import { Fleet } from '../support/scenario/fleet.js';
 import { replicaOf } from '../support/scenario/world.js';

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
-import { freePort } from '../../src/local/index.js';
+import { freePort } from '../../tools/local/index.js';
 
 /*
  * `serverless offline` (osls + serverless-esbuild + serverless-offline-sns + serverless-offline) started

@@ -10,7 +10,7 @@ import {
   startReplicated,
   startStandalone,
   stopAll,
-} from '../../src/local/index.js';
+} from '../../tools/local/index.js';
 
 // Safety net at file level (registered when a test file imports this module): whatever the file
 // started on its own is gone after the file. Not per suite: that would kill a file-level topology

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort } from '../../../src/local/index.js';
 import { metrics } from '../../../src/observability/index.js';
 import { runTick as runtimeTick } from '../../../src/runtime/index.js';
 import type { Sample } from '../../../src/sampling/index.js';
 import type { JudgeSample } from '../../../src/soak/index.js';
 import { FUTURE_SAMPLE_ALERT_ID, runTick, type TickDeps } from '../../../src/tick/index.js';
+import { freePort } from '../../../tools/local/index.js';
 import { useStandalone } from '../../support/topologies.js';
 import {
   compressedPolicy,

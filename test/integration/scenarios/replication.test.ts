@@ -1,7 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Copier, startCopier } from '../../../src/demo/copier.js';
-import { seed } from '../../../src/demo/seed.js';
+import { type Copier, startCopier } from '../../../tools/demo/copier.js';
+import { seed } from '../../../tools/demo/seed.js';
 import { useCluster, useReplicated, useStandalone } from '../../support/topologies.js';
 import {
   compressedPolicy,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort, startStandalone } from '../../../src/local/index.js';
 import { getStatus } from '../../../src/release/index.js';
 import { StoreError } from '../../../src/store/index.js';
 import { runTick, TickError } from '../../../src/tick/index.js';
+import { freePort, startStandalone } from '../../../tools/local/index.js';
 import { useCluster, useStandalone } from '../../support/topologies.js';
 import {
   forceCutover,

@@ -1,4 +1,4 @@
-import type { ClusterTopology, RedisProcess } from '../../../src/local/index.js';
+import type { ClusterTopology, RedisProcess } from '../../../tools/local/index.js';
 import { nodeInfo, onNode, REPLICATION_USER, replicaOf, until } from './world.js';
 
 /**

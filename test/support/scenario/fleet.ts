@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { type Config, configSchema } from '../../../src/config/index.js';
 import type { Policy } from '../../../src/config/schema.js';
-import type { ClusterTopology, Replicated, Standalone } from '../../../src/local/index.js';
+import type { ClusterTopology, Replicated, Standalone } from '../../../tools/local/index.js';
 import { type CdcFaults, CdcStandIn } from './cdc.js';
 import { CliDriver, InProcessDriver, SampleReader, type TickDriver } from './drivers.js';
 import { AppLoad } from './load.js';

@@ -8,7 +8,7 @@ import {
   startCluster,
   startReplicated,
   startStandalone,
-} from '../../../src/local/index.js';
+} from '../../../tools/local/index.js';
 import type { ConfigInput } from './drivers.js';
 import { compressDuration, scenarioPolicy } from './policy.js';
 

@@ -1,31 +1,69 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import type { OutgoingMessage } from '../alerts/index.js';
-import { checkClusters, renderCheck } from '../cli/check.js';
-import { stderrLog } from '../cli/log.js';
-import { renderStatus } from '../cli/render.js';
-import { loadConfig } from '../config/index.js';
+import type { OutgoingMessage } from '../../src/alerts/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { performAction } from '../../src/release/index.js';
+import { closeClients, openClients, tickDeps } from '../../src/runtime/index.js';
+import type { SoakStateName } from '../../src/soak/index.js';
+import { type Log, runTick, type TickDeps } from '../../src/tick/index.js';
+import { formatDuration } from '../../src/util/duration.js';
 import { startCluster, startReplicated, startStandalone, stopAll } from '../local/index.js';
-import { getStatus, performAction } from '../release/index.js';
-import { closeClients, openClients, tickDeps } from '../runtime/index.js';
-import type { SoakStateName } from '../soak/index.js';
-import { runTick, type TickDeps } from '../tick/index.js';
-import { formatDuration } from '../util/duration.js';
 import { startCopier } from './copier.js';
 import { seed } from './seed.js';
 
 // The demo: a Sentinel-fronted legacy (primary + replica, 3 dbs) and a 3-shard target cluster, both real
 // redis-server processes on loopback; a small CDC copier plays the replication tool; the soak policy is
 // compressed to seconds so the whole migration of one tenant runs in under a minute.
+// It uses soakwatch as its users do: the tick and the release actions through their modules' public
+// barrels (what the Lambdas and the CLI call), and `soakwatch check` / `soakwatch status` as commands of the
+// built CLI (dist/cli.js, beside this bundle) — never the CLI's internals.
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const say = (text = '') => process.stdout.write(`${text}\n`);
 const step = (text: string) => say(`\n── ${text} ${'─'.repeat(Math.max(0, 70 - text.length))}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const DB_MAP = { '0': '', '1': 'orders:', '2': 'impact:' };
+const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
+
+/** The demo's log: warnings and errors on stderr; everything with SOAKWATCH_DEMO_VERBOSE set. */
+function demoLog(verbose: boolean): Log {
+  const write =
+    (level: string, always: boolean) =>
+    (message: string, ...extra: Record<string, unknown>[]) => {
+      if (!verbose && !always) return;
+      const detail = extra.length ? ` ${JSON.stringify(Object.assign({}, ...extra))}` : '';
+      process.stderr.write(`${level} ${message}${detail}\n`);
+    };
+  return {
+    debug: write('debug', false),
+    info: write('info', false),
+    warn: write('warn', true),
+    error: write('error', true),
+  };
+}
+
+/**
+ * Runs `soakwatch <args>` as a release manager would, and returns what it printed. Exit 1 is an answer
+ * (`check`: the clusters differ), 2 an error. The demo's config is passed with --config and no SOAKWATCH_*
+ * variable of the caller's shell reaches the command, so it reads the state store the ticks write.
+ */
+function soakwatch(args: string[]): Promise<{ exitCode: number; stdout: string }> {
+  if (!existsSync(CLI))
+    throw new Error(`${CLI} is missing: run the demo with \`npm run demo\` (it builds dist/)`);
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOAKWATCH_')));
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, ...args], { env }, (error, stdout, stderr) => {
+      const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      if (exitCode === 0 || exitCode === 1) resolve({ exitCode, stdout });
+      else reject(new Error(`soakwatch ${args.join(' ')} failed (exit ${exitCode}): ${stderr.trim()}`));
+    });
+  });
+}
 
 function policy() {
   // Windows of 5 samples: a sample slowed by the spot-check's re-checks still leaves enough coverage.
@@ -124,13 +162,11 @@ async function main(): Promise<void> {
     app = setInterval(() => void appClient.set(`order:${order++}`, 'pending').catch(() => undefined), 200);
 
     step('3. soakwatch check: one comparison of both clusters');
-    const check = await checkClusters({
-      legacy: legacy.primary.url,
-      target: target.url,
-      cluster: true,
-      dbMap: '0=,1=orders:,2=impact:',
-    });
-    say(renderCheck(check).replace(/^/gm, '   '));
+    const checkArgs = ['check', '--legacy', legacy.primary.url, '--target', target.url, '--cluster'];
+    checkArgs.push('--db-map', '0=,1=orders:,2=impact:');
+    say(`   $ soakwatch ${checkArgs.join(' ')}`);
+    const check = await soakwatch(checkArgs);
+    say(check.stdout.trimEnd().replace(/^/gm, '   '));
 
     step('4. the tenant config (soak policy compressed to seconds)');
     const configPath = join(dir, 'soakwatch.config.yml');
@@ -170,7 +206,7 @@ async function main(): Promise<void> {
     const tenant = config.tenants[0];
     if (!tenant) throw new Error('no tenant');
     const clients = await openClients(config);
-    const base = tickDeps(config, clients, stderrLog(Boolean(process.env.SOAKWATCH_DEMO_VERBOSE)), {
+    const base = tickDeps(config, clients, demoLog(Boolean(process.env.SOAKWATCH_DEMO_VERBOSE)), {
       aws: false,
     });
     // No AWS here: the SNS messages are printed instead of published.
@@ -250,7 +286,9 @@ async function main(): Promise<void> {
       say(`   ${done.transition.from} → ${done.transition.to}`);
 
       step('9. soakwatch status');
-      say(renderStatus(await getStatus(clients.store, tenant, Date.now()), Date.now()).replace(/^/gm, '   '));
+      say(`   $ soakwatch --config ${configPath} status --tenant ${tenant.id}`);
+      const status = await soakwatch(['--config', configPath, 'status', '--tenant', tenant.id]);
+      say(status.stdout.trimEnd().replace(/^/gm, '   '));
       const audit = await clients.store.auditTrail(tenant.id, 50);
       say('\n   audit trail:');
       for (const e of audit)

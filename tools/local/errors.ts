@@ -1,4 +1,4 @@
-import { SoakwatchError } from '../util/errors.js';
+import { SoakwatchError } from '../../src/util/errors.js';
 
 /** A local redis-server / Sentinel topology could not be started, driven or stopped. */
 export class LocalRedisError extends SoakwatchError {

@@ -1,5 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import type { ClusterTopology, RedisProcess } from '../../../src/local/index.js';
+import type { ClusterTopology, RedisProcess } from '../../../tools/local/index.js';
 
 /** One connection per legacy db (the way the sampler hands them to the consistency code). */
 export class LegacyDbs {
