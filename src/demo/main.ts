@@ -10,7 +10,7 @@ import { renderStatus } from '../cli/render.js';
 import { loadConfig } from '../config/index.js';
 import { startCluster, startReplicated, startStandalone, stopAll } from '../local/index.js';
 import { getStatus, performAction } from '../release/index.js';
-import { closeClients, openClients, tickDeps } from '../runtime/index.js';
+import { openTickRuntime } from '../runtime/index.js';
 import type { SoakStateName } from '../soak/index.js';
 import { runTick, type TickDeps } from '../tick/index.js';
 import { formatDuration } from '../util/duration.js';
@@ -169,12 +169,12 @@ async function main(): Promise<void> {
     const config = loadConfig(configPath);
     const tenant = config.tenants[0];
     if (!tenant) throw new Error('no tenant');
-    const clients = await openClients(config);
-    const base = tickDeps(config, clients, stderrLog(Boolean(process.env.SOAKWATCH_DEMO_VERBOSE)), {
+    const runtime = await openTickRuntime(config, {
+      log: stderrLog(Boolean(process.env.SOAKWATCH_DEMO_VERBOSE)),
       aws: false,
     });
     // No AWS here: the SNS messages are printed instead of published.
-    const deps: TickDeps = { ...base, publish: async (m) => printAlert(m) };
+    const deps: TickDeps = { ...runtime.deps, publish: async (m) => printAlert(m) };
     try {
       step('5. replication phase: a tick every second (sample → store → judge → alert)');
       let state: SoakStateName | undefined;
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
       await copier.stop();
       const cut = await performAction(
         deps,
-        tenant,
+        tenant.id,
         { action: 'cutover', actor: 'release-manager@demo', reason: 'maintenance window 42' },
         Date.now(),
       );
@@ -234,7 +234,7 @@ async function main(): Promise<void> {
       step('8. approve the scale-down (the hook is a dry run) and record it');
       const approved = await performAction(
         deps,
-        tenant,
+        tenant.id,
         { action: 'approve', actor: 'release-manager@demo', reason: 'soak clean' },
         Date.now(),
       );
@@ -243,22 +243,22 @@ async function main(): Promise<void> {
       );
       const done = await performAction(
         deps,
-        tenant,
+        tenant.id,
         { action: 'scaled-down', actor: 'platform@demo' },
         Date.now(),
       );
       say(`   ${done.transition.from} → ${done.transition.to}`);
 
       step('9. soakwatch status');
-      say(renderStatus(await getStatus(clients.store, tenant, Date.now()), Date.now()).replace(/^/gm, '   '));
-      const audit = await clients.store.auditTrail(tenant.id, 50);
+      say(renderStatus(await getStatus(deps, tenant.id, Date.now()), Date.now()).replace(/^/gm, '   '));
+      const audit = await deps.store.auditTrail(tenant.id, 50);
       say('\n   audit trail:');
       for (const e of audit)
         say(
           `   ${new Date(e.at).toISOString().slice(11, 19)} ${e.actor.padEnd(22)} ${e.action.padEnd(12)} ${e.from ?? ''} → ${e.to ?? ''} ${e.reason ?? ''}`,
         );
     } finally {
-      await closeClients(clients);
+      await runtime.close();
     }
   } finally {
     if (app) clearInterval(app);

@@ -1,11 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  bearerToken,
-  parseTokenHashes,
-  parseTokenSecret,
-  principalForToken,
-} from '../../functions/lib/tokens.js';
+import { bearerToken, parseTokenHashes, parseTokenSecret, principalForToken } from '../../src/auth/index.js';
 
 const sha = (token: string) => createHash('sha256').update(token).digest('hex');
 

@@ -1,4 +1,10 @@
-import type { Log } from '../tick/types.js';
+import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { describeReplicationGroup } from './replicationGroup.js';
+
+/** Where the member cache says that AWS could not be read. */
+export interface MemberCacheLog {
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+}
 
 /** The member clusters of replication groups, read from AWS and kept for a while. */
 export interface MemberCache {
@@ -13,7 +19,7 @@ export interface MemberCache {
 export interface MemberCacheOptions {
   /** Reads a group's member clusters (DescribeReplicationGroups). */
   describe(groupId: string): Promise<string[]>;
-  log: Pick<Log, 'warn'>;
+  log: MemberCacheLog;
   clock?: () => number;
   /** A read that takes longer is given up (AWS unreachable from the VPC); default 3 s. */
   timeoutMs?: number;
@@ -75,3 +81,18 @@ export function createMemberCache(opts: MemberCacheOptions): MemberCache {
     },
   };
 }
+
+/** The member clusters of the tenants' replication groups, read through this ElastiCache client. */
+export function memberCacheOf(clients: { elasticache: ElastiCacheClient }, log: MemberCacheLog): MemberCache {
+  return createMemberCache({
+    describe: async (groupId) =>
+      (await describeReplicationGroup(clients.elasticache, groupId)).memberClusters,
+    log,
+  });
+}
+
+/**
+ * The member cache of a process without AWS (the alarm handler, a CLI run without --aws): it never
+ * reads, so callers use ElastiCache's node naming, as they do when AWS cannot be read.
+ */
+export const NO_MEMBERS: MemberCache = { get: () => Promise.resolve(undefined) };
