@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger, metrics } from '../src/observability/index.js';
 import { loadConfigFromEnv } from '../src/runtime/config.js';
 import { readEnv } from '../src/runtime/env.js';

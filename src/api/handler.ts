@@ -7,7 +7,7 @@ import httpErrorHandler from '@middy/http-error-handler';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACTIONS, type ReleaseDeps, reasonSchema } from '../release/index.js';
 import { releaseErrorsToHttp } from './errors.js';
 import { getTenantStatus, listTenants, performAction, renderStatusPage } from './handlers.js';

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TokenTableError } from './errors.js';
 
 /** principal → SHA-256 of the principal's API token (32 bytes). */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, formatPath, policySchema } from '../config/index.js';
 import { loadHistory } from '../release/history.js';
-import { openStatusRuntime } from '../runtime/release.js';
+import { openStatusRuntime } from '../runtime/status.js';
 import { type Action, JUDGE_ACTOR, replayPolicy } from '../soak/index.js';
 import type { AuditEntry } from '../store/index.js';
 import { configOf, type GlobalOptions, withRuntime } from './context.js';

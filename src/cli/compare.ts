@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { fullCompareTenant, spotCheckTenant } from '../release/compare.js';
-import { openCompareRuntime } from '../runtime/release.js';
+import { openCompareRuntime } from '../runtime/compare.js';
 import { type ByClass, MISMATCH_CLASSES, renderProgress } from '../sampling/consistency/index.js';
 import { configOf, type GlobalOptions, withRuntime } from './context.js';
 import { table } from './render.js';

@@ -1,5 +1,5 @@
 import { getStatus, listStatuses } from '../release/status.js';
-import { openStatusRuntime } from '../runtime/release.js';
+import { openStatusRuntime } from '../runtime/status.js';
 import { configOf, type GlobalOptions, withRuntime } from './context.js';
 import { parseInstant } from './parse.js';
 import { renderStatus } from './render.js';

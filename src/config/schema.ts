@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CLOUDWATCH_PREFIX, isKnownMetric, METRIC_CATALOGUE } from '../soak/catalogue.js';
 import { parseDuration } from '../util/duration.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { truncateRaw } from './truncate.js';
 import type { AlarmState, ParsedEvents } from './types.js';
 

@@ -1,4 +1,4 @@
-export { describeAction, describeUrl } from './actions.js';
+export { describeAction, describeUrl } from './describe.js';
 export { HookError } from './errors.js';
 export type { HookClients, HookRunner, HookRunnerDeps, HookStateStore } from './lifecycle.js';
 export { createHookRunner } from './lifecycle.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Action, applyAction, type JudgeResult, type Transition, verdictOf } from '../soak/index.js';
 import { auditOf, toAlertInput, triggersOf } from '../tick/map.js';
 import { sendAlerts } from '../tick/notify.js';

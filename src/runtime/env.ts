@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The environment of every soakwatch process (each Lambda and the command line), read through one

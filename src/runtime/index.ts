@@ -2,6 +2,7 @@
 // their own runtime (so a bundle holds only what it uses); this barrel is for tests and tools.
 export type { AuthorizeRuntime } from './authorize.js';
 export { authorizeRuntime } from './authorize.js';
+export { openCompareRuntime } from './compare.js';
 export { loadConfigFromEnv } from './config.js';
 export type { Env } from './env.js';
 export { readEnv } from './env.js';
@@ -11,7 +12,8 @@ export type { HookClientsOnDemand } from './hookClients.js';
 export { hookClientsOnDemand } from './hookClients.js';
 export { lazily } from './lazy.js';
 export type { ReleaseRuntime } from './release.js';
-export { openCompareRuntime, openReleaseRuntime, openStatusRuntime } from './release.js';
+export { openReleaseRuntime } from './release.js';
+export { openStatusRuntime } from './status.js';
 export type { MetricsSink, TickClients, TickRuntime, TickRuntimeOptions } from './tick.js';
 export { openTickRuntime, runTick, tickDeps } from './tick.js';
 export type { WarmCache } from './warm.js';

@@ -2,10 +2,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { createSnsPublisher } from '../alerts/publish.js';
 import type { Config } from '../config/index.js';
 import { createHookRunner } from '../hooks/lifecycle.js';
-import { createConnectionPool } from '../redis/pool.js';
 import { createSecretResolver } from '../redis/secrets.js';
-import type { CompareDeps } from '../release/compare.js';
-import type { ReleaseDeps, StatusDeps } from '../release/types.js';
+import type { ReleaseDeps } from '../release/types.js';
 import { openStateStore } from '../store/connect.js';
 import type { StateStore } from '../store/index.js';
 import type { Log } from '../tick/types.js';
@@ -46,42 +44,6 @@ export async function openReleaseRuntime(config: Config, opts: { log: Log }): Pr
       hooks.destroy();
       sns.destroy();
       return Promise.resolve();
-    },
-  };
-}
-
-/** Only the state store: what reading statuses and history needs (the CLI's status and replay). */
-export async function openStatusRuntime(
-  config: Config,
-): Promise<{ config: Config; deps: StatusDeps; close(): Promise<void> }> {
-  const stateStore = await openStateStore(config.stateStore, createSecretResolver());
-  return {
-    config,
-    deps: { config, store: stateStore.store },
-    close() {
-      stateStore.close();
-      return Promise.resolve();
-    },
-  };
-}
-
-/** The state store and connections to the tenants' clusters: what a compare on demand needs (the CLI). */
-export async function openCompareRuntime(
-  config: Config,
-): Promise<{ config: Config; deps: CompareDeps; close(): Promise<void> }> {
-  const secrets = createSecretResolver();
-  const stateStore = await openStateStore(config.stateStore, secrets);
-  const pool = createConnectionPool({
-    commandTimeoutMs: config.sampling.commandTimeoutMs,
-    connectTimeoutMs: config.sampling.connectTimeoutMs,
-    secrets,
-  });
-  return {
-    config,
-    deps: { config, store: stateStore.store, pool },
-    async close() {
-      await pool.closeAll();
-      stateStore.close();
     },
   };
 }
