@@ -142,8 +142,10 @@ export function tickDeps(
 const noMetrics: TickDeps['cloudwatch'] = () => Promise.resolve({});
 const noEvents: TickDeps['elasticacheEvents'] = () => Promise.resolve(undefined);
 
-/** The tick's metrics sink (Powertools Metrics in Lambda). */
-export type MetricsSink = Pick<Metrics, 'addMetric'>;
+/** Where a handler's counts go (Powertools Metrics in Lambda, flushed by its middleware). */
+export interface MetricsSink {
+  addMetric(name: string, unit: 'Count', value: number): unknown;
+}
 
 /** One tick, as the scheduled Lambda runs it: the tick, and the metrics the watcher is watched by. */
 export async function runTick(
