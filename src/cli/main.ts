@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Action } from '../soak/types.js';
 import { exitCodeOf, oneLine } from './errors.js';
 
 // Each command's module is imported when the command runs (`await import()` in its action), so
@@ -8,6 +9,16 @@ import { exitCodeOf, oneLine } from './errors.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
+
+// One command per release-manager action. `satisfies` ties the keys to the judge's own action type
+// (a type import: the judge is not loaded for --help), so an action added there is a compile error here.
+const ACTION_COMMANDS = {
+  cutover: 'mark the cutover (from CUTOVER_READY; with --force and a reason from REPLICATING)',
+  abort: 'abort the migration of a tenant',
+  approve: 'approve the scale-down of the legacy cluster (from PASSED)',
+  'scaled-down': 'record that the legacy cluster was scaled down (from SCALE_DOWN_APPROVED)',
+  restart: 'start over from REPLICATING (from FAILED or ABORTED)',
+} satisfies Record<Action['type'], string>;
 
 function positiveNumber(text: string): number {
   const n = Number(text);
@@ -77,13 +88,7 @@ export function program(): Command {
       )();
     });
 
-  for (const [name, description] of [
-    ['cutover', 'mark the cutover (from CUTOVER_READY; with --force and a reason from REPLICATING)'],
-    ['abort', 'abort the migration of a tenant'],
-    ['approve', 'approve the scale-down of the legacy cluster (from PASSED)'],
-    ['scaled-down', 'record that the legacy cluster was scaled down (from SCALE_DOWN_APPROVED)'],
-    ['restart', 'start over from REPLICATING (from FAILED or ABORTED)'],
-  ] as const) {
+  for (const [name, description] of Object.entries(ACTION_COMMANDS)) {
     cli
       .command(name)
       .description(description)
