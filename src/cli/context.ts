@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import type { Config } from '../config/index.js';
 import { loadConfigFromEnv } from '../runtime/config.js';
 import { readEnv } from '../runtime/env.js';
@@ -15,6 +16,9 @@ export interface GlobalOptions {
  * same environment overrides the Lambdas honour (state store URL, topic ARNs).
  */
 export function configOf(opts: GlobalOptions): Config {
+  // A command parses each schema once or twice: zod's compiled fast path (generated with `new Function`
+  // at a schema's first parse) costs more than it saves in a process that short.
+  z.config({ jitless: true });
   return loadConfigFromEnv(readEnv(), opts.config);
 }
 
