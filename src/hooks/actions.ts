@@ -5,7 +5,6 @@ import {
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { safeSubject } from '../alerts/format.js';
-import { describeReplicationGroup } from '../aws/replicationGroup.js';
 import type { Hook } from '../config/schema.js';
 import { describeUrl } from './describe.js';
 import { HookError } from './errors.js';
@@ -118,7 +117,7 @@ async function elastiCacheAction(
       hook.id,
     );
   const info = await wrap(hook, `could not describe replication group ${group}`, () =>
-    describeReplicationGroup(deps.elasticache, group),
+    deps.describeGroup(group),
   );
   // A group that is already modifying rejects the call; say so instead of relaying the API fault.
   if (info.status !== 'available')

@@ -17,4 +17,5 @@ export type {
   HookStatus,
   HookTrigger,
   PlannedHook,
+  ReplicationGroupShape,
 } from './types.js';

@@ -1,7 +1,7 @@
 import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { HookClients } from '../hooks/index.js';
+import type { HookClients, ReplicationGroupShape } from '../hooks/index.js';
 import type { SecretResolver } from '../redis/index.js';
 
 /** The hook actions' clients of a runtime, built when a hook first acts and destroyed with the runtime. */
@@ -20,23 +20,37 @@ export function hookClientsOnDemand(base: {
   elasticache?: ElastiCacheClient;
   secrets: SecretResolver;
 }): HookClientsOnDemand {
-  let built: Promise<{ lambda: LambdaClient; elasticache: ElastiCacheClient; own: boolean }> | undefined;
-  let made: { lambda: LambdaClient; elasticache: ElastiCacheClient; own: boolean } | undefined;
-  const build = async () => {
+  interface Made {
+    lambda: LambdaClient;
+    elasticache: ElastiCacheClient;
+    /** The runtime built this ElastiCache client (and destroys it). */
+    own: boolean;
+    describeGroup(groupId: string): Promise<ReplicationGroupShape>;
+  }
+  let built: Promise<Made> | undefined;
+  let made: Made | undefined;
+  const build = async (): Promise<Made> => {
     const { LambdaClient } = await import('@aws-sdk/client-lambda');
+    const { describeReplicationGroup } = await import('../aws/replicationGroup.js');
     const elasticache =
       base.elasticache ?? new (await import('@aws-sdk/client-elasticache')).ElastiCacheClient({});
-    made = { lambda: new LambdaClient({}), elasticache, own: base.elasticache === undefined };
+    made = {
+      lambda: new LambdaClient({}),
+      elasticache,
+      own: base.elasticache === undefined,
+      describeGroup: (groupId) => describeReplicationGroup(elasticache, groupId),
+    };
     return made;
   };
   return {
     async clients() {
       built ??= build();
-      const { lambda, elasticache } = await built;
+      const { lambda, elasticache, describeGroup } = await built;
       return {
         sns: base.sns,
         lambda,
         elasticache,
+        describeGroup,
         fetch: globalThis.fetch,
         secrets: (ref) => base.secrets.resolve(ref),
       };
