@@ -3,9 +3,10 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { logger, metrics } from '../src/observability/index.js';
+import { openAlarmEventsRuntime } from '../src/runtime/alarmEvents.js';
 import { loadConfigFromEnv } from '../src/runtime/config.js';
 import { readEnv } from '../src/runtime/env.js';
-import { ingestEvents, openAlarmEventsRuntime } from '../src/runtime/events.js';
+import { ingestEvents } from '../src/runtime/events.js';
 import { lazily } from '../src/runtime/lazy.js';
 
 type AlarmStateChange = EventBridgeEvent<'CloudWatch Alarm State Change', unknown>;

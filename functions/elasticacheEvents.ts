@@ -4,8 +4,9 @@ import middy from '@middy/core';
 import type { SNSEvent } from 'aws-lambda';
 import { logger, metrics } from '../src/observability/index.js';
 import { loadConfigFromEnv } from '../src/runtime/config.js';
+import { openElastiCacheEventsRuntime } from '../src/runtime/elasticacheEvents.js';
 import { readEnv } from '../src/runtime/env.js';
-import { ingestEvents, openElastiCacheEventsRuntime } from '../src/runtime/events.js';
+import { ingestEvents } from '../src/runtime/events.js';
 import { lazily } from '../src/runtime/lazy.js';
 
 const env = readEnv();

@@ -1,6 +1,3 @@
-import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { describeReplicationGroup } from './replicationGroup.js';
-
 /** Where the member cache says that AWS could not be read. */
 export interface MemberCacheLog {
   warn(message: string, ...extra: Record<string, unknown>[]): void;
@@ -80,15 +77,6 @@ export function createMemberCache(opts: MemberCacheOptions): MemberCache {
       return next;
     },
   };
-}
-
-/** The member clusters of the tenants' replication groups, read through this ElastiCache client. */
-export function memberCacheOf(clients: { elasticache: ElastiCacheClient }, log: MemberCacheLog): MemberCache {
-  return createMemberCache({
-    describe: async (groupId) =>
-      (await describeReplicationGroup(clients.elasticache, groupId)).memberClusters,
-    log,
-  });
 }
 
 /**

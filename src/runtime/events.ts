@@ -1,6 +1,5 @@
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import type { EventBridgeEvent, SNSEvent } from 'aws-lambda';
-import { MEMBER_REFRESH_MIN_MS, type MemberCache, memberCacheOf, NO_MEMBERS } from '../aws/members.js';
+import { MEMBER_REFRESH_MIN_MS, type MemberCache } from '../aws/members.js';
 import type { Config } from '../config/index.js';
 import {
   type ElastiCacheTenant,
@@ -9,8 +8,6 @@ import {
   parseAlarmStateChange,
   parseElastiCacheNotification,
 } from '../events/index.js';
-import { createSecretResolver } from '../redis/secrets.js';
-import { openStateStore } from '../store/connect.js';
 import type { StateStore } from '../store/index.js';
 import type { Log } from '../tick/types.js';
 import type { MetricsSink } from './tick.js';
@@ -23,48 +20,6 @@ export interface EventsRuntime {
   members: MemberCache;
   log: Log;
   metrics: MetricsSink;
-}
-
-export interface OpenEventsRuntime extends EventsRuntime {
-  close(): Promise<void>;
-}
-
-/** The ElastiCache notifications handler's runtime: the state store and an ElastiCache client (members). */
-export async function openElastiCacheEventsRuntime(
-  config: Config,
-  opts: { log: Log; metrics: MetricsSink },
-): Promise<OpenEventsRuntime> {
-  const stateStore = await openStateStore(config.stateStore, createSecretResolver());
-  const elasticache = new ElastiCacheClient({});
-  return {
-    config,
-    store: stateStore.store,
-    members: memberCacheOf({ elasticache }, opts.log),
-    ...opts,
-    close() {
-      stateStore.close();
-      elasticache.destroy();
-      return Promise.resolve();
-    },
-  };
-}
-
-/** The alarm handler's runtime: only the state store (alarms are matched by name, no AWS read). */
-export async function openAlarmEventsRuntime(
-  config: Config,
-  opts: { log: Log; metrics: MetricsSink },
-): Promise<OpenEventsRuntime> {
-  const stateStore = await openStateStore(config.stateStore, createSecretResolver());
-  return {
-    config,
-    store: stateStore.store,
-    members: NO_MEMBERS,
-    ...opts,
-    close() {
-      stateStore.close();
-      return Promise.resolve();
-    },
-  };
 }
 
 export type EventsInput =
