@@ -1,3 +1,4 @@
+import { CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { ActionRefusedError, ConcurrentChangeError } from '../release/errors.js';
 import { SoakwatchError } from '../util/errors.js';
@@ -15,9 +16,11 @@ export class UsageError extends SoakwatchError {
  * Exit codes: 0 ok/consistent, 1 inconsistent / refused / a tenant failed, 2 usage or connection error.
  * The one map from errors to exit codes: an action the state refuses (or that raced a change) is 1, the
  * command worked and said no; everything else that ends a command (an unknown tenant, bad input, a
- * configuration or store that cannot be read) is 2.
+ * configuration or store that cannot be read, a command line commander refused) is 2; --help and
+ * --version end as a CommanderError with code 0.
  */
 export function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
   if (error instanceof ActionRefusedError || error instanceof ConcurrentChangeError) return 1;
   return 2;
 }

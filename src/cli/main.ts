@@ -142,11 +142,8 @@ try {
   await program().parseAsync(process.argv);
 } catch (error) {
   // Commander has printed usage errors already; --help and --version end here too.
-  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : 2;
-  else {
-    process.stderr.write(`soakwatch: ${oneLine(error)}\n`);
-    process.exitCode = 2;
-  }
+  if (!(error instanceof CommanderError)) process.stderr.write(`soakwatch: ${oneLine(error)}\n`);
+  process.exitCode = exitCodeOf(error);
 }
 // The command is over and its output written. Anything still holding the event loop now is a leaked
 // handle (e.g. a client reconnecting after a failed connect): a command line must still end. The timer is
