@@ -5,15 +5,10 @@ import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
 } from 'aws-lambda';
-import { z } from 'zod';
+import { authorizeRequest, parseTokenSecret } from '../src/auth/index.js';
 import { logger } from '../src/observability/index.js';
-import {
-  bearerToken,
-  parseTokenHashes,
-  parseTokenSecret,
-  principalForToken,
-  type TokenTable,
-} from './lib/tokens.js';
+import { authorizeRuntime } from '../src/runtime/authorize.js';
+import { readEnv } from '../src/runtime/env.js';
 
 /*
  * API Gateway (HTTP API) Lambda REQUEST authorizer for the release-manager actions.
@@ -22,38 +17,23 @@ import {
  *
  * Tokens are never stored: the environment (SOAKWATCH_API_TOKEN_HASHES = `alice=<sha256 hex>,…`) and/or a
  * Secrets Manager secret (SOAKWATCH_API_TOKENS_SECRET_ID, JSON `{"alice": "<sha256 hex>"}`) hold SHA-256
- * hashes; a request's token is hashed and compared in constant time. Tokens never reach a log line.
+ * hashes; a request's token is hashed and compared in constant time (src/auth). Tokens never reach a log line.
  */
 
-const env = z
-  .object({
-    SOAKWATCH_API_TOKEN_HASHES: z.string().optional(),
-    SOAKWATCH_API_TOKENS_SECRET_ID: z.string().optional(),
-  })
-  .parse(process.env);
-
-const fromEnv: TokenTable = parseTokenHashes(env.SOAKWATCH_API_TOKEN_HASHES);
-const secretId = env.SOAKWATCH_API_TOKENS_SECRET_ID?.trim();
+const { fromEnv, secretId } = authorizeRuntime(readEnv());
 
 type Result = APIGatewaySimpleAuthorizerWithContextResult<{ principal: string }>;
 type Context = { apiTokens?: unknown };
 
 function authorize(event: APIGatewayRequestAuthorizerEventV2, context: Context): Result {
-  const table = new Map(fromEnv);
-  if (secretId) for (const [p, h] of parseTokenSecret(context.apiTokens)) table.set(p, h);
-  const header = event.identitySource?.[0] ?? headerOf(event.headers, 'authorization');
-  const principal = principalForToken(bearerToken(header), table);
+  const tables = secretId ? [fromEnv, parseTokenSecret(context.apiTokens)] : [fromEnv];
+  const principal = authorizeRequest(event, tables);
   if (!principal) {
     logger.warn('action refused: no valid bearer token', { routeKey: event.routeKey });
     return { isAuthorized: false, context: { principal: '' } };
   }
   logger.info('action authorised', { principal, routeKey: event.routeKey });
   return { isAuthorized: true, context: { principal } };
-}
-
-function headerOf(headers: Record<string, string | undefined> | undefined, name: string): string | undefined {
-  for (const [key, value] of Object.entries(headers ?? {})) if (key.toLowerCase() === name) return value;
-  return undefined;
 }
 
 const base = middy<APIGatewayRequestAuthorizerEventV2, Result>()

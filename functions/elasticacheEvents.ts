@@ -3,7 +3,15 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { SNSEvent } from 'aws-lambda';
 import { logger, metrics } from '../src/observability/index.js';
-import { getRuntime, ingestEvents } from '../src/runtime/index.js';
+import { loadConfigFromEnv } from '../src/runtime/config.js';
+import { openElastiCacheEventsRuntime } from '../src/runtime/elasticacheEvents.js';
+import { readEnv } from '../src/runtime/env.js';
+import { ingestEvents } from '../src/runtime/events.js';
+import { lazily } from '../src/runtime/lazy.js';
+
+const env = readEnv();
+// The state store and an ElastiCache client (the groups' member clusters), kept while the container is warm.
+const runtime = lazily(() => openElastiCacheEventsRuntime(loadConfigFromEnv(env), { log: logger, metrics }));
 
 /**
  * ElastiCache notifications through SNS (`{"ElastiCache:FailoverComplete": "acme-0001-001"}`), recorded as
@@ -11,7 +19,7 @@ import { getRuntime, ingestEvents } from '../src/runtime/index.js';
  * make SNS/Lambda retry the same bad message.
  */
 export const handler = middy(async (event: SNSEvent) =>
-  ingestEvents(await getRuntime(), { kind: 'elasticache', event }),
+  ingestEvents(await runtime(), { kind: 'elasticache', event }),
 )
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

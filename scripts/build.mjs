@@ -1,15 +1,20 @@
-// Bundles the command line (src/cli) and the demo (tools/demo) into dist/. Their dependencies are bundled
-// too: a process that starts for one command pays for resolving and reading every file it imports, and the
-// AWS SDK alone is hundreds of files in node_modules (bench/cold-start.bench.ts times `--help` and `status`).
-import { chmod } from 'node:fs/promises';
+// Bundles the command line and the demo into dist/ (cli.js, demo.js and the chunks they share).
+// Dependencies are bundled and the output split: each command's module (`await import()` in its action)
+// is a chunk of its own with the libraries only it needs, so `soakwatch --help` loads commander and
+// nothing else, and `status` no AWS SDK. Minified, with source maps for stack traces.
+import { chmod, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const entries = { cli: 'src/cli/main.ts', demo: 'tools/demo/main.ts' };
 
+// The chunks' names change with their content: start from an empty dist/ so old ones do not pile up.
+await rm('dist', { recursive: true, force: true });
 await build({
   entryPoints: entries,
   outdir: 'dist',
   bundle: true,
+  splitting: true,
+  minify: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
@@ -17,7 +22,7 @@ await build({
   logLevel: 'warning',
   // ioredis and the AWS SDK use require() in places; ESM bundles need a require of their own.
   banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    js: "#!/usr/bin/env node\nimport { createRequire as __soakwatchRequire } from 'node:module'; const require = __soakwatchRequire(import.meta.url);",
   },
 });
 await chmod('dist/cli.js', 0o755);

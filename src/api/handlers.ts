@@ -1,60 +1,49 @@
-import { createError } from '@middy/util';
 import {
   type ActionOutcome,
-  findTenant,
   getStatus,
   listStatuses,
   performAction as perform,
-  ReleaseError,
+  type ReleaseDeps,
+  type StatusDeps,
   type TenantStatus,
 } from '../release/index.js';
-import type { Runtime } from '../runtime/index.js';
 import { renderStatusHtml } from './statusPage.js';
 
-/** Release-manager errors become HTTP errors with their message shown; everything else stays a 500. */
-async function http<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ReleaseError) throw createError(error.status, error.message, { expose: true });
-    throw error;
-  }
-}
+// The API's operations: each calls the release service and shapes its answer. Refusals are the service's
+// error classes; src/api/errors.ts gives them their HTTP status.
 
 /** Every tenant's status, in configuration order. */
-export async function listTenants(rt: Runtime): Promise<{ tenants: TenantStatus[] }> {
-  return { tenants: await listStatuses(rt.clients.store, rt.config.tenants, Date.now()) };
+export async function listTenants(deps: StatusDeps, now: number): Promise<{ tenants: TenantStatus[] }> {
+  return { tenants: await listStatuses(deps, now) };
 }
 
-/** One tenant's status; 404 for a tenant the configuration does not name. */
-export function getTenantStatus(rt: Runtime, tenantId: string): Promise<TenantStatus> {
-  return http(() => getStatus(rt.clients.store, findTenant(rt.config.tenants, tenantId), Date.now()));
+/** One tenant's status (UnknownTenantError: 404). */
+export function getTenantStatus(deps: StatusDeps, tenantId: string, now: number): Promise<TenantStatus> {
+  return getStatus(deps, tenantId, now);
 }
 
 /** The HTML status page for release managers. */
-export async function renderStatusPage(rt: Runtime): Promise<string> {
-  const now = Date.now();
-  return renderStatusHtml(await listStatuses(rt.clients.store, rt.config.tenants, now), now);
+export async function renderStatusPage(deps: StatusDeps, now: number): Promise<string> {
+  return renderStatusHtml(await listStatuses(deps, now), now);
 }
 
 /** A release-manager action by an authorised principal (the actor recorded in the audit trail). */
 export function performAction(
-  rt: Runtime,
+  deps: ReleaseDeps,
   tenantId: string,
   action: string,
   input: { principal: string; reason?: string; force?: boolean },
+  now: number,
 ): Promise<ActionOutcome> {
-  return http(() =>
-    perform(
-      rt.deps,
-      findTenant(rt.config.tenants, tenantId),
-      {
-        action,
-        actor: input.principal,
-        ...(input.reason ? { reason: input.reason } : {}),
-        ...(input.force ? { force: input.force } : {}),
-      },
-      Date.now(),
-    ),
+  return perform(
+    deps,
+    tenantId,
+    {
+      action,
+      actor: input.principal,
+      ...(input.reason ? { reason: input.reason } : {}),
+      ...(input.force ? { force: input.force } : {}),
+    },
+    now,
   );
 }

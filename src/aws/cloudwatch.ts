@@ -3,6 +3,7 @@ import {
   GetMetricDataCommand,
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
+import type { Criterion } from '../config/index.js';
 import { AwsError } from './errors.js';
 
 /** A `cloudwatch:<MetricName>` criterion's query: statistic, period and namespace. */
@@ -31,6 +32,36 @@ export interface FetchCloudWatchOptions {
 }
 
 const PREFIX = 'cloudwatch:';
+
+/**
+ * What a `cloudwatch:` criterion asks of CloudWatch when it names no `cloudwatch:` block of its own:
+ * the worst node's maximum over one-minute periods of ElastiCache's namespace.
+ */
+export const CLOUDWATCH_DEFAULTS = {
+  stat: 'Maximum',
+  periodSeconds: 60,
+  namespace: 'AWS/ElastiCache',
+} as const;
+
+/** The GetMetricData query of each criterion: its own statistic, period and namespace, else the defaults. */
+export function cloudWatchQueries(criteria: readonly Criterion[]): CloudWatchQuery[] {
+  return criteria.map((c) => ({
+    id: c.id,
+    metric: c.metric,
+    stat: c.cloudwatch?.stat ?? CLOUDWATCH_DEFAULTS.stat,
+    periodSeconds: c.cloudwatch?.periodSeconds ?? CLOUDWATCH_DEFAULTS.periodSeconds,
+    namespace: c.cloudwatch?.namespace ?? CLOUDWATCH_DEFAULTS.namespace,
+  }));
+}
+
+/**
+ * How far back a tick asks CloudWatch: three of the longest period, so the latest datapoint is there
+ * even though CloudWatch publishes a period some time after it ends.
+ */
+export function cloudWatchLookbackMs(criteria: readonly Criterion[]): number {
+  const periods = cloudWatchQueries(criteria).map((q) => q.periodSeconds);
+  return Math.max(CLOUDWATCH_DEFAULTS.periodSeconds, ...periods) * 1000 * 3;
+}
 // GetMetricData takes at most 500 queries per request.
 const MAX_QUERIES = 500;
 

@@ -4,6 +4,7 @@ import {
   type ReplicationGroup,
 } from '@aws-sdk/client-elasticache';
 import { AwsError } from './errors.js';
+import { createMemberCache, type MemberCache, type MemberCacheLog } from './members.js';
 
 export interface ReplicationGroupInfo {
   id: string;
@@ -49,4 +50,13 @@ export async function describeReplicationGroup(
       nodes: g.NodeGroupMembers?.length ?? 0,
     })),
   };
+}
+
+/** The member clusters of the tenants' replication groups, read through this ElastiCache client. */
+export function memberCacheOf(clients: { elasticache: ElastiCacheClient }, log: MemberCacheLog): MemberCache {
+  return createMemberCache({
+    describe: async (groupId) =>
+      (await describeReplicationGroup(clients.elasticache, groupId)).memberClusters,
+    log,
+  });
 }

@@ -1,6 +1,8 @@
 import { configSchema, type TenantConfig } from '../config/index.js';
 import { type ConnectionPool, createConnectionPool } from '../redis/index.js';
-import { collectSample, type NodeSample, type Sample } from '../sampling/index.js';
+import { createSamplingCache } from '../sampling/cache.js';
+import { collectSample } from '../sampling/collectSample.js';
+import type { NodeSample, Sample } from '../sampling/types.js';
 import { formatDuration } from '../util/duration.js';
 import { redactUrl } from '../util/redact.js';
 import { UsageError } from './errors.js';
@@ -72,6 +74,8 @@ export async function checkClusters(opts: Omit<CheckOptions, 'json'>): Promise<C
   try {
     const sample = await collectSample(tenant, {
       pool,
+      // One look: nothing is learnt for a later sample.
+      cache: createSamplingCache(),
       now: Date.now,
       budgetMs: 10_000,
       // The SCAN pass must complete (exact counts): the checks are not held to the tick's budget.

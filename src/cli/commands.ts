@@ -1,88 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, formatPath, policySchema } from '../config/index.js';
-import { findTenant, getStatus, listStatuses, performAction } from '../release/index.js';
-import {
-  ACTIONS,
-  type Action,
-  JUDGE_ACTOR,
-  type JudgeSample,
-  replayPolicy,
-  type SoakEvent,
-  transitionMeaning,
-} from '../soak/index.js';
+import { loadHistory } from '../release/history.js';
+import { openStatusRuntime } from '../runtime/status.js';
+import { type Action, JUDGE_ACTOR, replayPolicy, transitionMeaning } from '../soak/index.js';
 import type { AuditEntry } from '../store/index.js';
-import { runTick } from '../tick/index.js';
-import { type GlobalOptions, withDeps } from './context.js';
+import { configOf, type GlobalOptions, withRuntime } from './context.js';
 import { UsageError } from './errors.js';
 import { parseInstant } from './parse.js';
-import { renderReplay, renderStatus, renderTick, verdictChanges } from './render.js';
+import { renderReplay, verdictChanges } from './render.js';
 
 type Print = (text: string) => void;
 const json = (v: unknown) => JSON.stringify(v, null, 2);
-
-export async function tickCommand(
-  opts: GlobalOptions & { tenant?: string; json?: boolean; now?: string },
-  print: Print,
-): Promise<number> {
-  const now = opts.now ? parseInstant(opts.now, '--now') : Date.now();
-  const report = await withDeps(opts, (deps) =>
-    runTick(deps, { now, ...(opts.tenant ? { tenantId: opts.tenant } : {}) }),
-  );
-  print(opts.json ? json(report) : renderTick(report));
-  return report.tenants.every((t) => t.ok) ? 0 : 1;
-}
-
-export async function statusCommand(
-  opts: GlobalOptions & { tenant?: string; json?: boolean; now?: string },
-  print: Print,
-): Promise<number> {
-  const now = opts.now ? parseInstant(opts.now, '--now') : Date.now();
-  const statuses = await withDeps(opts, (deps, config) =>
-    opts.tenant
-      ? getStatus(deps.store, findTenant(config.tenants, opts.tenant), now).then((s) => [s])
-      : listStatuses(deps.store, config.tenants, now),
-  );
-  if (opts.json) print(json(opts.tenant ? statuses[0] : statuses));
-  else print(statuses.map((s) => renderStatus(s, now)).join('\n\n'));
-  return 0;
-}
-
-export async function actionCommand(
-  action: string,
-  opts: GlobalOptions & {
-    tenant: string;
-    actor: string;
-    reason?: string;
-    force?: boolean;
-    json?: boolean;
-    now?: string;
-  },
-  print: Print,
-): Promise<number> {
-  if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown action "${action}"`);
-  const now = opts.now ? parseInstant(opts.now, '--now') : Date.now();
-  const outcome = await withDeps(opts, (deps, config) =>
-    performAction(
-      deps,
-      findTenant(config.tenants, opts.tenant),
-      {
-        action,
-        actor: opts.actor,
-        ...(opts.reason ? { reason: opts.reason } : {}),
-        ...(opts.force ? { force: true } : {}),
-      },
-      now,
-    ),
-  );
-  const t = outcome.transition;
-  print(
-    opts.json
-      ? json(outcome)
-      : `${outcome.tenant}: ${t.from} → ${t.to} (${t.kind}) by ${t.actor ?? opts.actor}`,
-  );
-  return 0;
-}
 
 // Audit entries written before issue 8 have neither `forced` nor `actorReason`: a cutover from REPLICATING
 // was forced, and the judge had appended this to the reason given. Read back only for those entries.
@@ -137,17 +66,19 @@ export async function replayCommand(
     );
   const from = opts.from ? parseInstant(opts.from, '--from') : 0;
   const to = opts.to ? parseInstant(opts.to, '--to') : Date.now();
-  const result = await withDeps(opts, async (deps, config) => {
-    const tenant = findTenant(config.tenants, opts.tenant);
-    const [samples, events, audit] = await Promise.all([
-      deps.store.history<JudgeSample>(tenant.id, from, to),
-      deps.store.events<SoakEvent>(tenant.id, from, to),
-      deps.store.auditTrail(tenant.id, 10_000),
-    ]);
-    if (samples.length === 0) throw new UsageError(`no stored samples for tenant ${tenant.id} in that range`);
-    const actions = actionsFromAudit(audit).filter((a) => a.at >= from && a.at <= to);
-    return replayPolicy(samples, events, actions, parsed.data, tenant.id, opts.from ? from : undefined);
-  });
+  const history = await withRuntime(configOf(opts), openStatusRuntime, ({ deps }) =>
+    loadHistory(deps, opts.tenant, from, to),
+  );
+  // The replay is the pure judge over the stored history, with the release managers' actions repeated.
+  const actions = actionsFromAudit(history.audit).filter((a) => a.at >= from && a.at <= to);
+  const result = replayPolicy(
+    history.samples,
+    history.events,
+    actions,
+    parsed.data,
+    history.tenant,
+    opts.from ? from : undefined,
+  );
   print(
     opts.json
       ? json({

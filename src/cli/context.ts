@@ -1,9 +1,9 @@
-import { type Config, loadConfig } from '../config/index.js';
-import { type Clients, closeClients, openClients, tickDeps } from '../runtime/index.js';
-import type { TickDeps } from '../tick/index.js';
+import * as z from 'zod';
+import type { Config } from '../config/index.js';
+import { loadConfigFromEnv } from '../runtime/config.js';
+import { readEnv } from '../runtime/env.js';
 import { redactUrl } from '../util/redact.js';
 import { UsageError } from './errors.js';
-import { stderrLog } from './log.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -11,29 +11,34 @@ export interface GlobalOptions {
   aws?: boolean;
 }
 
-/** The configuration named by --config, else SOAKWATCH_CONFIG, else ./soakwatch.config.yml. */
+/**
+ * The configuration named by --config, else SOAKWATCH_CONFIG, else ./soakwatch.config.yml, with the
+ * same environment overrides the Lambdas honour (state store URL, topic ARNs).
+ */
 export function configOf(opts: GlobalOptions): Config {
-  return loadConfig(opts.config ?? process.env.SOAKWATCH_CONFIG ?? 'soakwatch.config.yml');
+  // A command parses each schema once or twice: zod's compiled fast path (generated with `new Function`
+  // at a schema's first parse) costs more than it saves in a process that short.
+  z.config({ jitless: true });
+  return loadConfigFromEnv(readEnv(), opts.config);
 }
 
-/** Opens the clients a command needs, runs it, and always closes them (a CLI must exit). */
-export async function withDeps<T>(
-  opts: GlobalOptions,
-  work: (deps: TickDeps, config: Config, clients: Clients) => Promise<T>,
+/**
+ * Opens a runtime (which connects to the state store), runs the command over it, and always closes it
+ * (a CLI must exit). A store that cannot be reached is one line naming its URL without the password.
+ */
+export async function withRuntime<R extends { close(): Promise<void> }, T>(
+  config: Config,
+  open: (config: Config) => Promise<R>,
+  work: (runtime: R) => Promise<T>,
 ): Promise<T> {
-  const config = configOf(opts);
-  const clients = await openClients(config).catch((error: unknown) => {
+  const runtime = await open(config).catch((error: unknown) => {
     throw new UsageError(`cannot connect to the state store ${redactUrl(config.stateStore.url)}`, {
       cause: error,
     });
   });
   try {
-    return await work(
-      tickDeps(config, clients, stderrLog(Boolean(opts.verbose)), { aws: Boolean(opts.aws) }),
-      config,
-      clients,
-    );
+    return await work(runtime);
   } finally {
-    await closeClients(clients);
+    await runtime.close();
   }
 }

@@ -1,28 +1,24 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError } from '../config/index.js';
-import { ReleaseError } from '../release/index.js';
-import { redactUrl } from '../util/redact.js';
-import { checkCommand } from './check.js';
-import { actionCommand, replayCommand, statusCommand, tickCommand } from './commands.js';
-import { compareCommand } from './compare.js';
+import type { Action } from '../soak/types.js';
+import { exitCodeOf, oneLine } from './errors.js';
+
+// Each command's module is imported when the command runs (`await import()` in its action), so
+// `soakwatch --help` loads commander and nothing else, and `status` loads no sampler and no AWS SDK.
 
 // The AWS SDK warns about Node 20 on every client; the CLI's output is for people.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
-/** Exit codes: 0 ok/consistent, 1 inconsistent / refused / a tenant failed, 2 usage or connection error. */
-function exitCodeOf(error: unknown): number {
-  if (error instanceof ReleaseError) return error.status === 409 ? 1 : 2;
-  return 2;
-}
-
-function oneLine(error: unknown): string {
-  if (error instanceof ConfigError) return error.message; // already lists every invalid path
-  const message = error instanceof Error ? error.message : String(error);
-  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return redactUrl(`${message}${cause}`).split('\n')[0] ?? '';
-}
+// One command per release-manager action. `satisfies` ties the keys to the judge's own action type
+// (a type import: the judge is not loaded for --help), so an action added there is a compile error here.
+const ACTION_COMMANDS = {
+  cutover: 'mark the cutover (from CUTOVER_READY; with --force and a reason from REPLICATING)',
+  abort: 'abort the migration of a tenant',
+  approve: 'approve the scale-down of the legacy cluster (from PASSED)',
+  'scaled-down': 'record that the legacy cluster was scaled down (from SCALE_DOWN_APPROVED)',
+  restart: 'start over from REPLICATING (from FAILED or ABORTED)',
+} satisfies Record<Action['type'], string>;
 
 function positiveNumber(text: string): number {
   const n = Number(text);
@@ -63,7 +59,9 @@ export function program(): Command {
     .option('--db-map <map>', 'legacy db → target prefix, e.g. 0=,1=svc1:', '0=')
     .option('--json', 'print JSON')
     .action(function (this: Command) {
-      return run(() => checkCommand({ ...globals(), ...this.opts() }, print))();
+      return run(async () =>
+        (await import('./check.js')).checkCommand({ ...globals(), ...this.opts() }, print),
+      )();
     });
 
   cli
@@ -73,7 +71,9 @@ export function program(): Command {
     .option('--now <time>', 'judge as of this time (epoch ms or ISO-8601), for replay and tests')
     .option('--json', 'print JSON')
     .action(function (this: Command) {
-      return run(() => tickCommand({ ...globals(), ...this.opts() }, print))();
+      return run(async () =>
+        (await import('./tick.js')).tickCommand({ ...globals(), ...this.opts() }, print),
+      )();
     });
 
   cli
@@ -83,16 +83,12 @@ export function program(): Command {
     .option('--now <time>', 'evaluate as of this time (epoch ms or ISO-8601), e.g. after ticks with --now')
     .option('--json', 'print JSON')
     .action(function (this: Command) {
-      return run(() => statusCommand({ ...globals(), ...this.opts() }, print))();
+      return run(async () =>
+        (await import('./status.js')).statusCommand({ ...globals(), ...this.opts() }, print),
+      )();
     });
 
-  for (const [name, description] of [
-    ['cutover', 'mark the cutover (from CUTOVER_READY; with --force and a reason from REPLICATING)'],
-    ['abort', 'abort the migration of a tenant'],
-    ['approve', 'approve the scale-down of the legacy cluster (from PASSED)'],
-    ['scaled-down', 'record that the legacy cluster was scaled down (from SCALE_DOWN_APPROVED)'],
-    ['restart', 'start over from REPLICATING (from FAILED or ABORTED)'],
-  ] as const) {
+  for (const [name, description] of Object.entries(ACTION_COMMANDS)) {
     cli
       .command(name)
       .description(description)
@@ -103,7 +99,9 @@ export function program(): Command {
       .option('--now <time>', 'as of this time (epoch ms or ISO-8601)')
       .option('--json', 'print JSON')
       .action(function (this: Command) {
-        return run(() => actionCommand(name, { ...globals(), ...this.opts() }, print))();
+        return run(async () =>
+          (await import('./action.js')).actionCommand(name, { ...globals(), ...this.opts() }, print),
+        )();
       });
   }
 
@@ -118,7 +116,9 @@ export function program(): Command {
     .option('--to <time>', 'end (epoch ms or ISO-8601)')
     .option('--json', 'print JSON')
     .action(function (this: Command) {
-      return run(() => replayCommand({ ...globals(), ...this.opts() }, print))();
+      return run(async () =>
+        (await import('./commands.js')).replayCommand({ ...globals(), ...this.opts() }, print),
+      )();
     });
 
   cli
@@ -131,7 +131,9 @@ export function program(): Command {
     .option('--actor <name>', 'with --full: who runs it (audit trail; default the OS user)')
     .option('--json', 'print JSON')
     .action(function (this: Command) {
-      return run(() => compareCommand({ ...globals(), ...this.opts() }, print))();
+      return run(async () =>
+        (await import('./compare.js')).compareCommand({ ...globals(), ...this.opts() }, print),
+      )();
     });
   return cli;
 }
@@ -140,11 +142,8 @@ try {
   await program().parseAsync(process.argv);
 } catch (error) {
   // Commander has printed usage errors already; --help and --version end here too.
-  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : 2;
-  else {
-    process.stderr.write(`soakwatch: ${oneLine(error)}\n`);
-    process.exitCode = 2;
-  }
+  if (!(error instanceof CommanderError)) process.stderr.write(`soakwatch: ${oneLine(error)}\n`);
+  process.exitCode = exitCodeOf(error);
 }
 // The command is over and its output written. Anything still holding the event loop now is a leaked
 // handle (e.g. a client reconnecting after a failed connect): a command line must still end. The timer is

@@ -1,4 +1,4 @@
-import { criterionWhy, type TenantStatus } from '../release/index.js';
+import { criterionWhy, type TenantStatus } from '../release/status.js';
 import type { CriterionEvidence, ReplayResult, SoakStateName, Verdict } from '../soak/index.js';
 import type { TickReport } from '../tick/index.js';
 import { formatDuration } from '../util/duration.js';

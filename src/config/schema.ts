@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   CLOUDWATCH_PREFIX,
   DB_SCOPE_PATTERN,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALARM_EVENT_TYPES, isAlarmState } from '../soak/index.js';
 import { truncateRaw } from './truncate.js';
 import type { ParsedEvents } from './types.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ElastiCacheTenant, tenantsForSource } from './sources.js';
 import { truncateRaw } from './truncate.js';
 import type { ParsedEvents, RejectedEvent, TenantEvent } from './types.js';

@@ -5,8 +5,8 @@ import {
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { safeSubject } from '../alerts/format.js';
-import { describeReplicationGroup } from '../aws/replicationGroup.js';
 import type { Hook } from '../config/schema.js';
+import { describeUrl } from './describe.js';
 import { HookError } from './errors.js';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './signature.js';
 import type { HookContext, HookDeps, HookPayload } from './types.js';
@@ -14,34 +14,6 @@ import type { HookContext, HookDeps, HookPayload } from './types.js';
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 5_000;
 // ElastiCache allows at most 5 replicas per shard.
 const MAX_REPLICAS = 5;
-
-/**
- * Where a webhook goes, safe for audit lines and errors: webhook URLs often carry a token in the path
- * or query (chat integrations), so only scheme and host are shown.
- */
-export function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}/…`;
-  } catch {
-    return '(invalid URL)';
-  }
-}
-
-/** A one-line description of what the hook does, for dry-run audit entries ("would have …"). */
-export function describeAction(hook: Hook, ctx: HookContext): string {
-  const a = hook.action;
-  switch (a.type) {
-    case 'sns':
-      return `published to SNS topic ${a.topicArn}`;
-    case 'lambda':
-      return `invoked Lambda ${a.functionName} (InvocationType Event)`;
-    case 'webhook':
-      return `POSTed a signed webhook to ${describeUrl(a.url)}`;
-    case 'elasticache':
-      return `run ElastiCache ${a.operation} +${a.count} on replication group ${ctx.replicationGroupId ?? '(none configured)'}`;
-  }
-}
 
 /** Runs the hook's action; returns a short detail of what happened. Throws HookError. */
 export async function executeAction(
@@ -145,7 +117,7 @@ async function elastiCacheAction(
       hook.id,
     );
   const info = await wrap(hook, `could not describe replication group ${group}`, () =>
-    describeReplicationGroup(deps.elasticache, group),
+    deps.describeGroup(group),
   );
   // A group that is already modifying rejects the call; say so instead of relaying the API fault.
   if (info.status !== 'available')

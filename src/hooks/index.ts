@@ -1,5 +1,7 @@
-export { describeAction, describeUrl } from './actions.js';
+export { describeAction, describeUrl } from './describe.js';
 export { HookError } from './errors.js';
+export type { HookClients, HookRunner, HookRunnerDeps, HookStateStore } from './lifecycle.js';
+export { createHookRunner } from './lifecycle.js';
 export { planHooks, updateCooldowns } from './plan.js';
 export { runHooks } from './run.js';
 export type { VerifyWebhookInput } from './signature.js';
@@ -15,4 +17,5 @@ export type {
   HookStatus,
   HookTrigger,
   PlannedHook,
+  ReplicationGroupShape,
 } from './types.js';

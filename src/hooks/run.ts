@@ -1,4 +1,4 @@
-import { describeAction, executeAction } from './actions.js';
+import { describeAction } from './describe.js';
 import type { HookAuditEntry, HookContext, HookDeps, HookPayload, HookResult, PlannedHook } from './types.js';
 
 // Idempotency markers outlive any redelivery of a tick; the key holds the transition time, so a
@@ -52,6 +52,9 @@ async function runOne(p: PlannedHook, deps: HookDeps, ctx: HookContext): Promise
     ...(trigger.reason && { reason: trigger.reason }),
   };
   try {
+    // The actions (and the AWS SDK clients' commands they send) are loaded when a hook first acts:
+    // most processes never fire one.
+    const { executeAction } = await import('./actions.js');
     const detail = await executeAction(hook, payload, p.claimKey, deps, ctx);
     return withAudit({ ...base, status: 'fired', detail }, deps, ctx, p, 'hook.fired', reason);
   } catch (error) {

@@ -51,11 +51,22 @@ export interface HookAuditEntry {
   detail: Record<string, unknown>;
 }
 
+/** What the ElastiCache actions need to know of a replication group before they change it. */
+export interface ReplicationGroupShape {
+  /** `available`, `modifying`, … */
+  status: string | undefined;
+  clusterEnabled: boolean;
+  /** One entry per shard, with its number of nodes (primary + replicas). */
+  nodeGroups: readonly { nodes: number }[];
+}
+
 export interface HookDeps {
   sns: SNSClient;
   lambda: LambdaClient;
   fetch: typeof fetch;
   elasticache: ElastiCacheClient;
+  /** DescribeReplicationGroups through `elasticache` (src/aws's describeReplicationGroup). */
+  describeGroup(groupId: string): Promise<ReplicationGroupShape>;
   /** True the first time `key` is claimed within ttlMs (the state store's SET NX PX). */
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
   /** Appends to the tenant's audit trail. */

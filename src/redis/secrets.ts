@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretRef } from '../config/schema.js';
 import { SecretResolutionError } from './errors.js';
 
@@ -30,6 +30,8 @@ export function createSecretResolver(opts: SecretResolverOptions = {}): SecretRe
     if (!opts.secretsManager)
       throw new SecretResolutionError(`secret "${secretId}" needs a Secrets Manager client`);
     try {
+      // Imported when a secret is first read: most processes never read one, and the SDK module is big.
+      const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
       const out = await opts.secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }));
       if (out.SecretString === undefined)
         throw new SecretResolutionError(`secret "${secretId}" has no string value`);

@@ -1,24 +1,28 @@
-import { z } from 'zod';
-import type { TenantConfig } from '../config/index.js';
+import * as z from 'zod';
 import {
   ACTIONS,
   type Action,
   applyAction,
-  initialSoakState,
   type JudgeResult,
-  type SoakState,
   type Transition,
   verdictOf,
 } from '../soak/index.js';
 import { auditOf, toAlertInput, triggersOf } from '../tick/map.js';
 import { sendAlerts } from '../tick/notify.js';
-import type { HookOutcome, TickDeps } from '../tick/types.js';
-import { ReleaseError } from './errors.js';
+import { findTenant, loadSoakState } from '../tick/tenants.js';
+import type { HookOutcome } from '../tick/types.js';
+import { ActionRefusedError, ConcurrentChangeError, type InputIssue, InvalidInputError } from './errors.js';
+import type { ReleaseDeps } from './types.js';
+
+/** Who does it: recorded in the audit trail as the actor. */
+export const actorSchema = z.string().trim().min(1, 'actor is required').max(200);
+/** Why: recorded in the audit trail and announced (required with `force`, by the judge). */
+export const reasonSchema = z.string().trim().min(1).max(1000);
 
 export const actionInputSchema = z.strictObject({
   action: z.enum(ACTIONS),
-  actor: z.string().trim().min(1, 'actor is required').max(200),
-  reason: z.string().trim().min(1).max(1000).optional(),
+  actor: actorSchema,
+  reason: reasonSchema.optional(),
   force: z.boolean().optional(),
 });
 /** What a caller asks for; validated here, so API and CLI share one set of messages. */
@@ -37,37 +41,38 @@ export interface ActionOutcome {
   hooks: HookOutcome[];
 }
 
+/** Parses with one of the service's schemas, or an InvalidInputError listing every invalid field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new InvalidInputError(issuesOf(parsed.error));
+}
+
+function issuesOf(error: z.ZodError): InputIssue[] {
+  return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+}
+
 /**
- * A release manager's action (cutover, abort, approve, scaled-down, restart): applied by the judge's rules,
- * written with compare-and-set and an audit entry, announced on the release topic, hooks fired.
- * Refusals are ReleaseError 409 with the judge's reason; nothing is written then.
+ * A release manager's action (cutover, abort, approve, scaled-down, restart) on a configured tenant:
+ * applied by the judge's rules, written with compare-and-set and an audit entry, announced on the release
+ * topic, hooks fired. Nothing is written when it is refused: InvalidInputError (the request),
+ * UnknownTenantError, ActionRefusedError (the judge's reason), ConcurrentChangeError (the state moved).
  */
 export async function performAction(
-  deps: Pick<TickDeps, 'store' | 'config' | 'publish' | 'log' | 'runHooks'>,
-  tenant: TenantConfig,
+  deps: ReleaseDeps,
+  tenantId: string,
   input: ActionInput,
   now: number,
 ): Promise<ActionOutcome> {
-  const parsed = actionInputSchema.safeParse(input);
-  if (!parsed.success) {
-    const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
-    throw new ReleaseError(why, 400);
-  }
-  const { action: type, actor, reason, force } = parsed.data;
-  const stored = await deps.store.getState<SoakState>(tenant.id);
-  const state = stored?.state ?? initialSoakState(tenant.id, tenant.soak, now);
+  const tenant = findTenant(deps.config.tenants, tenantId);
+  const { action: type, actor, reason, force } = parseInput(actionInputSchema, input);
+  const { state, version } = await loadSoakState(deps.store, tenant, now);
   const action: Action = { type, actor, ...(reason ? { reason } : {}), ...(force ? { force } : {}) };
   const result = applyAction(state, action, tenant.soak, now);
-  if (!result.ok) throw new ReleaseError(`${type} refused for tenant ${tenant.id}: ${result.reason}`, 409);
+  if (!result.ok) throw new ActionRefusedError(tenant.id, type, result.reason);
 
-  const cas = await deps.store.casState(
-    tenant.id,
-    stored?.version ?? 0,
-    result.state,
-    auditOf([result.transition]),
-  );
-  if (!cas.ok)
-    throw new ReleaseError(`tenant ${tenant.id} changed while ${type} was applied; try again`, 409);
+  const cas = await deps.store.casState(tenant.id, version, result.state, auditOf([result.transition]));
+  if (!cas.ok) throw new ConcurrentChangeError(tenant.id, type);
 
   // The same alert and hook path as a tick, so open alerts stay open and the milestone goes out once.
   const judged: JudgeResult = {
@@ -76,9 +81,6 @@ export async function performAction(
     verdict: verdictOf(result.state, tenant.soak, now),
   };
   const messages = await sendAlerts(deps, tenant, toAlertInput(tenant, judged, now));
-  const hooks =
-    deps.runHooks && tenant.hooks.length > 0
-      ? await deps.runHooks(tenant, triggersOf(tenant.id, judged, now), now)
-      : [];
+  const hooks = await deps.runHooks(tenant, triggersOf(tenant.id, judged, now), now);
   return { tenant: tenant.id, transition: result.transition, state: result.state.state, messages, hooks };
 }

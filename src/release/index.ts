@@ -1,5 +1,26 @@
+// The release operations refuse an unconfigured tenant with the tick's error: one class, one message.
+export { UnknownTenantError } from '../tick/errors.js';
 export type { ActionInput, ActionOutcome } from './actions.js';
-export { actionInputSchema, performAction } from './actions.js';
-export { ReleaseError } from './errors.js';
+export {
+  actionInputSchema,
+  actorSchema,
+  parseInput,
+  performAction,
+  reasonSchema,
+} from './actions.js';
+export type { CompareDeps, FullCompareOutcome, FullCompareRequest, SpotCheckOutcome } from './compare.js';
+export { fullCompareTenant, recordFullCompare, spotCheckTenant } from './compare.js';
+export type { InputIssue } from './errors.js';
+export {
+  ActionRefusedError,
+  CompareNotRecordedError,
+  ConcurrentChangeError,
+  InvalidInputError,
+  NoHistoryError,
+  ReleaseError,
+} from './errors.js';
+export type { TenantHistory } from './history.js';
+export { loadHistory } from './history.js';
 export type { TenantStatus } from './status.js';
-export { criterionWhy, findTenant, getStatus, inconclusiveReasonsOf, listStatuses } from './status.js';
+export { criterionWhy, getStatus, inconclusiveReasonsOf, listStatuses } from './status.js';
+export type { ReleaseDeps, StatusDeps } from './types.js';

@@ -1,14 +1,10 @@
 import type { TenantConfig } from '../config/index.js';
 import type { Sample } from '../sampling/types.js';
-import {
-  type CriterionEvidence,
-  initialSoakState,
-  type SoakState,
-  type Verdict,
-  verdictOf,
-} from '../soak/index.js';
-import type { AuditEntry, StateStore } from '../store/index.js';
-import { ReleaseError } from './errors.js';
+import type { CriterionEvidence, Verdict } from '../soak/index.js';
+import { verdictOf } from '../soak/verdict.js';
+import type { AuditEntry } from '../store/index.js';
+import { findTenant, loadSoakState, type SampleSummary, summarizeSample } from '../tick/tenants.js';
+import type { StatusDeps } from './types.js';
 
 /** A tenant's soak status as release managers read it (API, CLI, status page). */
 export interface TenantStatus extends Verdict {
@@ -17,7 +13,7 @@ export interface TenantStatus extends Verdict {
   /** False until the first tick judged this tenant (the status then is the initial state, nothing measured). */
   judged: boolean;
   version: number;
-  lastSample: { at: number; durationMs: number; complete: boolean; failedNodes: string[] } | null;
+  lastSample: SampleSummary | null;
   audit: AuditEntry[];
 }
 
@@ -36,50 +32,39 @@ export function criterionWhy(c: Pick<CriterionEvidence, 'status' | 'cause' | 'de
   return c.status === 'nodata' ? (c.cause ?? c.detail) : (c.detail ?? c.cause);
 }
 
-export function findTenant(tenants: TenantConfig[], id: string): TenantConfig {
-  const tenant = tenants.find((t) => t.id === id);
-  if (!tenant) throw new ReleaseError(`unknown tenant "${id}"`, 404);
-  return tenant;
-}
-
-/** The stored status of one tenant, evaluated at `now`. */
+/** The stored status of one tenant, evaluated at `now`; UnknownTenantError for an id not configured. */
 export async function getStatus(
-  store: StateStore,
-  tenant: TenantConfig,
+  deps: StatusDeps,
+  tenantId: string,
   now: number,
   opts: { auditLimit?: number } = {},
 ): Promise<TenantStatus> {
-  const [stored, last, audit] = await Promise.all([
-    store.getState<SoakState>(tenant.id),
-    store.latestSample<Sample>(tenant.id),
-    store.auditTrail(tenant.id, opts.auditLimit ?? 20),
+  return await statusOf(deps, findTenant(deps.config.tenants, tenantId), now, opts.auditLimit ?? 20);
+}
+
+/** Every configured tenant's status, in configuration order (the last 5 audit entries each). */
+export function listStatuses(deps: StatusDeps, now: number): Promise<TenantStatus[]> {
+  return Promise.all(deps.config.tenants.map((t) => statusOf(deps, t, now, 5)));
+}
+
+async function statusOf(
+  deps: StatusDeps,
+  tenant: TenantConfig,
+  now: number,
+  auditLimit: number,
+): Promise<TenantStatus> {
+  const [loaded, last, audit] = await Promise.all([
+    loadSoakState(deps.store, tenant, now),
+    deps.store.latestSample<Sample>(tenant.id),
+    deps.store.auditTrail(tenant.id, auditLimit),
   ]);
-  const state = stored?.state ?? initialSoakState(tenant.id, tenant.soak, now);
-  const verdict = verdictOf(state, tenant.soak, now);
+  const verdict = verdictOf(loaded.state, tenant.soak, now);
   return {
     ...verdict,
     inconclusiveReasons: inconclusiveReasonsOf(verdict),
-    judged: stored !== undefined,
-    version: stored?.version ?? 0,
-    lastSample: last
-      ? {
-          at: last.at,
-          durationMs: last.durationMs,
-          complete: last.complete,
-          failedNodes: [...last.legacy.nodes, ...last.target.nodes]
-            .filter((n) => !n.ok)
-            .map((n) => n.address),
-        }
-      : null,
+    judged: loaded.judged,
+    version: loaded.version,
+    lastSample: last ? summarizeSample(last) : null,
     audit,
   };
-}
-
-/** Every configured tenant's status. */
-export function listStatuses(
-  store: StateStore,
-  tenants: TenantConfig[],
-  now: number,
-): Promise<TenantStatus[]> {
-  return Promise.all(tenants.map((t) => getStatus(store, t, now, { auditLimit: 5 })));
 }

@@ -15,6 +15,7 @@ import {
   type TopologyPolicy,
   withTimeout,
 } from '../redis/index.js';
+import type { SamplingCache } from './cache.js';
 import { cdcLinks, deriveMetrics, isCdcAddress } from './derive.js';
 import { SampleError } from './errors.js';
 import { readSoakRemovals } from './keyRemovals.js';
@@ -25,6 +26,11 @@ import type { NodeSample, Sample } from './types.js';
 
 export interface CollectDeps {
   pool: ConnectionPool;
+  /**
+   * What this process learnt in earlier samples (topologies, CLIENT LIST memos and refusals, the
+   * spot-check's suspects when no state store keeps them): the caller's, one per process.
+   */
+  cache: SamplingCache;
   /** The sampler's clock (epoch ms). */
   now: () => number;
   /**
@@ -57,18 +63,9 @@ export const READ_BUDGET_SHARE = 0.6;
 /** Time kept at the end of the budget after the checks (at most; 5 % of it): saving their state, deriving the metrics. */
 const CHECKS_RESERVE_MS = 250;
 
-// Legacy handles whose CLIENT LIST was refused (NOPERM): not asked again by this process, so the
-// refusals do not inflate the legacy error rate every minute.
-const clientListRefused = new WeakSet<LegacyHandle>();
-// Legacy handles → samples since CLIENT LIST was last read, in a phase whose criteria do not read
-// legacyAppClients. CLIENT LIST costs the server time per connected client, and before cutover a
-// legacy cluster has them all: it is then read every CLIENT_LIST_EVERY samples only.
-const clientListAge = new WeakMap<LegacyHandle, number>();
+// Outside the phases whose criteria read legacyAppClients, CLIENT LIST is read every this many samples
+// (see SamplingCache.clientListAge).
 const CLIENT_LIST_EVERY = 10;
-// Legacy handles → the last CLIENT LIST of each of their nodes (reused while the node's clients did not change).
-const clientLists = new WeakMap<LegacyHandle, ClientListMemo>();
-// Target handles → their topology cache (a handle is rebuilt, and the cache with it, on a config change).
-const topologyCaches = new WeakMap<TargetHandle, TopologyCache>();
 
 /**
  * Samples every node of both clusters of a tenant in parallel: one INFO round trip per node, asking
@@ -100,20 +97,25 @@ export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Pr
   if (runsChecks && target.cluster) target.main().catch(() => undefined);
   const ctx: ReadCtx = {
     pool: deps.pool,
+    cache: deps.cache,
     now: deps.now,
     deadline: readDeadline,
     full: deps.detail === 'full',
   };
   const readsStarted = deps.now();
   const [legacyPart, targetPart] = await Promise.all([
-    sampleLegacy(tenant, legacy, ctx, deps.previous, wantsClientList(tenant, deps.phase, legacy)).then(
-      (part) => {
-        // The replication checks' legacy connections (per db, on the replica the sample just found)
-        // open while the target is still being read.
-        if (deps.phase === 'replication') warmLegacyConnections(tenant, legacy);
-        return part;
-      },
-    ),
+    sampleLegacy(
+      tenant,
+      legacy,
+      ctx,
+      deps.previous,
+      wantsClientList(deps.cache, tenant, deps.phase, legacy),
+    ).then((part) => {
+      // The replication checks' legacy connections (per db, on the replica the sample just found)
+      // open while the target is still being read.
+      if (deps.phase === 'replication') warmLegacyConnections(tenant, legacy);
+      return part;
+    }),
     sampleTarget(target, ctx, { ...DEFAULT_TOPOLOGY_POLICY, ...deps.topology }),
   ]);
   // Between the first and the last INFO read: writes made in that span are in flight for the key counts.
@@ -128,6 +130,7 @@ export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Pr
   const checks = runsChecks
     ? await runReplicationChecks(tenant, legacy, target, {
         ...deps.extras,
+        suspects: deps.cache.suspects,
         phase: deps.phase,
         previous: deps.previous,
         sample: inProgress,
@@ -174,6 +177,7 @@ function warmLegacyConnections(tenant: TenantConfig, legacy: LegacyHandle): void
 
 interface ReadCtx {
   pool: ConnectionPool;
+  cache: SamplingCache;
   now: () => number;
   /** Date.now() after which no node is waited for. */
   deadline: number;
@@ -184,13 +188,18 @@ interface ReadCtx {
  * Whether this sample reads CLIENT LIST on legacy: always when the phase's criteria read
  * legacyAppClients (and outside the tick's phases), else every CLIENT_LIST_EVERY samples.
  */
-function wantsClientList(tenant: TenantConfig, phase: string | undefined, handle: LegacyHandle): boolean {
-  if (clientListRefused.has(handle)) return false;
+function wantsClientList(
+  cache: SamplingCache,
+  tenant: TenantConfig,
+  phase: string | undefined,
+  handle: LegacyHandle,
+): boolean {
+  if (cache.clientListRefused.has(handle)) return false;
   if (phase !== 'replication' && phase !== 'soak') return true;
   if (tenant.soak[phase].criteria.some((c) => c.metric === 'legacyAppClients')) return true;
-  const age = clientListAge.get(handle);
+  const age = cache.clientListAge.get(handle);
   const due = age === undefined || age + 1 >= CLIENT_LIST_EVERY;
-  clientListAge.set(handle, due ? 0 : (age ?? 0) + 1);
+  cache.clientListAge.set(handle, due ? 0 : (age ?? 0) + 1);
   return due;
 }
 
@@ -240,10 +249,10 @@ async function sampleLegacy(
 ): Promise<Sample['legacy']> {
   const cdc = tenant.legacy.cdcReplicas;
   const results = new Map<string, NodeSample>();
-  let clientsMemo = clientLists.get(handle);
+  let clientsMemo: ClientListMemo | undefined = ctx.cache.clientLists.get(handle);
   if (!clientsMemo) {
     clientsMemo = new Map();
-    clientLists.set(handle, clientsMemo);
+    ctx.cache.clientLists.set(handle, clientsMemo);
   }
   const readAsPrimary = new Set<string>();
   const read = (node: HostPort, primary: boolean) => {
@@ -254,7 +263,7 @@ async function sampleLegacy(
       clientsMemo,
       roleHint: primary ? 'master' : 'replica',
     }).then((n) => {
-      if (n.clientsError && /NOPERM/i.test(n.clientsError)) clientListRefused.add(handle);
+      if (n.clientsError && /NOPERM/i.test(n.clientsError)) ctx.cache.clientListRefused.add(handle);
       results.set(n.address, n);
       return n;
     });
@@ -323,10 +332,10 @@ async function sampleTarget(
   let topologyError: string | undefined;
 
   if (handle.cluster) {
-    let cache = topologyCaches.get(handle);
+    let cache = ctx.cache.topologies.get(handle);
     if (!cache) {
       cache = new TopologyCache(policy);
-      topologyCaches.set(handle, cache);
+      ctx.cache.topologies.set(handle, cache);
     }
     const topologyCache = cache;
     const locate = (prefer?: HostPort[]) =>

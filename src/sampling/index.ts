@@ -1,3 +1,5 @@
+export type { SamplingCache } from './cache.js';
+export { createSamplingCache } from './cache.js';
 export type { CollectDeps } from './collectSample.js';
 export { collectSample } from './collectSample.js';
 export type {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BudgetExhaustedError } from '../redis/errors.js';
 import { beforeDeadline } from '../redis/nodeClient.js';
 import { type BinKey, binFromBuffer, binFromText, binToText } from './consistency/binaryKey.js';

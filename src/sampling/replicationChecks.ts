@@ -28,7 +28,7 @@ export interface ReplicationChecksOptions {
   spotCheckKeys?: number;
   /**
    * Where the spot-check's suspects live between ticks: each is judged at a later tick. Without it
-   * they are kept in this process (a warm Lambda, an in-process caller), per target handle.
+   * they are kept in this process (a warm Lambda, an in-process caller), in `suspects`.
    */
   spotCheckState?: { load(): Promise<unknown>; save(state: SpotCheckState): Promise<void> };
   /**
@@ -49,9 +49,6 @@ const LOOK_BUDGET_SHARE = 0.6;
 /** The least TTL tolerance of the spot-check, raised to the measured CDC lag. */
 const MIN_TTL_TOLERANCE_MS = 1_000;
 
-// Target handles → the spot-check suspects of this process, when no state store keeps them.
-const localSuspects = new WeakMap<TargetHandle, SpotCheckState>();
-
 /** soakwatch's heartbeat key of a tenant on legacy (the target key adds the db's prefix). */
 export function heartbeatKey(tenantId: string): string {
   return `__soakwatch:hb:{${tenantId}}`;
@@ -69,6 +66,8 @@ export async function runReplicationChecks(
   legacy: LegacyHandle,
   target: TargetHandle,
   opts: ReplicationChecksOptions & {
+    /** The spot-check suspects of this process, per target handle (see SamplingCache.suspects). */
+    suspects: WeakMap<TargetHandle, SpotCheckState>;
     phase?: string;
     previous?: Sample;
     now: () => number;
@@ -119,7 +118,7 @@ export async function runReplicationChecks(
       const state = parseSpotCheckState(
         store
           ? await beforeDeadline(store.load(), lookEnd, 'the spot-check state')
-          : localSuspects.get(target),
+          : opts.suspects.get(target),
       );
       const legacyClients = new Map(
         await beforeDeadline(
@@ -191,7 +190,7 @@ export async function runReplicationChecks(
       const { result, state: next } = spot.finish();
       // Saved even when the budget has run out: the suspects found must reach the next tick.
       if (store) await store.save(next);
-      else localSuspects.set(target, next);
+      else opts.suspects.set(target, next);
       record.spotCheck = result;
       spotCheckInputs(inputs, result);
     } catch (error) {

@@ -1,3 +1,5 @@
+export type { OpenStateStore } from './connect.js';
+export { openStateStore } from './connect.js';
 export type { StoreErrorContext } from './errors.js';
 export { StoreError } from './errors.js';
 export type { TenantKeys } from './keys.js';

@@ -1,3 +1,6 @@
+export type { CollectorDeps } from './collect.js';
+export { createCollector } from './collect.js';
+export { TickError, UnknownTenantError } from './errors.js';
 export type { FutureSample } from './futureSamples.js';
 export { describeFutureSample, findFutureSample } from './futureSamples.js';
 export type { AlertContext } from './map.js';
@@ -9,7 +12,9 @@ export {
   triggersOf,
 } from './map.js';
 export { sendAlerts } from './notify.js';
-export { runTick, TickError, UnknownTenantError } from './runTick.js';
+export { runTick } from './runTick.js';
+export type { LoadedState, SampleSummary } from './tenants.js';
+export { findTenant, loadSoakState, summarizeSample, unreadNodes } from './tenants.js';
 export { sampleRetentionMs, tickTenant } from './tickTenant.js';
 export type {
   HookOutcome,

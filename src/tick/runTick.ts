@@ -1,7 +1,8 @@
 import pLimit from 'p-limit';
 import { StoreError } from '../store/index.js';
-import { SoakwatchError } from '../util/errors.js';
 import { redactUrl } from '../util/redact.js';
+import { TickError } from './errors.js';
+import { findTenant } from './tenants.js';
 import { tickTenant } from './tickTenant.js';
 import type { TenantTickReport, TickDeps, TickReport } from './types.js';
 
@@ -14,8 +15,7 @@ const TENANT_CONCURRENCY = 4;
  */
 export async function runTick(deps: TickDeps, opts: { now: number; tenantId?: string }): Promise<TickReport> {
   const started = Date.now();
-  const tenants = deps.config.tenants.filter((t) => !opts.tenantId || t.id === opts.tenantId);
-  if (opts.tenantId && tenants.length === 0) throw new UnknownTenantError(opts.tenantId);
+  const tenants = opts.tenantId ? [findTenant(deps.config.tenants, opts.tenantId)] : deps.config.tenants;
   // An unreachable store throws here: nothing can be judged without it. Its clock is the one every
   // tick agrees on: a `now` far ahead of it is a sample from the future.
   const storeNow = await deps.store.time();
@@ -41,22 +41,4 @@ export async function runTick(deps: TickDeps, opts: { now: number; tenantId?: st
   if (firstStoreFailure)
     throw new TickError('the state store failed during the tick', report, { cause: firstStoreFailure });
   return report;
-}
-
-export class TickError extends SoakwatchError {
-  readonly report: TickReport;
-  constructor(message: string, report: TickReport, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'TickError';
-    this.report = report;
-  }
-}
-
-export class UnknownTenantError extends SoakwatchError {
-  readonly tenant: string;
-  constructor(tenant: string) {
-    super(`unknown tenant "${tenant}"`);
-    this.name = 'UnknownTenantError';
-    this.tenant = tenant;
-  }
 }

@@ -1,16 +1,13 @@
+import { cloudWatchLookbackMs } from '../aws/cloudwatch.js';
 import type { TenantConfig } from '../config/index.js';
 import { CLOUDWATCH_PREFIX } from '../metrics/index.js';
-import { parseSample, type Sample } from '../sampling/index.js';
-import {
-  initialSoakState,
-  type JudgeSample,
-  judgeSoak,
-  type SoakEvent,
-  type SoakState,
-} from '../soak/index.js';
+import { parseSample } from '../sampling/schema.js';
+import type { Sample } from '../sampling/types.js';
+import { type JudgeSample, judgeSoak, type SoakEvent, type SoakState } from '../soak/index.js';
 import { describeFutureSample, type FutureSample, findFutureSample } from './futureSamples.js';
 import { auditOf, futureSampleAlertInput, toAlertInput, triggersOf } from './map.js';
 import { sendAlerts } from './notify.js';
+import { loadSoakState, summarizeSample, unreadNodes } from './tenants.js';
 import type { TenantTickReport, TickDeps } from './types.js';
 
 const EVENTS_WATERMARK_DOC = 'describe-events';
@@ -46,9 +43,7 @@ export async function tickTenant(
   const lock = await deps.store.acquireLock(tenant.id, 'tick', lockTtl);
   if (!lock) return { ...report, ok: true, skipped: 'locked' };
   try {
-    const stored = await deps.store.getState<SoakState>(tenant.id);
-    const state = stored?.state ?? initialSoakState(tenant.id, tenant.soak, now);
-    const version = stored?.version ?? 0;
+    const { state, version } = await loadSoakState(deps.store, tenant, now);
     const latest = await deps.store.latestSample<unknown>(tenant.id);
 
     const future = findFutureSample({
@@ -63,15 +58,7 @@ export async function tickTenant(
     const previous = parseSample(latest);
     const sample = await deps.collect(tenant, { now, previous, phase: state.phase });
     await addCloudWatchMetrics(deps, tenant, sample, now);
-    const unreadNodes = [...sample.legacy.nodes, ...sample.target.nodes]
-      .filter((n) => !n.ok)
-      .map((n) => ({ address: n.address, ...(n.error ? { error: n.error } : {}) }));
-    report.sample = {
-      at: sample.at,
-      durationMs: sample.durationMs,
-      complete: sample.complete,
-      failedNodes: unreadNodes.map((n) => n.address),
-    };
+    report.sample = summarizeSample(sample);
 
     const fresh = await deps.store.appendSample(tenant.id, sample, sampleRetentionMs(tenant));
     if (!fresh) return { ...report, ok: true, skipped: 'duplicate', state: state.state };
@@ -97,14 +84,16 @@ export async function tickTenant(
     report.ok = true;
     report.judged = true;
     // Only a sample that was stored and judged counts as seen (SamplesJudged, the watcher-blind alarm).
-    deps.onSample?.(sample);
+    deps.onSample(sample);
     report.state = result.state.state;
     report.verdict = result.verdict;
     report.transitions = result.transitions;
-    report.messages = await sendAlerts(deps, tenant, toAlertInput(tenant, result, now, { unreadNodes }));
-    if (deps.runHooks && tenant.hooks.length > 0) {
-      report.hooks = await deps.runHooks(tenant, triggersOf(tenant.id, result, now), now);
-    }
+    report.messages = await sendAlerts(
+      deps,
+      tenant,
+      toAlertInput(tenant, result, now, { unreadNodes: unreadNodes(sample) }),
+    );
+    report.hooks = await deps.runHooks(tenant, triggersOf(tenant.id, result, now), now);
     return report;
   } finally {
     await lock.release().catch(() => undefined);
@@ -147,9 +136,9 @@ async function addCloudWatchMetrics(deps: TickDeps, tenant: TenantConfig, sample
   if (criteria.length === 0) return;
   // Without a replication group or AWS access these metrics are simply not seen: no data, never 0.
   for (const c of criteria) sample.derived[c.metric] = null;
-  if (!deps.cloudwatch || !tenant.target.replicationGroupId) return;
+  if (!tenant.target.replicationGroupId) return;
   try {
-    const window = Math.max(...criteria.map((c) => c.cloudwatch?.periodSeconds ?? 60)) * 1000 * 3;
+    const window = cloudWatchLookbackMs(criteria);
     Object.assign(sample.derived, await deps.cloudwatch(tenant, criteria, now - window, now));
   } catch (error) {
     deps.log.warn('could not read CloudWatch metrics', { tenant: tenant.id, error: String(error) });
@@ -157,11 +146,12 @@ async function addCloudWatchMetrics(deps: TickDeps, tenant: TenantConfig, sample
 }
 
 async function recordElastiCacheEvents(deps: TickDeps, tenant: TenantConfig, now: number) {
-  if (!deps.elasticacheEvents || !tenant.target.replicationGroupId) return;
+  if (!tenant.target.replicationGroupId) return;
   try {
     const mark = await deps.store.getDoc<{ until: number }>(tenant.id, EVENTS_WATERMARK_DOC);
     const since = mark?.until ?? now - EVENT_LOOKBACK_MS;
     const events = await deps.elasticacheEvents(tenant, since, now);
+    if (events === undefined) return;
     for (const event of events) await deps.store.appendEvent(tenant.id, event);
     await deps.store.setDoc(tenant.id, EVENTS_WATERMARK_DOC, { until: now });
   } catch (error) {

@@ -6,6 +6,7 @@ import type { Sample } from '../sampling/types.js';
 import type { SoakEvent, SoakStateName, Transition, Verdict } from '../soak/index.js';
 import type { StateStore } from '../store/index.js';
 import type { FutureSample } from './futureSamples.js';
+import type { SampleSummary } from './tenants.js';
 
 /** The log lines a tick writes; Powertools' Logger satisfies it. */
 export interface Log {
@@ -17,7 +18,11 @@ export interface Log {
 
 export type Phase = 'replication' | 'soak';
 
-/** Everything a tick touches, passed in: real clients in Lambda and the CLI, local ones in tests. */
+/**
+ * Everything a tick touches, passed in: real clients in Lambda and the CLI, local ones in tests. Every
+ * member is required; where a feature is off (no AWS on a laptop, no metrics on the command line) the
+ * wiring passes a no-op, so the tick itself never asks whether a dependency is there.
+ */
 export interface TickDeps {
   config: Config;
   store: StateStore;
@@ -26,15 +31,27 @@ export interface TickDeps {
     tenant: TenantConfig,
     ctx: { now: number; previous: Sample | undefined; phase: Phase },
   ): Promise<Sample>;
-  /** ElastiCache's own metrics for `cloudwatch:` criteria; absent where there is no AWS (local runs). */
-  cloudwatch?(tenant: TenantConfig, criteria: Criterion[], from: number, to: number): Promise<DerivedMetrics>;
-  /** ElastiCache DescribeEvents for the tenant's replication group, so a missed notification is still seen. */
-  elasticacheEvents?(tenant: TenantConfig, since: number, until: number): Promise<SoakEvent[]>;
+  /**
+   * ElastiCache's own metrics for `cloudwatch:` criteria. Without AWS (local runs) it reads nothing:
+   * the metrics stay "no data", never 0.
+   */
+  cloudwatch(
+    tenant: TenantConfig,
+    criteria: readonly Criterion[],
+    from: number,
+    to: number,
+  ): Promise<DerivedMetrics>;
+  /**
+   * ElastiCache DescribeEvents for the tenant's replication group, so a missed notification is still
+   * seen. `undefined` when this process reads no ElastiCache events (no AWS): the tenant's watermark
+   * then stays where the last reader left it, so a tick with AWS later still looks back that far.
+   */
+  elasticacheEvents(tenant: TenantConfig, since: number, until: number): Promise<SoakEvent[] | undefined>;
   publish(message: OutgoingMessage): Promise<void>;
-  /** Fires remediation hooks for this tick's triggers; must not throw. */
-  runHooks?(tenant: TenantConfig, triggers: HookTrigger[], now: number): Promise<HookOutcome[]>;
+  /** Fires remediation hooks for this tick's triggers (src/hooks' lifecycle); must not throw. */
+  runHooks(tenant: TenantConfig, triggers: readonly HookTrigger[], now: number): Promise<HookOutcome[]>;
   /** Called with every sample that was stored and judged, e.g. to emit it as CloudWatch EMF. */
-  onSample?(sample: Sample): void;
+  onSample(sample: Sample): void;
   log: Log;
 }
 
@@ -60,7 +77,7 @@ export interface TenantTickReport {
   transitions: Transition[];
   messages: number;
   hooks: HookOutcome[];
-  sample?: { at: number; durationMs: number; complete: boolean; failedNodes: string[] };
+  sample?: SampleSummary;
 }
 
 export interface TickReport {

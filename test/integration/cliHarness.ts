@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,21 +15,22 @@ export interface CliRun {
 }
 
 /**
- * Builds the command line as users get it (`npm run build` → dist/cli.js) and copies it to a private
- * folder, so another build of dist/ during the run cannot swap it. The copy stays under node_modules/
- * of the project: its bare imports (ioredis, commander…) resolve as they do from dist/.
+ * Builds the command line as users get it (`npm run build` → dist/cli.js and its chunks) and copies
+ * dist/ to a private folder, so another build of dist/ during the run cannot swap it. The copy stays
+ * under node_modules/ of the project: a bare import resolves as it does from dist/.
  */
 export async function buildCli(): Promise<{ cli: string; cleanup(): void }> {
   const cache = join(ROOT, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'soakwatch-cli-test-'));
   const cli = join(dir, 'cli.js');
-  // Serialized with the other CLI test files, which build into the same dist/.
-  await promisify(execFile)('flock', ['/tmp/soakwatch-cli-build.lock', 'node', 'scripts/build.mjs'], {
-    cwd: ROOT,
-    timeout: 60_000,
-  });
-  copyFileSync(join(ROOT, 'dist', 'cli.js'), cli);
+  // Serialized with the other CLI test files, which build into the same dist/; the copy is made under
+  // the same lock (cli.js imports its commands' chunks from its own folder: all of dist/ is copied).
+  await promisify(execFile)(
+    'flock',
+    ['/tmp/soakwatch-cli-build.lock', 'sh', '-c', 'node scripts/build.mjs && cp -R dist/. "$0"', dir],
+    { cwd: ROOT, timeout: 60_000 },
+  );
   return { cli, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

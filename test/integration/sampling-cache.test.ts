@@ -2,9 +2,12 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TenantConfig, tenantSchema } from '../../src/config/schema.js';
 import { type ConnectionPool, createConnectionPool } from '../../src/redis/index.js';
-import { collectSample } from '../../src/sampling/index.js';
+import { collectSample, createSamplingCache } from '../../src/sampling/index.js';
 import type { RedisProcess } from '../../tools/local/index.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
+
+// The sampler's per-process cache, as a warm container keeps it (one for the whole file).
+const cache = createSamplingCache();
 
 const legacyServer = useStandalone();
 const targetCluster = useCluster({ masters: 3, replicasPerMaster: 1 });
@@ -91,14 +94,14 @@ describe('collectSample: CLIENT LIST on legacy', () => {
     const observer = new Redis({ port: legacyServer().node.port });
     // Connected before the first sample reads the node's counters, or its arrival is a change itself.
     await observer.ping();
-    const first = await collectSample(t, { pool, now: Date.now });
+    const first = await collectSample(t, { pool, cache, now: Date.now });
     const listed = await callsOn(observer, 'client|list');
 
-    const unchanged = await collectSample(t, { pool, now: Date.now, previous: first });
+    const unchanged = await collectSample(t, { pool, cache, now: Date.now, previous: first });
     const afterUnchanged = await callsOn(observer, 'client|list');
     const app = new Redis({ port: legacyServer().node.port, connectionName: 'orders-service' });
     await app.ping();
-    const joined = await collectSample(t, { pool, now: Date.now, previous: unchanged });
+    const joined = await collectSample(t, { pool, cache, now: Date.now, previous: unchanged });
     const afterJoined = await callsOn(observer, 'client|list');
     app.disconnect();
     await until('the server to drop the client', async () => {
@@ -106,7 +109,7 @@ describe('collectSample: CLIENT LIST on legacy', () => {
       return !text.includes('orders-service');
     });
     const beforeLeft = await callsOn(observer, 'client|list');
-    const left = await collectSample(t, { pool, now: Date.now, previous: joined });
+    const left = await collectSample(t, { pool, cache, now: Date.now, previous: joined });
     const afterLeft = await callsOn(observer, 'client|list');
     observer.disconnect();
 
@@ -129,7 +132,8 @@ describe('collectSample: CLIENT LIST on legacy', () => {
       const seen: (number | null | undefined)[] = [];
       for (let i = 0; i < 11; i++)
         seen.push(
-          (await collectSample(t, { pool: own, now: Date.now, phase: 'soak' })).derived.legacyAppClients,
+          (await collectSample(t, { pool: own, cache, now: Date.now, phase: 'soak' })).derived
+            .legacyAppClients,
         );
 
       expect(seen.map((v) => v !== null && v !== undefined)).toEqual([true, ...Array(9).fill(false), true]);
@@ -149,9 +153,14 @@ describe('collectSample: cluster topology cache', () => {
     try {
       const before = await calls(nodes, 'cluster|shards');
       for (let i = 0; i < 6; i++)
-        await collectSample(t, { pool: own, now: Date.now, topology: { maxSamples: 5 } });
+        await collectSample(t, { pool: own, cache, now: Date.now, topology: { maxSamples: 5 } });
       const afterSix = await calls(nodes, 'cluster|shards');
-      const seventh = await collectSample(t, { pool: own, now: Date.now, topology: { maxSamples: 5 } });
+      const seventh = await collectSample(t, {
+        pool: own,
+        cache,
+        now: Date.now,
+        topology: { maxSamples: 5 },
+      });
       const afterSeven = await calls(nodes, 'cluster|shards');
 
       expect(afterSix - before).toBe(1);
@@ -169,15 +178,15 @@ describe('collectSample: cluster topology cache', () => {
     if (!oldMaster || !promoted) throw new Error('no shard');
     const nodes = [...masters, ...replicas];
     const t = tenant();
-    const warm = await collectSample(t, { pool, now: Date.now });
-    await collectSample(t, { pool, now: Date.now, previous: warm });
+    const warm = await collectSample(t, { pool, cache, now: Date.now });
+    await collectSample(t, { pool, cache, now: Date.now, previous: warm });
     await admin(promoted, (c) => c.call('CLUSTER', 'FAILOVER'));
     await clusterAgrees(nodes, promoted, oldMaster);
     const before = await calls(nodes, 'cluster|shards');
 
-    const sample = await collectSample(t, { pool, now: Date.now, previous: warm });
+    const sample = await collectSample(t, { pool, cache, now: Date.now, previous: warm });
     const afterFailover = await calls(nodes, 'cluster|shards');
-    const next = await collectSample(t, { pool, now: Date.now, previous: sample });
+    const next = await collectSample(t, { pool, cache, now: Date.now, previous: sample });
     const afterNext = await calls(nodes, 'cluster|shards');
 
     const role = (s: typeof sample, n: RedisProcess) =>
@@ -199,12 +208,12 @@ describe('collectSample: cluster topology cache', () => {
     const [victim, promoted] = [masters[2], replicas[2]];
     if (!victim || !promoted) throw new Error('no shard');
     const t = tenant();
-    const warm = await collectSample(t, { pool, now: Date.now });
+    const warm = await collectSample(t, { pool, cache, now: Date.now });
     await victim.kill();
     const live = [...masters, ...replicas].filter((n) => n !== victim);
     await clusterAgrees(live, promoted);
 
-    const sample = await collectSample(t, { pool, now: Date.now, previous: warm });
+    const sample = await collectSample(t, { pool, cache, now: Date.now, previous: warm });
 
     const byPort = (port: number) => sample.target.nodes.find((n) => n.address === `127.0.0.1:${port}`);
     expect(byPort(promoted.port)).toMatchObject({ ok: true, role: 'master' });

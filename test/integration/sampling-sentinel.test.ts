@@ -2,8 +2,11 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TenantConfig, tenantSchema } from '../../src/config/schema.js';
 import { type ConnectionPool, createConnectionPool } from '../../src/redis/index.js';
-import { collectSample } from '../../src/sampling/index.js';
+import { collectSample, createSamplingCache } from '../../src/sampling/index.js';
 import { useCluster, useReplicated } from '../support/topologies.js';
+
+// The sampler's per-process cache, as a warm container keeps it (one for the whole file).
+const cache = createSamplingCache();
 
 const legacyTopology = useReplicated({ replicas: 1, sentinels: 1 });
 const targetCluster = useCluster({ masters: 3, replicasPerMaster: 0 });
@@ -46,7 +49,7 @@ describe('collectSample: Sentinel legacy → cluster target', () => {
   it('asks Sentinel for the primary and samples the replica it reports', async () => {
     const { primary, replicas } = legacyTopology();
 
-    const sample = await collectSample(tenant(), { pool, now: Date.now });
+    const sample = await collectSample(tenant(), { pool, cache, now: Date.now });
 
     expect(sample.legacy.primary).toBe(`127.0.0.1:${primary.port}`);
     expect(sample.legacy.primaryChanged).toBe(false);
@@ -62,11 +65,11 @@ describe('collectSample: Sentinel legacy → cluster target', () => {
   });
 
   it('sees an idle legacy as idle despite Sentinel hellos and replication pings', async () => {
-    const first = await collectSample(tenant(), { pool, now: Date.now });
+    const first = await collectSample(tenant(), { pool, cache, now: Date.now });
     // Sentinel publishes a hello every 2 s and pings every 1 s: let some of that happen.
     await new Promise((resolve) => setTimeout(resolve, 2_500));
 
-    const second = await collectSample(tenant(), { pool, now: Date.now, previous: first });
+    const second = await collectSample(tenant(), { pool, cache, now: Date.now, previous: first });
 
     expect(second.derived.legacyWriteOps).toBe(0);
     // Sentinel's PING/INFO/PUBLISH and the replica's acks are commands too: counted, but few.
@@ -77,6 +80,7 @@ describe('collectSample: Sentinel legacy → cluster target', () => {
   it('takes its own heartbeat out of legacy writes in the replication phase', async () => {
     const deps = {
       pool,
+      cache,
       now: Date.now,
       phase: 'replication',
       extras: { heartbeatBudgetMs: 100, spotCheckKeys: 5 },
@@ -96,10 +100,10 @@ describe('collectSample: Sentinel legacy → cluster target', () => {
   });
 
   it('follows a Sentinel failover between two samples and records it', async () => {
-    const before = await collectSample(tenant(), { pool, now: Date.now });
+    const before = await collectSample(tenant(), { pool, cache, now: Date.now });
     const promoted = await legacyTopology().failover();
 
-    const after = await collectSample(tenant(), { pool, now: Date.now, previous: before });
+    const after = await collectSample(tenant(), { pool, cache, now: Date.now, previous: before });
 
     const newPrimary = `127.0.0.1:${promoted.port}`;
     expect(before.legacy.primary).not.toBe(newPrimary);
@@ -113,7 +117,7 @@ describe('collectSample: Sentinel legacy → cluster target', () => {
     expect(after.derived.streamRestarts).toBeGreaterThanOrEqual(1);
     expect(after.derived.legacyWriteOps).toBeNull(); // another primary: no delta across the change
 
-    const next = await collectSample(tenant(), { pool, now: Date.now, previous: after });
+    const next = await collectSample(tenant(), { pool, cache, now: Date.now, previous: after });
     expect(next.legacy.primaryChanged).toBe(false);
     expect(next.legacy.primary).toBe(newPrimary);
   });

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type TenantConfig, tenantSchema } from '../../src/config/schema.js';
 import { createConnectionPool, createSecretResolver, SOAKWATCH_ACL_RULES } from '../../src/redis/index.js';
-import { collectSample } from '../../src/sampling/index.js';
+import { collectSample, createSamplingCache } from '../../src/sampling/index.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
+
+// The sampler's per-process cache, as a warm container keeps it (one for the whole file).
+const cache = createSamplingCache();
 
 const SOAKWATCH_ACL = SOAKWATCH_ACL_RULES;
 
@@ -34,10 +37,11 @@ describe('collectSample over TLS with a least-privilege ACL user', () => {
       secrets: createSecretResolver({ env: { SW_PASSWORD: 'sw-secret' } }),
     });
     try {
-      const first = await collectSample(tenant('soakwatch', 'SW_PASSWORD'), { pool, now: Date.now });
+      const first = await collectSample(tenant('soakwatch', 'SW_PASSWORD'), { pool, cache, now: Date.now });
 
       const second = await collectSample(tenant('soakwatch', 'SW_PASSWORD'), {
         pool,
+        cache,
         now: Date.now,
         previous: first,
         phase: 'replication',
@@ -64,7 +68,11 @@ describe('collectSample over TLS with a least-privilege ACL user', () => {
       secrets: createSecretResolver({ env: { SW_PASSWORD: 'sw-secret' } }),
     });
     try {
-      const sample = await collectSample(tenant('soakwatch-nolist', 'SW_PASSWORD'), { pool, now: Date.now });
+      const sample = await collectSample(tenant('soakwatch-nolist', 'SW_PASSWORD'), {
+        pool,
+        cache,
+        now: Date.now,
+      });
 
       expect(sample.complete).toBe(true);
       expect(sample.legacy.nodes[0]?.clientsError).toMatch(/NOPERM/);
@@ -84,7 +92,7 @@ describe('collectSample over TLS with a least-privilege ACL user', () => {
     const t = tenant('soakwatch', 'SW_PASSWORD');
     const untrusted = tenantSchema.parse({ ...t, legacy: { ...t.legacy, tls: true } });
     try {
-      const sample = await collectSample(untrusted, { pool, now: Date.now });
+      const sample = await collectSample(untrusted, { pool, cache, now: Date.now });
 
       const legacy = sample.legacy.nodes[0];
       expect(legacy?.ok).toBe(false);
@@ -114,7 +122,7 @@ describe('collectSample of a TLS cluster-mode target', () => {
       target: { url, cluster: true, password: 'cluster-secret', tls: { ca: tls?.caPem } },
     });
     try {
-      const sample = await collectSample(t, { pool, now: Date.now });
+      const sample = await collectSample(t, { pool, cache, now: Date.now });
       const main = await (await pool.target(t)).main();
       await main.set('tls:probe', '1');
 

@@ -2,9 +2,12 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TenantConfig, tenantSchema } from '../../src/config/schema.js';
 import { type ConnectionPool, createConnectionPool } from '../../src/redis/index.js';
-import { collectSample } from '../../src/sampling/index.js';
+import { collectSample, createSamplingCache } from '../../src/sampling/index.js';
 import type { PrefixScanState } from '../../src/sampling/prefixCounts.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
+
+// The sampler's per-process cache, as a warm container keeps it (one for the whole file).
+const cache = createSamplingCache();
 
 const legacyServer = useStandalone();
 const targetCluster = useCluster({ masters: 3, replicasPerMaster: 1 });
@@ -40,8 +43,8 @@ function memoryPrefixState(): { load(): Promise<unknown>; save(s: PrefixScanStat
  */
 async function sampleAfterOne(t: TenantConfig, scanKeysPerTick = 10_000) {
   const extras = { prefixState: memoryPrefixState(), scanKeysPerTick };
-  const first = await collectSample(t, { pool, now: Date.now, extras });
-  return collectSample(t, { pool, now: Date.now, extras, previous: first });
+  const first = await collectSample(t, { pool, cache, now: Date.now, extras });
+  return collectSample(t, { pool, cache, now: Date.now, extras, previous: first });
 }
 
 async function seed(db: number, prefix: string, count: number, ttlEvery = 0): Promise<void> {
@@ -77,6 +80,7 @@ describe('collectSample: standalone legacy → cluster target', () => {
   it('samples every master and replica and counts keys per db and prefix', async () => {
     const sample = await collectSample(tenant(), {
       pool,
+      cache,
       now: Date.now,
       extras: { prefixState: memoryPrefixState(), scanKeysPerTick: 10_000 },
     });
@@ -166,6 +170,7 @@ describe('collectSample: standalone legacy → cluster target', () => {
   it('fills the persistent count from the estimate until the first SCAN pass completes', async () => {
     const sample = await collectSample(tenant(), {
       pool,
+      cache,
       now: Date.now,
       extras: { prefixState: memoryPrefixState(), scanKeysPerTick: 1 },
     });
@@ -192,16 +197,16 @@ describe('collectSample: standalone legacy → cluster target', () => {
     );
     const expected = sizes.reduce((a, b) => a + b, 0);
 
-    const sample = await collectSample(t, { pool, now: Date.now });
+    const sample = await collectSample(t, { pool, cache, now: Date.now });
 
     expect(sample.keys['0']).toMatchObject({ legacy: 300, target: expected, targetSource: 'info' });
   });
 
   it('sees no legacy writes or commands between two samples of an idle legacy', async () => {
     const t = tenant();
-    const first = await collectSample(t, { pool, now: Date.now });
+    const first = await collectSample(t, { pool, cache, now: Date.now });
 
-    const second = await collectSample(t, { pool, now: Date.now, previous: first });
+    const second = await collectSample(t, { pool, cache, now: Date.now, previous: first });
 
     expect(second.derived.legacyWriteOps).toBe(0);
     expect(second.derived.legacyCommands).toBe(0);
@@ -215,12 +220,12 @@ describe('collectSample: standalone legacy → cluster target', () => {
     // An unwatched db: the keys do not change the counts other tests read, the commands still count.
     const app = new Redis({ port: legacyServer().node.port, db: 7, connectionName: 'orders-service' });
     await app.ping();
-    const first = await collectSample(t, { pool, now: Date.now });
+    const first = await collectSample(t, { pool, cache, now: Date.now });
     await app.set('orders:1', 'x');
     await app.incr('orders:count');
     await app.get('orders:1');
 
-    const second = await collectSample(t, { pool, now: Date.now, previous: first });
+    const second = await collectSample(t, { pool, cache, now: Date.now, previous: first });
     app.disconnect();
 
     expect(second.derived.legacyCommands).toBe(3);
@@ -232,14 +237,14 @@ describe('collectSample: standalone legacy → cluster target', () => {
 
   it('returns within the budget when a node is frozen, with that node failed', async () => {
     const t = tenant({ dbs: [0], dbMap: { '0': '' } });
-    await collectSample(t, { pool, now: Date.now }); // warm connections
+    await collectSample(t, { pool, cache, now: Date.now }); // warm connections
     const frozen = targetCluster().replicas[0];
     if (!frozen) throw new Error('no replica');
     frozen.freeze();
     try {
       const started = Date.now();
 
-      const sample = await collectSample(t, { pool, now: Date.now, budgetMs: 1_500 });
+      const sample = await collectSample(t, { pool, cache, now: Date.now, budgetMs: 1_500 });
 
       const took = Date.now() - started;
       expect(took).toBeLessThan(1_500 + 300);
@@ -252,21 +257,21 @@ describe('collectSample: standalone legacy → cluster target', () => {
     } finally {
       frozen.thaw();
     }
-    const after = await collectSample(t, { pool, now: Date.now });
+    const after = await collectSample(t, { pool, cache, now: Date.now });
     expect(after.complete).toBe(true);
   });
 
   it('bounds the sample by its budget when the command timeout is longer', async () => {
     const t = tenant({ dbs: [0], dbMap: { '0': '' } });
     const patient = createConnectionPool({ commandTimeoutMs: 10_000, connectTimeoutMs: 1_000 });
-    await collectSample(t, { pool: patient, now: Date.now });
+    await collectSample(t, { pool: patient, cache, now: Date.now });
     const frozen = targetCluster().masters[1];
     if (!frozen) throw new Error('no master');
     frozen.freeze();
     try {
       const started = Date.now();
 
-      const sample = await collectSample(t, { pool: patient, now: Date.now, budgetMs: 1_000 });
+      const sample = await collectSample(t, { pool: patient, cache, now: Date.now, budgetMs: 1_000 });
 
       expect(Date.now() - started).toBeLessThan(1_000 + 300);
       const failed = sample.target.nodes.filter((n) => !n.ok);
@@ -281,12 +286,12 @@ describe('collectSample: standalone legacy → cluster target', () => {
 
   it('returns the rest of the sample when a target master is killed', async () => {
     const t = tenant({ dbs: [0], dbMap: { '0': '' } });
-    const before = await collectSample(t, { pool, now: Date.now });
+    const before = await collectSample(t, { pool, cache, now: Date.now });
     const victim = targetCluster().masters[2];
     if (!victim) throw new Error('no master');
     await victim.kill();
 
-    const sample = await collectSample(t, { pool, now: Date.now, previous: before });
+    const sample = await collectSample(t, { pool, cache, now: Date.now, previous: before });
 
     const dead = sample.target.nodes.find((n) => n.address === `127.0.0.1:${victim.port}`);
     expect(dead).toMatchObject({ ok: false, role: 'master' });

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import type { OutgoingMessage } from '../../src/alerts/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { performAction } from '../../src/release/index.js';
-import { closeClients, openClients, tickDeps } from '../../src/runtime/index.js';
+import { openTickRuntime } from '../../src/runtime/index.js';
 import type { SoakStateName } from '../../src/soak/index.js';
 import { type Log, runTick, type TickDeps } from '../../src/tick/index.js';
 import { formatDuration } from '../../src/util/duration.js';
@@ -205,12 +205,12 @@ async function main(): Promise<void> {
     const config = loadConfig(configPath);
     const tenant = config.tenants[0];
     if (!tenant) throw new Error('no tenant');
-    const clients = await openClients(config);
-    const base = tickDeps(config, clients, demoLog(Boolean(process.env.SOAKWATCH_DEMO_VERBOSE)), {
+    const runtime = await openTickRuntime(config, {
+      log: demoLog(Boolean(process.env.SOAKWATCH_DEMO_VERBOSE)),
       aws: false,
     });
     // No AWS here: the SNS messages are printed instead of published.
-    const deps: TickDeps = { ...base, publish: async (m) => printAlert(m) };
+    const deps: TickDeps = { ...runtime.deps, publish: async (m) => printAlert(m) };
     try {
       step('5. replication phase: a tick every second (sample → store → judge → alert)');
       let state: SoakStateName | undefined;
@@ -237,7 +237,7 @@ async function main(): Promise<void> {
       await copier.stop();
       const cut = await performAction(
         deps,
-        tenant,
+        tenant.id,
         { action: 'cutover', actor: 'release-manager@demo', reason: 'maintenance window 42' },
         Date.now(),
       );
@@ -270,7 +270,7 @@ async function main(): Promise<void> {
       step('8. approve the scale-down (the hook is a dry run) and record it');
       const approved = await performAction(
         deps,
-        tenant,
+        tenant.id,
         { action: 'approve', actor: 'release-manager@demo', reason: 'soak clean' },
         Date.now(),
       );
@@ -279,7 +279,7 @@ async function main(): Promise<void> {
       );
       const done = await performAction(
         deps,
-        tenant,
+        tenant.id,
         { action: 'scaled-down', actor: 'platform@demo' },
         Date.now(),
       );
@@ -289,14 +289,14 @@ async function main(): Promise<void> {
       say(`   $ soakwatch --config ${configPath} status --tenant ${tenant.id}`);
       const status = await soakwatch(['--config', configPath, 'status', '--tenant', tenant.id]);
       say(status.stdout.trimEnd().replace(/^/gm, '   '));
-      const audit = await clients.store.auditTrail(tenant.id, 50);
+      const audit = await deps.store.auditTrail(tenant.id, 50);
       say('\n   audit trail:');
       for (const e of audit)
         say(
           `   ${new Date(e.at).toISOString().slice(11, 19)} ${e.actor.padEnd(22)} ${e.action.padEnd(12)} ${e.from ?? ''} → ${e.to ?? ''} ${e.reason ?? ''}`,
         );
     } finally {
-      await closeClients(clients);
+      await runtime.close();
     }
   } finally {
     if (app) clearInterval(app);

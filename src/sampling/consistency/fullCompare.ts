@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type BinKey, binFromBuffer, binToText } from './binaryKey.js';
 import type { ByClass } from './classify.js';
 import { ConsistencyInputError } from './errors.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BinKey } from './binaryKey.js';
 import { MISMATCH_CLASSES, type MismatchClass } from './classify.js';
 import type { KeyPair, Observation } from './observe.js';

@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeEventsCommand,
   DescribeReplicationGroupsCommand,
@@ -6,10 +7,9 @@ import {
 import type { SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { describeReplicationGroup } from '../../../src/aws/index.js';
+import { createMemberCache, describeReplicationGroup } from '../../../src/aws/index.js';
 import type { SoakEvent } from '../../../src/events/index.js';
-import { ingestEvents, type Runtime, tickDeps } from '../../../src/runtime/index.js';
-import { createMemberCache } from '../../../src/runtime/members.js';
+import { type EventsRuntime, ingestEvents, tickDeps } from '../../../src/runtime/index.js';
 import { runTick } from '../../../src/tick/index.js';
 import { useStandalone } from '../../support/topologies.js';
 import {
@@ -30,6 +30,9 @@ const legacy = useStandalone();
 const target = useStandalone();
 const store = useStandalone();
 const ec = mockClient(ElastiCacheClient);
+// The (mocked) AWS clients a runtime with AWS would hold.
+const elasticache = new ElastiCacheClient({});
+const cloudwatch = new CloudWatchClient({});
 
 const MINUTE = 60 * SECOND;
 let h: Harness;
@@ -49,14 +52,13 @@ function mockGroups(members: Record<string, string[]> = MEMBERS) {
 }
 
 /** A runtime whose member cache runs on the test's clock, over the (mocked) ElastiCache client. */
-function runtime(): Runtime {
+function runtime(): EventsRuntime {
   const members = createMemberCache({
-    describe: async (groupId) =>
-      (await describeReplicationGroup(h.clients.elasticache, groupId)).memberClusters,
+    describe: async (groupId) => (await describeReplicationGroup(elasticache, groupId)).memberClusters,
     log: quietLog,
     clock: () => clock,
   });
-  return { config: h.config, clients: h.clients, deps: h.deps, members };
+  return h.eventsRuntime(members);
 }
 
 let seq = 0;
@@ -90,6 +92,8 @@ afterEach(() => ec.reset());
 
 afterAll(async () => {
   await h?.close();
+  elasticache.destroy();
+  cloudwatch.destroy();
 });
 
 describe('an ElastiCache notification (SNS)', () => {
@@ -196,10 +200,11 @@ describe('DescribeEvents in the tick', () => {
     });
     const rt = runtime();
     const deps = {
-      ...tickDeps(h.config, h.clients, quietLog, {
-        aws: true,
-        ...(rt.members ? { members: rt.members } : {}),
-      }),
+      ...tickDeps(
+        h.config,
+        { ...h.clients, aws: { cloudwatch, elasticache } },
+        { log: quietLog, members: rt.members },
+      ).deps,
       publish: h.deps.publish,
     };
 

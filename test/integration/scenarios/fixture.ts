@@ -1,9 +1,11 @@
 import type { z } from 'zod';
 import type { OutgoingMessage } from '../../../src/alerts/index.js';
+import { type MemberCache, NO_MEMBERS } from '../../../src/aws/index.js';
 import { type Config, configSchema, type TenantConfig } from '../../../src/config/index.js';
 import type { policySchema } from '../../../src/config/schema.js';
+import { metrics } from '../../../src/observability/index.js';
 import { type ActionInput, performAction } from '../../../src/release/index.js';
-import { type Clients, closeClients, openClients, tickDeps } from '../../../src/runtime/index.js';
+import { type EventsRuntime, openTickRuntime, type TickClients } from '../../../src/runtime/index.js';
 import type { SoakState } from '../../../src/soak/index.js';
 import type { AuditEntry } from '../../../src/store/index.js';
 import { type Log, runTick, type TenantTickReport, type TickDeps } from '../../../src/tick/index.js';
@@ -87,7 +89,7 @@ export const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, 
 /** Real clients and the real tick dependencies, with SNS replaced by a collector. */
 export interface Harness {
   config: Config;
-  clients: Clients;
+  clients: TickClients;
   deps: TickDeps;
   /** Every message the tick would have published to SNS, in order. */
   messages: OutgoingMessage[];
@@ -97,15 +99,18 @@ export interface Harness {
   /** A release manager's action at `now`. */
   act(tenantId: string, input: ActionInput, now: number): ReturnType<typeof performAction>;
   audit(tenantId: string): Promise<AuditEntry[]>;
+  /** The event handlers' runtime over the harness's store (members: none, i.e. ElastiCache's node naming). */
+  eventsRuntime(members?: MemberCache): EventsRuntime;
   state(tenantId: string): Promise<SoakState | undefined>;
   close(): Promise<void>;
 }
 
 export async function openHarness(config: Config): Promise<Harness> {
-  const clients = await openClients(config);
+  const runtime = await openTickRuntime(config, { log: quietLog, aws: false });
+  const { clients } = runtime;
   const messages: OutgoingMessage[] = [];
   const deps: TickDeps = {
-    ...tickDeps(config, clients, quietLog, { aws: false }),
+    ...runtime.deps,
     publish: (m) => {
       messages.push(m);
       return Promise.resolve();
@@ -128,12 +133,19 @@ export async function openHarness(config: Config): Promise<Harness> {
       if (!t) throw new Error(`the tick reported nothing for ${tenantId}`);
       return t;
     },
-    act: (tenantId, input, now) => performAction(deps, tenant(tenantId), input, now),
+    act: (tenantId, input, now) => performAction(deps, tenantId, input, now),
     audit: (tenantId) => clients.store.auditTrail(tenantId, 1_000),
+    eventsRuntime: (members = NO_MEMBERS) => ({
+      config,
+      store: clients.store,
+      members,
+      log: quietLog,
+      metrics,
+    }),
     async state(tenantId) {
       return (await clients.store.getState<SoakState>(tenantId))?.state;
     },
-    close: () => closeClients(clients),
+    close: () => runtime.close(),
   };
 }
 

@@ -123,7 +123,7 @@ describe('a sample from the future', () => {
   });
 
   it('counts as FutureSamples and not as SamplesJudged', async () => {
-    const rt = { config: h.config, clients: h.clients, deps: h.deps };
+    const rt = { deps: h.deps, metrics };
     const added: [string, number][] = [];
     const spy = vi.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
       added.push([name, value]);

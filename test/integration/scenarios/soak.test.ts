@@ -205,7 +205,7 @@ describe('what blocks or resets the soak', () => {
   it('resets the soak clock on an ElastiCache failover notification, and only records other events', async () => {
     const t0 = Date.now();
     await forceCutover(h, 'failover', t0);
-    const rt = { config: h.config, clients: h.clients, deps: h.deps };
+    const rt = h.eventsRuntime();
     const notify = (at: number, id: string, body: Record<string, string>) =>
       ingestEvents(rt, {
         kind: 'elasticache',
@@ -249,7 +249,7 @@ describe('what blocks or resets the soak', () => {
   it('holds the soak while a mapped CloudWatch alarm is in ALARM, and restarts it on OK', async () => {
     const t0 = Date.now();
     await forceCutover(h, 'alarmed', t0);
-    const rt = { config: h.config, clients: h.clients, deps: h.deps };
+    const rt = h.eventsRuntime();
     const alarm = (at: number, value: 'ALARM' | 'OK') =>
       ingestEvents(rt, {
         kind: 'alarm',

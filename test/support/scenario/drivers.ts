@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { type Config, configSchema } from '../../../src/config/index.js';
 import { type ActionInput, performAction } from '../../../src/release/index.js';
-import { type Clients, closeClients, openClients, tickDeps } from '../../../src/runtime/index.js';
+import { openTickRuntime, type TickRuntime } from '../../../src/runtime/index.js';
 import { createStateStore, type StateStore } from '../../../src/store/index.js';
 import { type Log, runTick, type TenantTickReport, type TickDeps } from '../../../src/tick/index.js';
 import { runCli } from '../../integration/cliHarness.js';
@@ -10,7 +10,7 @@ import type { RecordedMessage, SnsRecorder } from './sns.js';
 
 /**
  * Two ways to run soakwatch's tick, as production would: in-process (one long-lived container with
- * warm connections: the real tick through src/runtime's `openClients`/`tickDeps`, SNS collected) or
+ * warm connections: the real tick through src/runtime's `openTickRuntime`, SNS collected) or
  * a fresh `node cli.js tick --tenant … --json` process per tick (cold connections every time; SNS
  * through the AWS SDK to a loopback recorder). Both judge at the wall clock: `now` is not passed.
  */
@@ -41,17 +41,17 @@ export class InProcessDriver implements TickDriver {
   readonly kind = 'in-process';
   private constructor(
     readonly config: Config,
-    private readonly clients: Clients,
+    private readonly runtime: TickRuntime,
     private readonly deps: TickDeps,
     readonly messages: RecordedMessage[],
   ) {}
 
   static async open(input: ConfigInput): Promise<InProcessDriver> {
     const config = configSchema.parse(input);
-    const clients = await openClients(config);
+    const runtime = await openTickRuntime(config, { log: quietLog, aws: false });
     const messages: RecordedMessage[] = [];
     const deps: TickDeps = {
-      ...tickDeps(config, clients, quietLog, { aws: false }),
+      ...runtime.deps,
       publish: (m) => {
         messages.push({
           receivedAt: Date.now(),
@@ -63,7 +63,7 @@ export class InProcessDriver implements TickDriver {
         return Promise.resolve();
       },
     };
-    return new InProcessDriver(config, clients, deps, messages);
+    return new InProcessDriver(config, runtime, deps, messages);
   }
 
   async tick(tenantId: string): Promise<DriverTick> {
@@ -86,13 +86,11 @@ export class InProcessDriver implements TickDriver {
   }
 
   async act(tenantId: string, input: ActionInput): Promise<void> {
-    const tenant = this.config.tenants.find((t) => t.id === tenantId);
-    if (!tenant) throw new Error(`no tenant ${tenantId}`);
-    await performAction(this.deps, tenant, input, Date.now());
+    await performAction(this.deps, tenantId, input, Date.now());
   }
 
   close(): Promise<void> {
-    return closeClients(this.clients);
+    return this.runtime.close();
   }
 }
 

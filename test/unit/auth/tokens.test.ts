@@ -5,7 +5,7 @@ import {
   parseTokenHashes,
   parseTokenSecret,
   principalForToken,
-} from '../../../functions/lib/tokens.js';
+} from '../../../src/auth/index.js';
 
 const sha = (token: string) => createHash('sha256').update(token).digest('hex');
 

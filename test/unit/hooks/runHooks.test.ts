@@ -11,6 +11,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describeReplicationGroup } from '../../../src/aws/index.js';
 import { type Hook, hookSchema } from '../../../src/config/schema.js';
 import {
   type HookAuditEntry,
@@ -91,10 +92,12 @@ function plan(h: Hook, over: Partial<PlannedHook> = {}): PlannedHook {
 function deps(over: Partial<HookDeps> = {}) {
   const claimed = new Set<string>();
   const audit: HookAuditEntry[] = [];
+  const ec = new ElastiCacheClient({});
   const d: HookDeps = {
     sns: new SNSClient({}),
     lambda: new LambdaClient({}),
-    elasticache: new ElastiCacheClient({}),
+    elasticache: ec,
+    describeGroup: (groupId) => describeReplicationGroup(ec, groupId),
     fetch,
     claimOnce: (key) => {
       if (claimed.has(key)) return Promise.resolve(false);

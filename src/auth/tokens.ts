@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
+import { TokenTableError } from './errors.js';
 
 /** principal → SHA-256 of the principal's API token (32 bytes). */
 export type TokenTable = ReadonlyMap<string, Buffer>;
@@ -24,7 +25,7 @@ export function parseTokenHashes(text: string | undefined): TokenTable {
     const principal = principalSchema.safeParse(entry.slice(0, at).trim());
     const hash = hashSchema.safeParse(entry.slice(at + 1).trim());
     if (at < 0 || !principal.success || !hash.success)
-      throw new Error(
+      throw new TokenTableError(
         `SOAKWATCH_API_TOKEN_HASHES entry ${i + 1}: expected principal=<sha256 hex> (${
           principal.success
             ? (hash.error?.issues[0]?.message ?? 'missing "="')
@@ -40,7 +41,7 @@ export function parseTokenHashes(text: string | undefined): TokenTable {
 export function parseTokenSecret(secret: unknown): TokenTable {
   const result = z.record(principalSchema, hashSchema).safeParse(secret);
   if (!result.success)
-    throw new Error(
+    throw new TokenTableError(
       `API token secret: ${result.error.issues[0]?.path.join('.') ?? ''} ${result.error.issues[0]?.message ?? ''}`,
     );
   return new Map(Object.entries(result.data));

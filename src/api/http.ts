@@ -1,6 +1,6 @@
 import { createError } from '@middy/util';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Parses `value` with `schema`, or throws a 400 naming the first invalid field and why. */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {

@@ -1,4 +1,7 @@
-import type { Log } from '../tick/types.js';
+/** Where the member cache says that AWS could not be read. */
+export interface MemberCacheLog {
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+}
 
 /** The member clusters of replication groups, read from AWS and kept for a while. */
 export interface MemberCache {
@@ -13,7 +16,7 @@ export interface MemberCache {
 export interface MemberCacheOptions {
   /** Reads a group's member clusters (DescribeReplicationGroups). */
   describe(groupId: string): Promise<string[]>;
-  log: Pick<Log, 'warn'>;
+  log: MemberCacheLog;
   clock?: () => number;
   /** A read that takes longer is given up (AWS unreachable from the VPC); default 3 s. */
   timeoutMs?: number;
@@ -75,3 +78,9 @@ export function createMemberCache(opts: MemberCacheOptions): MemberCache {
     },
   };
 }
+
+/**
+ * The member cache of a process without AWS (the alarm handler, a CLI run without --aws): it never
+ * reads, so callers use ElastiCache's node naming, as they do when AWS cannot be read.
+ */
+export const NO_MEMBERS: MemberCache = { get: () => Promise.resolve(undefined) };

@@ -1,8 +1,7 @@
 import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { memberCacheOf } from '../../../src/runtime/deps.js';
-import { createMemberCache, MEMBER_CACHE_MS } from '../../../src/runtime/members.js';
+import { createMemberCache, MEMBER_CACHE_MS, memberCacheOf } from '../../../src/aws/index.js';
 
 const ec = mockClient(ElastiCacheClient);
 afterEach(() => ec.reset());

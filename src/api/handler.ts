@@ -1,0 +1,104 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import httpRouterHandler from '@middy/http-router';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import * as z from 'zod';
+import { tenantIdSchema } from '../config/index.js';
+import { type ReleaseDeps, reasonSchema } from '../release/index.js';
+import { ACTIONS } from '../soak/index.js';
+import { releaseErrorsToHttp } from './errors.js';
+import { getTenantStatus, listTenants, performAction, renderStatusPage } from './handlers.js';
+import { html, json, parseOr400, principalOf } from './http.js';
+
+type Event = APIGatewayProxyEventV2;
+type Result = APIGatewayProxyResultV2;
+
+const statusParams = z.object({ id: tenantIdSchema });
+const actionParams = z.object({
+  id: tenantIdSchema,
+  action: z.enum(ACTIONS, { error: `must be one of ${ACTIONS.join(', ')}` }),
+});
+// No body is fine (`abort` needs nothing); a body is a JSON object with only these keys.
+const actionBody = z
+  .strictObject({
+    reason: reasonSchema.optional(),
+    force: z.boolean().optional(),
+  })
+  .nullish();
+
+/** What the API handler uses: the release service's dependencies (src/runtime's release runtime). */
+export interface ApiRuntime {
+  deps: ReleaseDeps;
+}
+
+export interface ApiHandlerOptions {
+  /** The container's runtime, built on first use (and again after a failed build). */
+  runtime: () => Promise<ApiRuntime>;
+  logger: Logger;
+  metrics: Metrics;
+  /** The clock statuses are evaluated at (default Date.now). */
+  now?: () => number;
+}
+
+/**
+ * The release-manager API: tenants, per-tenant status, the HTML status page, and audited actions. Each
+ * route parses its input (a 400 naming the field), calls the release service and renders its answer;
+ * the service's refusals become HTTP errors in one place (releaseErrorsToHttp).
+ */
+export function createApiHandler(opts: ApiHandlerOptions) {
+  const now = opts.now ?? Date.now;
+  const deps = async () => (await opts.runtime()).deps;
+
+  const getTenants = async (): Promise<Result> => json(await listTenants(await deps(), now()));
+
+  const getStatus = async (event: Event): Promise<Result> => {
+    const { id } = parseOr400(statusParams, event.pathParameters, 'path');
+    return json(await getTenantStatus(await deps(), id, now()));
+  };
+
+  const getStatusPage = async (): Promise<Result> => html(await renderStatusPage(await deps(), now()));
+
+  const postAction = middy<Event, Result>()
+    // Without a JSON content type the body stays a string (or absent) and is judged by the schema below.
+    .use(httpJsonBodyParser({ disableContentTypeError: true }))
+    .handler(async (event) => {
+      const principal = principalOf(event.requestContext);
+      const { id, action } = parseOr400(actionParams, event.pathParameters, 'path');
+      const body = parseOr400(actionBody, event.body, 'body');
+      return json(await performAction(await deps(), id, action, { principal, ...body }, now()));
+    });
+
+  return (
+    middy<Event, Result, Error, Context>(
+      httpRouterHandler<Event, Result>([
+        { method: 'GET', path: '/tenants', handler: getTenants },
+        { method: 'GET', path: '/tenants/{id}/status', handler: getStatus },
+        { method: 'GET', path: '/status', handler: getStatusPage },
+        { method: 'POST', path: '/tenants/{id}/actions/{action}', handler: postAction },
+      ]),
+    )
+      // Never log the event here, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries the bearer token.
+      .use(injectLambdaContext(opts.logger, { logEvent: false }))
+      .use(logMetrics(opts.metrics))
+      // On error middy runs the last registered first: the service's errors become HTTP errors, then the
+      // error handler renders them; 4xx from createError pass through, anything else is a plain 500.
+      .use(
+        httpErrorHandler({
+          fallbackMessage: 'internal error',
+          // A refused request (4xx) is the API working: info, not an error that pages someone.
+          logger: (error: unknown) => {
+            const status = (error as { statusCode?: number } | undefined)?.statusCode ?? 500;
+            if (status < 500)
+              opts.logger.info('request refused', { status, message: (error as Error).message });
+            else opts.logger.error('request failed', { error });
+          },
+        }),
+      )
+      .use(releaseErrorsToHttp())
+  );
+}

@@ -1,0 +1,26 @@
+import type { Config } from '../config/index.js';
+import { createConnectionPool } from '../redis/pool.js';
+import { createSecretResolver } from '../redis/secrets.js';
+import type { CompareDeps } from '../release/compare.js';
+import { openStateStore } from '../store/connect.js';
+
+/** The state store and connections to the tenants' clusters: what a compare on demand needs (the CLI). */
+export async function openCompareRuntime(
+  config: Config,
+): Promise<{ config: Config; deps: CompareDeps; close(): Promise<void> }> {
+  const secrets = createSecretResolver();
+  const stateStore = await openStateStore(config.stateStore, secrets);
+  const pool = createConnectionPool({
+    commandTimeoutMs: config.sampling.commandTimeoutMs,
+    connectTimeoutMs: config.sampling.connectTimeoutMs,
+    secrets,
+  });
+  return {
+    config,
+    deps: { config, store: stateStore.store, pool },
+    async close() {
+      await pool.closeAll();
+      stateStore.close();
+    },
+  };
+}
