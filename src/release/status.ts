@@ -3,7 +3,8 @@ import type { Sample } from '../sampling/types.js';
 import type { CriterionEvidence, Verdict } from '../soak/index.js';
 import { verdictOf } from '../soak/verdict.js';
 import type { AuditEntry } from '../store/index.js';
-import { findTenant, loadSoakState, type SampleSummary, summarizeSample } from '../tick/tenants.js';
+import { findTenant, loadSoakState, summarizeSample } from '../tick/tenants.js';
+import type { SampleSummary } from '../tick/types.js';
 import type { StatusDeps } from './types.js';
 
 /** A tenant's soak status as release managers read it (API, CLI, status page). */

@@ -13,13 +13,14 @@ export {
 } from './map.js';
 export { sendAlerts } from './notify.js';
 export { runTick } from './runTick.js';
-export type { LoadedState, SampleSummary } from './tenants.js';
+export type { LoadedState } from './tenants.js';
 export { findTenant, loadSoakState, summarizeSample, unreadNodes } from './tenants.js';
 export { sampleRetentionMs, tickTenant } from './tickTenant.js';
 export type {
   HookOutcome,
   Log,
   Phase,
+  SampleSummary,
   TenantTickReport,
   TickDeps,
   TickReport,

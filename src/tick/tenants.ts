@@ -3,6 +3,7 @@ import type { Sample } from '../sampling/types.js';
 import { initialSoakState, type SoakState } from '../soak/index.js';
 import type { StateStore } from '../store/index.js';
 import { UnknownTenantError } from './errors.js';
+import type { SampleSummary } from './types.js';
 
 /** The configured tenant with this id; UnknownTenantError when the configuration names none. */
 export function findTenant(tenants: readonly TenantConfig[], id: string): TenantConfig {
@@ -32,14 +33,6 @@ export async function loadSoakState(
     version: stored?.version ?? 0,
     judged: stored !== undefined,
   };
-}
-
-/** A sample as reports and status show it: when, how long, whether whole, which nodes were not read. */
-export interface SampleSummary {
-  at: number;
-  durationMs: number;
-  complete: boolean;
-  failedNodes: string[];
 }
 
 /** The nodes of both clusters a sample could not read, with why. */

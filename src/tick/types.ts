@@ -6,7 +6,6 @@ import type { Sample } from '../sampling/types.js';
 import type { SoakEvent, SoakStateName, Transition, Verdict } from '../soak/index.js';
 import type { StateStore } from '../store/index.js';
 import type { FutureSample } from './futureSamples.js';
-import type { SampleSummary } from './tenants.js';
 
 /** The log lines a tick writes; Powertools' Logger satisfies it. */
 export interface Log {
@@ -84,4 +83,12 @@ export interface TickReport {
   at: number;
   durationMs: number;
   tenants: TenantTickReport[];
+}
+
+/** A sample as reports and status show it: when, how long, whether whole, which nodes were not read. */
+export interface SampleSummary {
+  at: number;
+  durationMs: number;
+  complete: boolean;
+  failedNodes: string[];
 }
