@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { parse, stringify } from 'yaml';
+import { buildCli } from '../test/integration/cliHarness.js';
 import { startStandalone, stopAll } from '../tools/local/index.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -221,20 +222,6 @@ function processMs(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       else reject(new Error(`node ${args.join(' ')} exited ${code}: ${stderr.trim()}`));
     });
   });
-}
-
-/** dist/cli.js as `npm run build` makes it, copied where another build cannot swap it (bare imports still resolve). */
-async function buildCli(): Promise<{ cli: string; cleanup(): void }> {
-  const cache = join(ROOT, 'node_modules', '.cache');
-  mkdirSync(cache, { recursive: true });
-  const dir = mkdtempSync(join(cache, 'soakwatch-cold-start-'));
-  // The same lock as the CLI tests, which build into the same dist/.
-  await promisify(execFile)('flock', ['/tmp/soakwatch-cli-build.lock', 'node', 'scripts/build.mjs'], {
-    cwd: ROOT,
-    timeout: 60_000,
-  });
-  copyFileSync(join(ROOT, 'dist', 'cli.js'), join(dir, 'cli.js'));
-  return { cli: join(dir, 'cli.js'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export async function runColdStartBench(opts: {
