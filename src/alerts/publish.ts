@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { MessageAttributeValue, SNSClient } from '@aws-sdk/client-sns';
 import { AlertError } from './errors.js';
 import type { OutgoingMessage } from './types.js';
 
@@ -22,6 +22,8 @@ export function createSnsPublisher(client: SNSClient): SnsPublisher {
     async publish(msg) {
       const fifo = msg.topicArn.endsWith('.fifo');
       try {
+        // Imported at use: a function's module init loads no SDK package (a quiet tick publishes nothing).
+        const { PublishCommand } = await import('@aws-sdk/client-sns');
         const out = await client.send(
           new PublishCommand({
             TopicArn: msg.topicArn,

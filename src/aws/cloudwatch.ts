@@ -1,8 +1,4 @@
-import {
-  type CloudWatchClient,
-  GetMetricDataCommand,
-  type MetricDataQuery,
-} from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { Criterion } from '../config/index.js';
 import { AwsError } from './errors.js';
 
@@ -110,6 +106,8 @@ export async function fetchCloudWatchMetrics(
 
   const latest = new Map<string, { at: number; value: number }>();
   try {
+    // Imported at use: a function's module init loads no SDK package (the client is built lazily too).
+    const { GetMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
     for (let i = 0; i < queries.length; i += MAX_QUERIES) {
       let nextToken: string | undefined;
       do {

@@ -1,10 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  type ElastiCacheClient,
-  type Event as ElastiCacheEvent,
-  paginateDescribeEvents,
-  type SourceType,
-} from '@aws-sdk/client-elasticache';
+import type { ElastiCacheClient, Event as ElastiCacheEvent, SourceType } from '@aws-sdk/client-elasticache';
 import { isNamedMemberOf, sourceMatch } from '../events/sources.js';
 import type { SoakEvent } from '../events/types.js';
 import { AwsError } from './errors.js';
@@ -87,22 +82,27 @@ async function collect(
   sourceIdentifier: string | undefined,
   opts: DescribeEventsOptions,
 ): Promise<SoakEvent[]> {
+  // Imported at use (a function's module init loads no SDK package), and paged by hand: the SDK's
+  // paginator insists on an `instanceof ElastiCacheClient`, which the runtime's lazily built client is not.
+  const { DescribeEventsCommand } = await import('@aws-sdk/client-elasticache');
   const out: SoakEvent[] = [];
-  const pages = paginateDescribeEvents(
-    { client },
-    {
-      SourceType: sourceType,
-      SourceIdentifier: sourceIdentifier,
-      StartTime: new Date(opts.since),
-      EndTime: new Date(opts.until),
-    },
-  );
-  for await (const page of pages) {
+  let marker: string | undefined;
+  do {
+    const page = await client.send(
+      new DescribeEventsCommand({
+        SourceType: sourceType,
+        SourceIdentifier: sourceIdentifier,
+        StartTime: new Date(opts.since),
+        EndTime: new Date(opts.until),
+        Marker: marker,
+      }),
+    );
     for (const e of page.Events ?? []) {
       const event = normalize(e);
       if (event) out.push(event);
     }
-  }
+    marker = page.Marker;
+  } while (marker);
   return out;
 }
 

@@ -1,8 +1,4 @@
-import {
-  DescribeReplicationGroupsCommand,
-  type ElastiCacheClient,
-  type ReplicationGroup,
-} from '@aws-sdk/client-elasticache';
+import type { ElastiCacheClient, ReplicationGroup } from '@aws-sdk/client-elasticache';
 import { AwsError } from './errors.js';
 import { createMemberCache, type MemberCache, type MemberCacheLog } from './members.js';
 
@@ -24,6 +20,8 @@ export async function describeReplicationGroup(
 ): Promise<ReplicationGroupInfo> {
   let group: ReplicationGroup | undefined;
   try {
+    // Imported at use: a function's module init loads no SDK package.
+    const { DescribeReplicationGroupsCommand } = await import('@aws-sdk/client-elasticache');
     const out = await client.send(
       new DescribeReplicationGroupsCommand({ ReplicationGroupId: replicationGroupId }),
     );

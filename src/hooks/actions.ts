@@ -1,9 +1,3 @@
-import {
-  IncreaseReplicaCountCommand,
-  ModifyReplicationGroupShardConfigurationCommand,
-} from '@aws-sdk/client-elasticache';
-import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { safeSubject } from '../alerts/format.js';
 import type { Hook } from '../config/schema.js';
 import { describeUrl } from './describe.js';
@@ -27,6 +21,8 @@ export async function executeAction(
   const body = JSON.stringify(payload);
   switch (a.type) {
     case 'sns': {
+      // The commands are imported at use, as the clients are built: module init loads no SDK package.
+      const { PublishCommand } = await import('@aws-sdk/client-sns');
       const out = await wrap(hook, `could not publish to SNS topic ${a.topicArn}`, () =>
         deps.sns.send(
           new PublishCommand({
@@ -44,6 +40,7 @@ export async function executeAction(
       return `SNS MessageId ${out.MessageId ?? '(none)'}`;
     }
     case 'lambda': {
+      const { InvokeCommand } = await import('@aws-sdk/client-lambda');
       const out = await wrap(hook, `could not invoke Lambda ${a.functionName}`, () =>
         deps.lambda.send(
           new InvokeCommand({
@@ -133,6 +130,7 @@ async function elastiCacheAction(
       );
     const current = info.nodeGroups.length;
     const target = current + count;
+    const { ModifyReplicationGroupShardConfigurationCommand } = await import('@aws-sdk/client-elasticache');
     await wrap(hook, `could not add shards to replication group ${group}`, () =>
       deps.elasticache.send(
         new ModifyReplicationGroupShardConfigurationCommand({
@@ -153,6 +151,7 @@ async function elastiCacheAction(
       `addReplicas would take replication group ${group} to ${target} replicas per shard; ElastiCache allows ${MAX_REPLICAS}`,
       hook.id,
     );
+  const { IncreaseReplicaCountCommand } = await import('@aws-sdk/client-elasticache');
   await wrap(hook, `could not add replicas to replication group ${group}`, () =>
     deps.elasticache.send(
       new IncreaseReplicaCountCommand({

@@ -1,10 +1,11 @@
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { memberCacheOf } from '../aws/replicationGroup.js';
 import type { Config } from '../config/index.js';
 import { createSecretResolver } from '../redis/secrets.js';
 import { openStateStore } from '../store/connect.js';
 import type { Log } from '../tick/types.js';
 import type { EventsRuntime } from './events.js';
+import { lazyClient } from './lazyClient.js';
 import type { MetricsSink } from './tick.js';
 
 /** An event handler's runtime, with what closes its clients. */
@@ -18,7 +19,10 @@ export async function openElastiCacheEventsRuntime(
   opts: { log: Log; metrics: MetricsSink },
 ): Promise<OpenEventsRuntime> {
   const stateStore = await openStateStore(config.stateStore, createSecretResolver());
-  const elasticache = new ElastiCacheClient({});
+  // Built at the first notification that needs the group's members.
+  const elasticache = lazyClient<ElastiCacheClient>(
+    async () => new (await import('@aws-sdk/client-elasticache')).ElastiCacheClient({}),
+  );
   return {
     config,
     store: stateStore.store,

@@ -1,4 +1,4 @@
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { createSnsPublisher } from '../alerts/publish.js';
 import type { Config } from '../config/index.js';
 import { createHookRunner } from '../hooks/lifecycle.js';
@@ -8,6 +8,7 @@ import { openStateStore } from '../store/connect.js';
 import type { StateStore } from '../store/index.js';
 import type { Log } from '../tick/types.js';
 import { hookClientsOnDemand } from './hookClients.js';
+import { lazyClient } from './lazyClient.js';
 
 /** What the release operations of a process use: the API's runtime, and the CLI's for an action. */
 export interface ReleaseRuntime {
@@ -24,7 +25,8 @@ export interface ReleaseRuntime {
 export async function openReleaseRuntime(config: Config, opts: { log: Log }): Promise<ReleaseRuntime> {
   const secrets = createSecretResolver();
   const stateStore = await openStateStore(config.stateStore, secrets);
-  const sns = new SNSClient({});
+  // Built at the first action that announces a milestone (a GET never loads the SNS client).
+  const sns = lazyClient<SNSClient>(async () => new (await import('@aws-sdk/client-sns')).SNSClient({}));
   const publisher = createSnsPublisher(sns);
   const hooks = hookClientsOnDemand({ sns, secrets });
   return {

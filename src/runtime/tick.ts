@@ -1,7 +1,7 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { SNSClient } from '@aws-sdk/client-sns';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { createSnsPublisher } from '../alerts/publish.js';
 import { type MemberCache, NO_MEMBERS } from '../aws/members.js';
 import { memberCacheOf } from '../aws/replicationGroup.js';
@@ -17,6 +17,7 @@ import { createCollector } from '../tick/collect.js';
 import { runTick as runTickWith } from '../tick/runTick.js';
 import type { Log, TickDeps, TickReport } from '../tick/types.js';
 import { type HookClientsOnDemand, hookClientsOnDemand } from './hookClients.js';
+import { lazyClient } from './lazyClient.js';
 import { createWarmCache, type WarmCache } from './warm.js';
 
 /** The clients of a tick runtime. */
@@ -65,9 +66,18 @@ export async function openTickRuntime(config: Config, opts: TickRuntimeOptions):
       secrets,
     }),
     secrets,
-    sns: new SNSClient({}),
+    sns: lazyClient(async () => new (await import('@aws-sdk/client-sns')).SNSClient({})),
     ...(opts.aws
-      ? { aws: { cloudwatch: new CloudWatchClient({}), elasticache: new ElastiCacheClient({}) } }
+      ? {
+          aws: {
+            cloudwatch: lazyClient(
+              async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient({}),
+            ),
+            elasticache: lazyClient(
+              async () => new (await import('@aws-sdk/client-elasticache')).ElastiCacheClient({}),
+            ),
+          },
+        }
       : {}),
   };
   const hooks = hookClientsOnDemand({

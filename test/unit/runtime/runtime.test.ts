@@ -2,6 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeEventsCommand } from '@aws-sdk/client-elasticache';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NO_MEMBERS } from '../../../src/aws/index.js';
 import type { Config } from '../../../src/config/index.js';
@@ -102,10 +106,32 @@ beforeEach(() => {
 });
 
 describe('the tick runtime', () => {
-  it('builds the state store, the connection pool, SNS, CloudWatch and ElastiCache; Lambda only for a hook', async () => {
+  it('builds the state store and the connection pool; SNS, CloudWatch and ElastiCache at their first call; Lambda only for a hook', async () => {
     const rt = await openTickRuntime(config, { log: quietLog, aws: true });
 
+    // Module init and the runtime load no SDK client package: each is imported and built at its first send.
+    expect(built).toEqual(['store', 'pool']);
+    const sdk = await Promise.all([
+      import('@aws-sdk/client-sns'),
+      import('@aws-sdk/client-cloudwatch'),
+      import('@aws-sdk/client-elasticache'),
+    ]);
+    const sns = mockClient(sdk[0].SNSClient);
+    const cloudwatch = mockClient(sdk[1].CloudWatchClient);
+    const elasticache = mockClient(sdk[2].ElastiCacheClient);
+    sns.onAnyCommand().resolves({});
+    cloudwatch.onAnyCommand().resolves({});
+    elasticache.onAnyCommand().resolves({});
+    await rt.clients.sns.send(new PublishCommand({ TopicArn: 'arn:aws:sns:eu-west-1:1:t', Message: 'm' }));
+    await rt.clients.aws?.cloudwatch.send(
+      new GetMetricDataCommand({ MetricDataQueries: [], StartTime: new Date(0), EndTime: new Date(1) }),
+    );
+    await rt.clients.aws?.elasticache.send(new DescribeEventsCommand({}));
+    await rt.clients.sns.send(
+      new PublishCommand({ TopicArn: 'arn:aws:sns:eu-west-1:1:t', Message: 'again' }),
+    );
     expect(built).toEqual(['store', 'pool', 'sns', 'cloudwatch', 'elasticache']);
+    for (const m of [sns, cloudwatch, elasticache]) m.restore();
     await rt.deps.runHooks(
       config.tenants[0] as Config['tenants'][number],
       [{ trigger: 'PASSED', at: T0, key: 'k' }],
@@ -119,7 +145,8 @@ describe('the tick runtime', () => {
     const rt = await openTickRuntime(config, { log: quietLog, aws: false });
     const tenant = config.tenants[0] as Config['tenants'][number];
 
-    expect(built).toEqual(['store', 'pool', 'sns']);
+    expect(built).toEqual(['store', 'pool']);
+    expect(rt.clients.aws).toBeUndefined();
     expect(await rt.deps.cloudwatch(tenant, [], 0, T0)).toEqual({});
     expect(await rt.deps.elasticacheEvents(tenant, 0, T0)).toBeUndefined();
     expect(rt.cache.members).toBe(NO_MEMBERS);
@@ -129,10 +156,15 @@ describe('the tick runtime', () => {
 });
 
 describe('the API (release) runtime', () => {
-  it('builds only the state store and SNS: no pool, no CloudWatch, ElastiCache or Lambda', async () => {
+  it('builds only the state store, and SNS at the first milestone: no pool, no CloudWatch, ElastiCache or Lambda', async () => {
     const rt = await openReleaseRuntime(config, { log: quietLog });
 
+    expect(built).toEqual(['store']);
+    const sns = mockClient((await import('@aws-sdk/client-sns')).SNSClient);
+    sns.onAnyCommand().resolves({});
+    await rt.clients.sns.send(new PublishCommand({ TopicArn: 'arn:aws:sns:eu-west-1:1:t', Message: 'm' }));
     expect(built).toEqual(['store', 'sns']);
+    sns.restore();
     await rt.close();
   });
 
@@ -144,17 +176,22 @@ describe('the API (release) runtime', () => {
     await rt.deps.runHooks(tenant, [{ trigger: 'PASSED', at: T0 + 1, key: 'k2' }], T0 + 3_600_000);
 
     expect(first).toMatchObject({ id: 'page', status: 'dry-run' });
-    expect(built).toEqual(['store', 'sns', 'elasticache', 'lambda']);
+    expect(built).toEqual(['store', 'elasticache', 'lambda']);
     await rt.close();
   });
 });
 
 describe('the event handlers’ runtimes', () => {
-  it('ElastiCache notifications: the state store and an ElastiCache client for the member clusters', async () => {
+  it('ElastiCache notifications: the state store, and an ElastiCache client for the member clusters at its first call', async () => {
     const rt = await openElastiCacheEventsRuntime(config, { log: quietLog, metrics: metricsSink() });
 
-    expect(built).toEqual(['store', 'elasticache']);
+    expect(built).toEqual(['store']);
     expect(rt.members).not.toBe(NO_MEMBERS);
+    const elasticache = mockClient((await import('@aws-sdk/client-elasticache')).ElastiCacheClient);
+    elasticache.onAnyCommand().resolves({ ReplicationGroups: [] });
+    await rt.members.get('acme-rg');
+    expect(built).toEqual(['store', 'elasticache']);
+    elasticache.restore();
     await rt.close();
   });
 

@@ -28,7 +28,9 @@ const soaking: DerivedMetrics = {
   targetKeyLossRatio: 0,
 };
 
-describe('judgeSoak with the default policy and one sample a minute', () => {
+// 72 h at one sample a minute is 4,380 judged ticks through the fixture's full replay: seconds of CPU, more
+// on a loaded 2-core runner than vitest's default 30 s allows.
+describe('judgeSoak with the default policy and one sample a minute', { timeout: 120_000 }, () => {
   it('is ready an hour after replication is clean and passes 72 h after the cutover', () => {
     const sim = new Sim(policySchema.parse({}));
 
