@@ -108,13 +108,14 @@ export class Sim {
     return r;
   }
 
-  /** Samples every second from `from` to `to` inclusive. */
+  /** Samples every `step` (a second unless told) from `from` to `to` inclusive. */
   run(
     from: number,
     to: number,
     derived: DerivedMetrics | ((at: number) => DerivedMetrics),
+    step = SEC,
   ): JudgeResult | undefined {
-    for (let at = from; at <= to; at += SEC)
+    for (let at = from; at <= to; at += step)
       this.tick(at, typeof derived === 'function' ? derived(at) : derived);
     return this.last;
   }
