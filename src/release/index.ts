@@ -21,6 +21,6 @@ export {
 } from './errors.js';
 export type { TenantHistory } from './history.js';
 export { loadHistory } from './history.js';
-export type { TenantStatus } from './status.js';
-export { criterionWhy, getStatus, inconclusiveReasonsOf, listStatuses } from './status.js';
+export type { TenantStatus, TenantView } from './status.js';
+export { allowedActions, criterionWhy, getStatus, inconclusiveReasonsOf, listStatuses } from './status.js';
 export type { ReleaseDeps, StatusDeps } from './types.js';
