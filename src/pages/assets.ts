@@ -24,13 +24,13 @@ tr.breach td{background:#fff3e0}tr.firing td{background:#ffebee}tr.nodata td{col
 .fires{color:var(--bad);font-weight:600}.nodata{color:#777}
 form.filter{display:flex;gap:.5rem;flex-wrap:wrap;margin:.5rem 0}
 form.filter input,form.filter select,button{font:inherit;padding:.3rem .5rem}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:1rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,26rem),1fr));gap:1rem}
 figure.chart{margin:0;background:#fff;border:1px solid var(--line);padding:.5rem}
 figure.chart svg{width:100%;height:auto;display:block}
 figcaption{font-weight:600;font-size:.95rem}
 .legend .key{font-weight:400;font-size:.8rem;margin-left:.4rem}
 .legend .key::before{content:"";display:inline-block;width:.8rem;height:.2rem;margin-right:.2rem;vertical-align:middle;background:currentColor}
-svg .plot{fill:#fff;stroke:#ccc}svg .grid{stroke:#eee}svg .tick,svg .axis,svg .empty{font-size:11px;fill:#555}
+svg .plot{fill:#fff;stroke:#ccc}svg .grid{stroke:#eee}svg .tick,svg .axis,svg .empty{font-size:13px;fill:#444}
 svg .line{fill:none;stroke-width:1.5}svg .pt{stroke:none}
 .s0{color:#1565c0;stroke:#1565c0;fill:#1565c0}.s1{color:#ef6c00;stroke:#ef6c00;fill:#ef6c00}
 .s2{color:#2e7d32;stroke:#2e7d32;fill:#2e7d32}.s3{color:#6a1b9a;stroke:#6a1b9a;fill:#6a1b9a}

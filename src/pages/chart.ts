@@ -26,9 +26,9 @@ export interface ChartInput {
   markers: readonly Marker[];
 }
 
-const W = 640;
-const H = 220;
-const PAD = { left: 64, right: 12, top: 12, bottom: 34 };
+const W = 480;
+const H = 230;
+const PAD = { left: 74, right: 10, top: 10, bottom: 36 };
 
 /**
  * A time-series chart as inline SVG, drawn on the server (no script, no library, nothing from a CDN): a
@@ -52,8 +52,8 @@ export function renderChart(c: ChartInput): string {
   const y = (v: number) => PAD.top + (1 - (v - lo) / (hi - lo)) * plotH;
   const f = (n: number) => n.toFixed(1);
 
-  const yTicks = [0, 1, 2, 3, 4].map((i) => lo + ((hi - lo) * i) / 4);
-  const xTicks = [0, 1, 2, 3, 4].map((i) => c.from + (span * i) / 4);
+  const yTicks = [0, 1, 2, 3].map((i) => lo + ((hi - lo) * i) / 3);
+  const xTicks = [0, 1, 2].map((i) => c.from + (span * i) / 2);
   const grid = [
     ...yTicks.map(
       (v) =>
@@ -61,7 +61,7 @@ export function renderChart(c: ChartInput): string {
     ),
     ...xTicks.map(
       (at, i) =>
-        `<text class="tick" x="${f(x(at))}" y="${H - PAD.bottom + 14}" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}">${esc(timeLabel(at, span))}</text>`,
+        `<text class="tick" x="${f(x(at))}" y="${H - PAD.bottom + 15}" text-anchor="${i === 0 ? 'start' : i === 2 ? 'end' : 'middle'}">${esc(timeLabel(at, span))}</text>`,
     ),
   ].join('');
 
@@ -105,7 +105,7 @@ export function renderChart(c: ChartInput): string {
 <svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(`${c.title}, ${UNIT_LABEL[unit]} over time`)}" data-from="${c.from}" data-to="${c.to}">
 <rect class="plot" x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}"/>${grid}${marks}${lines}${empty}
 <text class="axis" x="${PAD.left + plotW / 2}" y="${H - 4}" text-anchor="middle">time (UTC)</text>
-<text class="axis" x="12" y="${PAD.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 12 ${PAD.top + plotH / 2})">${esc(UNIT_LABEL[unit])}</text>
+<text class="axis" x="11" y="${PAD.top + plotH / 2}" text-anchor="middle" transform="rotate(-90 11 ${PAD.top + plotH / 2})">${esc(UNIT_LABEL[unit])}</text>
 </svg></figure>`;
 }
 

@@ -16,7 +16,7 @@ export const UNIT_LABEL: Record<Unit, string> = {
   ms: 'ms',
   seconds: 's',
   bytes: 'bytes',
-  per1000: 'per 1,000 commands',
+  per1000: '‰ of commands',
   perMinute: 'per minute',
 };
 
