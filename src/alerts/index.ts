@@ -4,6 +4,10 @@ export { milestoneOf } from './milestones.js';
 export type { SnsPublisher } from './publish.js';
 export { createSnsPublisher } from './publish.js';
 export { emptyAlertMemory, planAlerts } from './renderAlert.js';
+export type { RootCause } from './rootCause.js';
+export { rootCauseOf } from './rootCause.js';
+export type { AlertPayload } from './structure.js';
+export { ALERT_PAYLOAD_SCHEMA, chatbotNotification, snsStructure, tenantLink } from './structure.js';
 export type {
   AlertInput,
   AlertKind,

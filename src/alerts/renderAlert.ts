@@ -8,6 +8,14 @@ import {
   subjectWithList,
 } from './format.js';
 import { milestoneOf, milestoneSeverity, milestoneTitle, nextStep } from './milestones.js';
+import { type RootCause, rootCauseOf } from './rootCause.js';
+import {
+  ALERT_PAYLOAD_SCHEMA,
+  type AlertPayload,
+  chatbotNotification,
+  snsStructure,
+  tenantLink,
+} from './structure.js';
 import type {
   AlertInput,
   AlertKind,
@@ -68,6 +76,7 @@ export function planAlerts(
   const prev = previous ?? emptyAlertMemory();
   const messages: OutgoingMessage[] = [];
   const firing = dedupeFiring(input.firing);
+  const link = tenantLink(opts.statusPageUrl, input.tenant) ?? input.links?.status;
   const now = input.now;
   let memory: AlertMemory = { ...prev, milestoneKeys: [...prev.milestoneKeys] };
 
@@ -90,11 +99,11 @@ export function planAlerts(
     if (kind) {
       const cleared = prev.lastSentIds.filter((id) => !firing.some((f) => f.id === id));
       if (opts.alertTopicArn)
-        messages.push(renderFiring(input, firing, fresh, cleared, kind, openedAt, opts.alertTopicArn));
+        messages.push(renderFiring(input, firing, fresh, cleared, kind, openedAt, opts.alertTopicArn, link));
       memory = { ...memory, lastSentAt: now, lastSentIds: firing.map((f) => f.id) };
     }
   } else if (Object.keys(prev.firing).length > 0 || prev.lastSentIds.length > 0) {
-    if (opts.alertTopicArn) messages.push(renderResolved(input, prev, opts.alertTopicArn));
+    if (opts.alertTopicArn) messages.push(renderResolved(input, prev, opts.alertTopicArn, link));
     memory = { ...memory, firing: {}, openedAt: null, worst: null, lastSentAt: now, lastSentIds: [] };
   }
 
@@ -105,13 +114,62 @@ export function planAlerts(
     // A re-delivered tick carries the same transitions: announce each once.
     if (memory.lastMilestoneAt !== null && t.at < memory.lastMilestoneAt) continue;
     if (t.at === memory.lastMilestoneAt && memory.milestoneKeys.includes(key)) continue;
-    if (opts.releaseTopicArn) messages.push(renderMilestone(input, t, milestone, key, opts.releaseTopicArn));
+    if (opts.releaseTopicArn)
+      messages.push(renderMilestone(input, t, milestone, key, opts.releaseTopicArn, link));
     memory =
       t.at === memory.lastMilestoneAt
         ? { ...memory, milestoneKeys: [...memory.milestoneKeys, key] }
         : { ...memory, lastMilestoneAt: t.at, milestoneKeys: [key] };
   }
+  // On-call's messages again for the chat topic, in the format AWS Chatbot renders.
+  const chatTopicArn = opts.chatTopicArn;
+  if (chatTopicArn)
+    for (const m of messages.filter((x) => x.topic === 'alert')) {
+      const payload = payloadOf(m);
+      if (!payload) continue;
+      const { structured: _text, ...plain } = m;
+      messages.push({
+        ...plain,
+        topic: 'chat',
+        topicArn: chatTopicArn,
+        body: JSON.stringify(chatbotNotification(m, payload)),
+        dedupeKey: `${m.dedupeKey}:chat`,
+      });
+    }
   return { messages, memory };
+}
+
+/** The payload a message carries in its structured form. */
+function payloadOf(m: OutgoingMessage): AlertPayload | undefined {
+  if (!m.structured) return undefined;
+  return JSON.parse((JSON.parse(m.structured) as { sqs: string }).sqs) as AlertPayload;
+}
+
+function basePayload(
+  m: Pick<OutgoingMessage, 'attributes' | 'subject'>,
+  link: string | undefined,
+  at: number,
+): AlertPayload {
+  return {
+    schema: ALERT_PAYLOAD_SCHEMA,
+    kind: m.attributes.kind,
+    tenant: m.attributes.tenant,
+    state: m.attributes.state,
+    severity: m.attributes.severity,
+    at,
+    subject: m.subject,
+    ...(link ? { link } : {}),
+  };
+}
+
+/** Gives a rendered message its structured form (text per protocol + the payload with these facts). */
+function structure(
+  m: OutgoingMessage,
+  link: string | undefined,
+  at: number,
+  facts: Partial<AlertPayload>,
+): OutgoingMessage {
+  return { ...m, structured: snsStructure(m.body, { ...basePayload(m, link, at), ...facts }) };
 }
 
 function renderFiring(
@@ -122,11 +180,14 @@ function renderFiring(
   kind: AlertKind,
   openedAt: number,
   topicArn: string,
+  link: string | undefined,
 ): OutgoingMessage {
   const severity = worst(firing.map((f) => f.severity)) ?? 'warn';
   const label = severity.toUpperCase();
-  const subject =
-    kind === 'repeat'
+  const root = rootCauseOf(firing, input.now);
+  const subject = root
+    ? `[${label}] soakwatch ${input.tenant}: ${causeLine(root)}`
+    : kind === 'repeat'
       ? subjectWithList(
           `[${label}] soakwatch ${input.tenant}: still firing: `,
           firing.map((f) => f.id),
@@ -146,10 +207,20 @@ function renderFiring(
       : `${count}. New or worse since the last message: ${fresh.map((f) => f.id).join(', ')}.`,
   );
   if (cleared.length > 0) lines.push(`Cleared since the last message: ${cleared.join(', ')}.`);
-  lines.push('');
-  for (const f of firing.slice(0, BODY_LIST_MAX)) {
+  if (root) {
     lines.push(
-      `- [${f.severity.toUpperCase()}] ${f.id}: ${f.metric} is ${formatValue(f.value)}, threshold ${f.op} ${formatValue(f.threshold)}, ${formatSince(f.since, input.now)}`,
+      '',
+      `Root cause: ${causeLine(root)}.`,
+      `Fix the replication stream first; the symptoms clear with it (criteria marked "symptom" below).`,
+    );
+  }
+  lines.push('');
+  const symptomIds = new Set(root?.symptoms.map((f) => f.id));
+  for (const f of firing.slice(0, BODY_LIST_MAX)) {
+    const role =
+      root?.cause === f ? ' (root cause)' : symptomIds.has(f.id) ? ` (symptom of: ${root?.words})` : '';
+    lines.push(
+      `- [${f.severity.toUpperCase()}] ${f.id}${role}: ${f.metric} is ${formatValue(f.value)}, threshold ${f.op} ${formatValue(f.threshold)}, ${formatSince(f.since, input.now)}`,
     );
     if (f.cause) lines.push(`  Why no data: ${f.cause}`);
     if (f.detail) lines.push(`  Detail: ${f.detail}`);
@@ -157,8 +228,8 @@ function renderFiring(
   }
   if (firing.length > BODY_LIST_MAX) lines.push(`- … and ${firing.length - BODY_LIST_MAX} more`);
   lines.push('', `What to do: ${impact(severity, input.state)}`);
-  lines.push(...footer(input));
-  return {
+  lines.push(...footer(input, link));
+  const message: OutgoingMessage = {
     topic: 'alert',
     topicArn,
     subject: safeSubject(subject),
@@ -166,9 +237,45 @@ function renderFiring(
     attributes: { tenant: input.tenant, severity, state: input.state, kind },
     dedupeKey: `${input.tenant}:${kind}:${firing.map((f) => `${f.id}=${f.severity}`).join(',')}:${input.now}`,
   };
+  return structure(message, link, input.now, {
+    firing: firing.map(({ id, metric, severity: sev, value, threshold, op, since }) => ({
+      id,
+      metric,
+      severity: sev,
+      value,
+      threshold,
+      op,
+      since,
+    })),
+    ...(cleared.length ? { cleared } : {}),
+    ...(root
+      ? {
+          rootCause: {
+            criterion: root.cause.id,
+            metric: root.cause.metric,
+            cause: root.words,
+            forMs: root.forMs,
+            symptoms: root.symptoms.map((f) => f.id),
+          },
+        }
+      : {}),
+  });
 }
 
-function renderResolved(input: AlertInput, prev: AlertMemory, topicArn: string): OutgoingMessage {
+/** `CDC stalled 4m: key-drift and spot-check are its symptoms`. */
+function causeLine(root: RootCause): string {
+  const ids = root.symptoms.map((f) => f.id);
+  const list = ids.length > 1 ? `${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}` : ids[0];
+  const lasting = root.forMs === null ? '' : ` ${formatDuration(root.forMs)}`;
+  return `${root.words}${lasting}: ${list} ${ids.length > 1 ? 'are its symptoms' : 'is its symptom'}`;
+}
+
+function renderResolved(
+  input: AlertInput,
+  prev: AlertMemory,
+  topicArn: string,
+  link: string | undefined,
+): OutgoingMessage {
   const ids = [...new Set([...prev.lastSentIds, ...Object.keys(prev.firing)])].sort();
   const severity = prev.worst ?? worst(Object.values(prev.firing)) ?? 'warn';
   const lines = [
@@ -178,8 +285,8 @@ function renderResolved(input: AlertInput, prev: AlertMemory, topicArn: string):
   if (prev.openedAt !== null)
     lines.push(`Open since ${formatTime(prev.openedAt)}, for ${formatDuration(input.now - prev.openedAt)}.`);
   lines.push('', 'What to do: nothing urgent; note the cause in the incident log if there was one.');
-  lines.push(...footer(input));
-  return {
+  lines.push(...footer(input, link));
+  const message: OutgoingMessage = {
     topic: 'alert',
     topicArn,
     subject: safeSubject(subjectWithList(`[RESOLVED] soakwatch ${input.tenant}: `, ids, ' back to ok')),
@@ -188,6 +295,7 @@ function renderResolved(input: AlertInput, prev: AlertMemory, topicArn: string):
     attributes: { tenant: input.tenant, severity, state: input.state, kind: 'resolved' },
     dedupeKey: `${input.tenant}:resolved:${input.now}`,
   };
+  return structure(message, link, input.now, { cleared: ids });
 }
 
 function renderMilestone(
@@ -196,6 +304,7 @@ function renderMilestone(
   milestone: Milestone,
   dedupeKey: string,
   topicArn: string,
+  link: string | undefined,
 ): OutgoingMessage {
   const title = milestoneTitle(milestone);
   const lines = [
@@ -206,9 +315,9 @@ function renderMilestone(
     `By: ${t.actor ?? 'soakwatch'}`,
     '',
     `Next: ${nextStep(milestone, input.tenant)}`,
-    ...footer(input),
+    ...footer(input, link),
   ];
-  return {
+  const message: OutgoingMessage = {
     topic: 'release',
     topicArn,
     subject: safeSubject(`[RELEASE] soakwatch ${input.tenant}: ${title}`),
@@ -221,6 +330,9 @@ function renderMilestone(
     },
     dedupeKey,
   };
+  return structure(message, link, t.at, {
+    transition: { from: t.from, to: t.to, reason: t.reason, ...(t.actor ? { actor: t.actor } : {}) },
+  });
 }
 
 /** What the severity means for the migration, in the phase the tenant is in. */
@@ -235,10 +347,10 @@ function impact(severity: Severity, state: string): string {
   return 'follow the runbook. Warnings do not affect the soak yet; act before they become critical.';
 }
 
-function footer(input: AlertInput): string[] {
+function footer(input: AlertInput, link: string | undefined): string[] {
   const left = input.remainingMs === null ? 'n/a' : formatDuration(Math.max(0, input.remainingMs));
   const out = ['', `Soak: coverage ${formatCoverage(input.coverage)}, time left ${left}.`];
   if (input.inconclusiveReasons?.length) out.push(`Inconclusive: ${input.inconclusiveReasons.join('; ')}.`);
-  if (input.links?.status) out.push(`Status: ${input.links.status}`);
+  if (link) out.push(`Status: ${link}`);
   return out;
 }

@@ -55,7 +55,8 @@ export type { Milestone };
 export type AlertKind = 'alert' | 'repeat' | 'resolved';
 
 export interface OutgoingMessage {
-  topic: 'alert' | 'release';
+  /** `chat`: the AWS Chatbot rendering of an alert, for the chat topic. */
+  topic: 'alert' | 'release' | 'chat';
   topicArn: string;
   /** ≤ 100 printable ASCII characters (the SNS limit for email subjects). */
   subject: string;
@@ -71,6 +72,11 @@ export interface OutgoingMessage {
   };
   /** Same tick, same message → same key (FIFO deduplication, logs). */
   dedupeKey: string;
+  /**
+   * When set, the SNS `MessageStructure: json` message to publish instead of `body`: the text per
+   * protocol for people, the versioned JSON payload for programs (src/alerts/structure.ts).
+   */
+  structured?: string;
 }
 
 /** What the planner remembers between ticks, per tenant. Small JSON, persisted by the caller. */
@@ -94,6 +100,10 @@ export interface AlertPlanOptions {
   repeatEveryMs: number;
   alertTopicArn?: string;
   releaseTopicArn?: string;
+  /** A topic AWS Chatbot subscribes to: every on-call message again, in Chatbot's custom format. */
+  chatTopicArn?: string;
+  /** The pages' base URL (`https://soak.example.com`): every message links the tenant page. */
+  statusPageUrl?: string;
 }
 
 export interface AlertPlan {

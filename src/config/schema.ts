@@ -378,6 +378,13 @@ export const configSchema = z
       .strictObject({
         alertTopicArn: z.string().min(1).optional(),
         releaseTopicArn: z.string().min(1).optional(),
+        /** AWS Chatbot subscribes to it: every on-call message again in Chatbot's custom format. */
+        chatTopicArn: z.string().min(1).optional(),
+        /** The pages' base URL: every message links the tenant page (`<url>/tenants/<id>`). */
+        statusPageUrl: z
+          .string()
+          .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http(s) URL without query or fragment')
+          .optional(),
         repeatEvery: durationSchema.default(30 * 60_000),
       })
       .default({ repeatEvery: 30 * 60_000 }),

@@ -16,6 +16,8 @@ export async function sendAlerts(
     repeatEveryMs: notifications.repeatEvery,
     ...(notifications.alertTopicArn ? { alertTopicArn: notifications.alertTopicArn } : {}),
     ...(notifications.releaseTopicArn ? { releaseTopicArn: notifications.releaseTopicArn } : {}),
+    ...(notifications.chatTopicArn ? { chatTopicArn: notifications.chatTopicArn } : {}),
+    ...(notifications.statusPageUrl ? { statusPageUrl: notifications.statusPageUrl } : {}),
   });
   let sent = 0;
   for (const message of plan.messages) {
