@@ -12,11 +12,12 @@ import {
   MAX_POINTS,
   renderLogin,
   renderOverview,
+  renderReport,
   renderTenantPage,
   safeNext,
   seriesOf,
 } from '../pages/index.js';
-import { getStatus, listStatuses, type StatusDeps } from '../release/index.js';
+import { evidenceReport, getStatus, listStatuses, type StatusDeps } from '../release/index.js';
 import type { SoakEvent } from '../soak/index.js';
 import { SOAK_STATES } from '../soak/index.js';
 import { html, json, parseOr400, principalOf } from './http.js';
@@ -80,6 +81,7 @@ const auditQuery = z
     before: instant.optional(),
   })
   .nullish();
+const reportQuery = z.strictObject({ format: z.enum(['html', 'json']).default('html') }).nullish();
 const assetParams = z.object({ name: z.string().max(64) });
 const loginForm = z.strictObject({
   token: z
@@ -171,6 +173,14 @@ export function createPageRoutes(opts: {
     });
   };
 
+  const report = async (event: Event): Promise<Result> => {
+    principalOf(event.requestContext);
+    const { id } = parseOr400(idParams, event.pathParameters, 'path');
+    const q = parseOr400(reportQuery, event.queryStringParameters, 'query');
+    const r = await evidenceReport(await deps(), id, now());
+    return q?.format === 'json' ? json(r) : page(renderReport(r, { standalone: false }));
+  };
+
   const asset = (event: Event): Promise<Result> => {
     const { name } = parseOr400(assetParams, event.pathParameters, 'path');
     const found = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
@@ -217,6 +227,7 @@ export function createPageRoutes(opts: {
     { method: 'GET', path: '/tenants/{id}', handler: tenantPage },
     { method: 'GET', path: '/tenants/{id}/samples', handler: samples },
     { method: 'GET', path: '/tenants/{id}/audit', handler: audit },
+    { method: 'GET', path: '/tenants/{id}/report', handler: report },
     { method: 'GET', path: '/assets/{name}', handler: asset },
     { method: 'GET', path: '/login', handler: loginPage },
     { method: 'POST', path: '/login', handler: login },

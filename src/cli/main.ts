@@ -88,6 +88,18 @@ export function program(): Command {
       )();
     });
 
+  cli
+    .command('report')
+    .description('the evidence pack of a tenant for the change ticket (self-contained HTML, or JSON)')
+    .requiredOption('--tenant <id>', 'the tenant')
+    .option('--json', 'print JSON instead of HTML')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(function (this: Command) {
+      return run(async () =>
+        (await import('./report.js')).reportCommand({ ...globals(), ...this.opts() }, print),
+      )();
+    });
+
   for (const [name, description] of Object.entries(ACTION_COMMANDS)) {
     cli
       .command(name)

@@ -8,6 +8,7 @@ export { esc } from './escape.js';
 export { renderLogin, safeNext } from './login.js';
 export type { OverviewFilter } from './overview.js';
 export { overviewRows, renderOverview } from './overview.js';
+export { renderReport } from './report.js';
 export type { HistoryEntry } from './series.js';
 export { MISMATCH_BOUND, seriesOf } from './series.js';
 export type { TenantPageInput } from './tenant.js';

@@ -21,6 +21,8 @@ export {
 } from './errors.js';
 export type { TenantHistory } from './history.js';
 export { loadHistory } from './history.js';
+export type { EvidenceCheck, EvidenceReport } from './report.js';
+export { canonicalJson, EVIDENCE_SCHEMA, evidenceReport } from './report.js';
 export type { TenantStatus, TenantView } from './status.js';
 export { allowedActions, criterionWhy, getStatus, inconclusiveReasonsOf, listStatuses } from './status.js';
 export type { ReleaseDeps, StatusDeps } from './types.js';

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../src/api/index.js';
 import { authorizeRequest, hashToken } from '../../../src/auth/index.js';
 import { logger, metrics } from '../../../src/observability/index.js';
+import { canonicalJson } from '../../../src/release/index.js';
 import { memoryStore } from '../../support/memoryStore.js';
 import { tenantInput, unitConfig, unitTickDeps } from '../../support/unitTick.js';
 
@@ -21,7 +23,12 @@ async function api() {
       86_400_000,
     );
   for (let i = 0; i < 7; i++)
-    await store.appendAudit('acme', { at: NOW - 10_000 + i, actor: 'alice', action: `note-${i}` });
+    await store.appendAudit('acme', {
+      at: NOW - 10_000 + i,
+      actor: 'alice',
+      action: `note-${i}`,
+      reason: i === 3 ? '<script>x</script>' : 'ok',
+    });
   const { deps } = unitTickDeps(config, store);
   const handler = createApiHandler({
     runtime: () => Promise.resolve({ deps }),
@@ -123,6 +130,45 @@ describe('GET /tenants/{id}/audit', () => {
       query: { limit: '0' },
     });
     expect(bad.body).toMatch(/^query\.limit: /);
+  });
+});
+
+describe('GET /tenants/{id}/report', () => {
+  it('gives the evidence pack as JSON (policy hash, checks, actions) and as HTML with every value escaped', async () => {
+    const call = await api();
+    const route = 'GET /tenants/{id}/report';
+    const res = await call('GET', '/tenants/acme/report', route, {
+      params: { id: 'acme' },
+      query: { format: 'json' },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const r = JSON.parse(res.body ?? '') as {
+      schema: string;
+      policy: { sha256: string; policy: unknown };
+      checks: { id: string }[];
+      actions: { actor: string }[];
+    };
+    expect(r.schema).toBe('soakwatch.evidence/v1');
+    expect(r.policy.sha256).toBe(createHash('sha256').update(canonicalJson(r.policy.policy)).digest('hex'));
+    expect(r.checks.length).toBeGreaterThan(0);
+    expect(r.actions).toHaveLength(7);
+    const again = await call('GET', '/tenants/acme/report', route, {
+      params: { id: 'acme' },
+      query: { format: 'json' },
+    });
+    expect((JSON.parse(again.body ?? '') as typeof r).policy.sha256).toBe(r.policy.sha256);
+
+    const html = await call('GET', '/tenants/acme/report', route, { params: { id: 'acme' } });
+    expect(html.headers?.['Content-Type']).toMatch(/^text\/html/);
+    expect(html.body).toContain(r.policy.sha256);
+    expect(html.body).not.toMatch(/<style>/);
+    expect(html.body).toContain('&lt;script&gt;x&lt;/script&gt;');
+    expect(html.body).not.toContain('<script>x');
+    const bad = await call('GET', '/tenants/acme/report', route, {
+      params: { id: 'acme' },
+      query: { format: 'pdf' },
+    });
+    expect(bad.body).toMatch(/^query\.format: /);
   });
 });
 
