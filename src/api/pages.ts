@@ -50,6 +50,9 @@ const instant = z
   });
 
 const idParams = z.object({ id: tenantIdSchema });
+/** The tenant page's default range reaches back at most this far. */
+const PAGE_RANGE_MS = 7 * 86_400_000;
+const pageQuery = z.strictObject({ from: instant.optional(), to: instant.optional() }).nullish();
 const overviewQuery = z
   .strictObject({
     state: z
@@ -121,13 +124,19 @@ export function createPageRoutes(opts: {
     const { id } = parseOr400(idParams, event.pathParameters, 'path');
     const d = await deps();
     const at = now();
+    const q = parseOr400(pageQuery, event.queryStringParameters, 'query');
     const status = await getStatus(d, id, at, { auditLimit: 50 });
-    const from = Math.min(status.phaseStartedAt, at);
+    const to = q?.to ?? at;
+    // By default the whole migration as far as it is stored (at most a week): the replication phase's
+    // lag and spot-checks, the cutover, the soak. `?from=&to=` zooms in.
+    const [oldest] = await d.store.history<HistoryEntry>(id, Math.max(0, to - PAGE_RANGE_MS), to, 1);
+    const from = q?.from ?? Math.min(oldest?.at ?? status.phaseStartedAt, to);
+    if (from > to) throw createError(400, 'query.from: must not be after to', { expose: true });
     const [history, events] = await Promise.all([
-      d.store.history<HistoryEntry>(id, from, at, HISTORY_READ_CAP),
-      d.store.events<SoakEvent>(id, from, at),
+      d.store.history<HistoryEntry>(id, from, to, HISTORY_READ_CAP),
+      d.store.events<SoakEvent>(id, from, to),
     ]);
-    return page(renderTenantPage({ status, history, events, audit: status.audit, from, to: at, now: at }));
+    return page(renderTenantPage({ status, history, events, audit: status.audit, from, to, now: at }));
   };
 
   const samples = async (event: Event): Promise<Result> => {

@@ -12,7 +12,7 @@ export const MISMATCH_BOUND = 'spotCheckMismatchRateUpper';
  * One metric key's values over the stored history, ascending. A sample without the key (or with `null`)
  * is a no-data point, never a zero. The mismatch bound is the 95 % Wilson upper bound of the mismatches
  * over the keys spot-checked from the first entry given on — the judge's own formula, over the same
- * range when the history starts at the replication phase's start.
+ * range when the history starts at the replication phase's start (the page's default: all that is stored).
  */
 export function seriesOf(history: readonly HistoryEntry[], key: string): Point[] {
   if (key === MISMATCH_BOUND) {

@@ -154,7 +154,7 @@ export function renderTenantPage(input: TenantPageInput): string {
 ${clockSection(s)}
 ${actionsSection(s)}
 ${criteriaSection(s, history, to)}
-<h2>Over the phase</h2><p>${esc(new Date(from).toISOString())} – ${esc(new Date(to).toISOString())}; dashed lines: resets (red), alarms (orange), events (grey), transitions (blue), the cutover (black).</p>
+<h2>Over time</h2><p>${esc(new Date(from).toISOString())} – ${esc(new Date(to).toISOString())} (the stored history, at most a week; <code>?from=&amp;to=</code> zooms); dashed lines: resets (red), alarms (orange), events (grey), transitions (blue), the cutover (black).</p>
 <div class="charts">${charts}</div>
 ${fullCompare}
 ${auditSection(input.audit, s.tenant)}`;
