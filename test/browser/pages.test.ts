@@ -73,7 +73,15 @@ async function seed(stateUrl: string, text: string): Promise<void> {
       if (tenant.id === 'beta')
         s.resets = [{ at: now - 20 * 60_000, reason: EVIL, criterion: 'legacy-writes' }];
       const cas = await store.casState(tenant.id, 0, s, [
-        { at: start, actor: 'alice', action: 'cutover', from: 'CUTOVER_READY', to: 'SOAKING', reason: EVIL },
+        // The cutover 10 minutes into the stored history (its replication phase before it).
+        {
+          at: start + 10 * 60_000,
+          actor: 'alice',
+          action: 'cutover',
+          from: 'CUTOVER_READY',
+          to: 'SOAKING',
+          reason: EVIL,
+        },
       ]);
       if (!cas.ok) throw new Error('seeding the state failed');
     }
