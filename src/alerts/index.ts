@@ -1,6 +1,8 @@
 export { AlertError } from './errors.js';
 export { formatTime, formatValue, safeSubject } from './format.js';
 export { milestoneOf } from './milestones.js';
+export type { Mute } from './mute.js';
+export { MUTES_DOC } from './mute.js';
 export type { SnsPublisher } from './publish.js';
 export { createSnsPublisher } from './publish.js';
 export { emptyAlertMemory, planAlerts } from './renderAlert.js';

@@ -75,7 +75,16 @@ export function planAlerts(
 ): AlertPlan {
   const prev = previous ?? emptyAlertMemory();
   const messages: OutgoingMessage[] = [];
-  const firing = dedupeFiring(input.firing);
+  const all = dedupeFiring(input.firing);
+  // A mute holds back what a person chose to wait out; a FAILED soak or a fatal breach always goes out.
+  const isMuted = (f: FiringCriterion) =>
+    input.state !== 'FAILED' &&
+    f.severity !== 'fatal' &&
+    (input.mutes ?? []).some(
+      (m) => m.until > input.now && (m.criterion === undefined || m.criterion === f.id),
+    );
+  const firing = all.filter((f) => !isMuted(f));
+  const muted = all.filter(isMuted).map((f) => f.id);
   const link = tenantLink(opts.statusPageUrl, input.tenant) ?? input.links?.status;
   const now = input.now;
   let memory: AlertMemory = { ...prev, milestoneKeys: [...prev.milestoneKeys] };
@@ -97,11 +106,17 @@ export function planAlerts(
       worst: worst([...(prev.worst ? [prev.worst] : []), ...firing.map((f) => f.severity)]) ?? null,
     };
     if (kind) {
-      const cleared = prev.lastSentIds.filter((id) => !firing.some((f) => f.id === id));
+      const cleared = prev.lastSentIds.filter((id) => !all.some((f) => f.id === id));
       if (opts.alertTopicArn)
-        messages.push(renderFiring(input, firing, fresh, cleared, kind, openedAt, opts.alertTopicArn, link));
+        messages.push(
+          renderFiring(input, firing, fresh, cleared, kind, openedAt, opts.alertTopicArn, link, muted),
+        );
       memory = { ...memory, lastSentAt: now, lastSentIds: firing.map((f) => f.id) };
     }
+  } else if (muted.length > 0) {
+    // Everything that fires is muted: say nothing (not even RESOLVED: nothing was resolved), and forget
+    // the open incident so a criterion still firing when its mute ends is news again.
+    memory = { ...memory, firing: {}, openedAt: null, worst: null, lastSentIds: [] };
   } else if (Object.keys(prev.firing).length > 0 || prev.lastSentIds.length > 0) {
     if (opts.alertTopicArn) messages.push(renderResolved(input, prev, opts.alertTopicArn, link));
     memory = { ...memory, firing: {}, openedAt: null, worst: null, lastSentAt: now, lastSentIds: [] };
@@ -181,6 +196,7 @@ function renderFiring(
   openedAt: number,
   topicArn: string,
   link: string | undefined,
+  muted: string[],
 ): OutgoingMessage {
   const severity = worst(firing.map((f) => f.severity)) ?? 'warn';
   const label = severity.toUpperCase();
@@ -207,6 +223,7 @@ function renderFiring(
       : `${count}. New or worse since the last message: ${fresh.map((f) => f.id).join(', ')}.`,
   );
   if (cleared.length > 0) lines.push(`Cleared since the last message: ${cleared.join(', ')}.`);
+  if (muted.length > 0) lines.push(`Muted, not listed (see the tenant page): ${muted.join(', ')}.`);
   if (root) {
     lines.push(
       '',

@@ -47,6 +47,11 @@ export interface AlertInput {
   /** Why the verdict is inconclusive, in words; absent or empty when it is conclusive. */
   inconclusiveReasons?: string[];
   links?: { status?: string };
+  /**
+   * Mutes in force (the tenant's when `criterion` is absent): their criteria are held back from on-call
+   * messages until `until` — never a fatal criterion, never while the tenant is FAILED.
+   */
+  mutes?: { criterion?: string; until: number }[];
 }
 
 /** Release milestones announced on the release topic (defined with the judge's transitions). */

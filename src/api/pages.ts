@@ -17,7 +17,15 @@ import {
   safeNext,
   seriesOf,
 } from '../pages/index.js';
-import { evidenceReport, getStatus, listStatuses, type StatusDeps } from '../release/index.js';
+import {
+  activeMutes,
+  evidenceReport,
+  getStatus,
+  listStatuses,
+  muteTenant,
+  type StatusDeps,
+  unmuteTenant,
+} from '../release/index.js';
 import type { SoakEvent } from '../soak/index.js';
 import { SOAK_STATES } from '../soak/index.js';
 import { html, json, parseOr400, principalOf } from './http.js';
@@ -84,6 +92,23 @@ const auditQuery = z
     before: instant.optional(),
   })
   .nullish();
+const muteBody = z.strictObject({
+  criterion: z.string().min(1).max(200).optional(),
+  until: z.union([z.number().int().min(0), instant]),
+  reason: z.string().max(1000),
+});
+const unmuteBody = z.strictObject({ criterion: z.string().min(1).max(200).optional() }).nullish();
+
+/** A JSON request body, or a 400 saying it is not JSON. */
+function jsonBody(event: Event): unknown {
+  if (!event.body) return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw createError(400, 'body: is not JSON', { expose: true });
+  }
+}
 const reportQuery = z.strictObject({ format: z.enum(['html', 'json']).default('html') }).nullish();
 const assetParams = z.object({ name: z.string().max(64) });
 const loginForm = z.strictObject({
@@ -136,7 +161,8 @@ export function createPageRoutes(opts: {
       d.store.history<HistoryEntry>(id, from, to, HISTORY_READ_CAP),
       d.store.events<SoakEvent>(id, from, to),
     ]);
-    return page(renderTenantPage({ status, history, events, audit: status.audit, from, to, now: at }));
+    const mutes = await activeMutes(d, id, at);
+    return page(renderTenantPage({ status, history, events, audit: status.audit, mutes, from, to, now: at }));
   };
 
   const samples = async (event: Event): Promise<Result> => {
@@ -190,6 +216,22 @@ export function createPageRoutes(opts: {
     return q?.format === 'json' ? json(r) : page(renderReport(r, { standalone: false }));
   };
 
+  const mute = async (event: Event): Promise<Result> => {
+    const actor = principalOf(event.requestContext);
+    const { id } = parseOr400(idParams, event.pathParameters, 'path');
+    const body = parseOr400(muteBody, jsonBody(event), 'body');
+    const mutes = await muteTenant(await deps(), id, { ...body, actor }, now());
+    return json({ tenant: id, mutes });
+  };
+
+  const unmute = async (event: Event): Promise<Result> => {
+    const actor = principalOf(event.requestContext);
+    const { id } = parseOr400(idParams, event.pathParameters, 'path');
+    const body = parseOr400(unmuteBody, jsonBody(event), 'body');
+    const mutes = await unmuteTenant(await deps(), id, { ...(body ?? {}), actor }, now());
+    return json({ tenant: id, mutes });
+  };
+
   const asset = (event: Event): Promise<Result> => {
     const { name } = parseOr400(assetParams, event.pathParameters, 'path');
     const found = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
@@ -237,6 +279,8 @@ export function createPageRoutes(opts: {
     { method: 'GET', path: '/tenants/{id}/samples', handler: samples },
     { method: 'GET', path: '/tenants/{id}/audit', handler: audit },
     { method: 'GET', path: '/tenants/{id}/report', handler: report },
+    { method: 'POST', path: '/tenants/{id}/mute', handler: mute },
+    { method: 'POST', path: '/tenants/{id}/unmute', handler: unmute },
     { method: 'GET', path: '/assets/{name}', handler: asset },
     { method: 'GET', path: '/login', handler: loginPage },
     { method: 'POST', path: '/login', handler: login },

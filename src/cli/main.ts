@@ -100,6 +100,34 @@ export function program(): Command {
       )();
     });
 
+  cli
+    .command('mute')
+    .description(
+      "hold back a tenant's on-call alerts (or one criterion's) until a time; audited, never a FAILED",
+    )
+    .requiredOption('--tenant <id>', 'the tenant')
+    .option('--criterion <id>', 'only this criterion (default: the whole tenant)')
+    .requiredOption('--until <time>', 'epoch ms or ISO-8601, at most 7 days ahead')
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+    .requiredOption('--actor <name>', 'who (recorded in the audit trail)')
+    .action(function (this: Command) {
+      return run(async () =>
+        (await import('./mute.js')).muteCommand({ ...globals(), ...this.opts() }, print),
+      )();
+    });
+
+  cli
+    .command('unmute')
+    .description('lift a mute (the whole tenant, or one criterion)')
+    .requiredOption('--tenant <id>', 'the tenant')
+    .option('--criterion <id>', 'only this criterion')
+    .requiredOption('--actor <name>', 'who (recorded in the audit trail)')
+    .action(function (this: Command) {
+      return run(async () =>
+        (await import('./mute.js')).unmuteCommand({ ...globals(), ...this.opts() }, print),
+      )();
+    });
+
   for (const [name, description] of Object.entries(ACTION_COMMANDS)) {
     cli
       .command(name)

@@ -56,6 +56,42 @@ const JS = `
     el.addEventListener('change', function () { el.form.submit(); });
   });
 
+  // Mutes: posted as JSON with the session cookie; the page reloads to show what is in force.
+  var muteForm = document.getElementById('mute-form');
+  function post(url, body) {
+    return fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then(function (r) {
+      return r.text().then(function (text) {
+        if (r.ok) { location.reload(); return; }
+        var out = document.getElementById('result');
+        if (out) { out.className = 'refused'; out.textContent = 'refused (' + r.status + '): ' + text; }
+      });
+    });
+  }
+  if (muteForm) {
+    muteForm.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var t = muteForm.getAttribute('data-tenant');
+      var criterion = muteForm.elements.criterion.value;
+      var body = {
+        until: Date.now() + Number(muteForm.elements.hours.value) * 3600000,
+        reason: muteForm.elements.reason.value,
+      };
+      if (criterion) body.criterion = criterion;
+      post('/tenants/' + encodeURIComponent(t) + '/mute', body);
+    });
+  }
+  document.querySelectorAll('button[data-unmute]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      var c = b.getAttribute('data-unmute');
+      post('/tenants/' + encodeURIComponent(b.getAttribute('data-tenant')) + '/unmute', c ? { criterion: c } : {});
+    });
+  });
+
   var dialog = document.getElementById('confirm');
   var result = document.getElementById('result');
   if (!dialog || !result) return;

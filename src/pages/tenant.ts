@@ -1,3 +1,4 @@
+import type { Mute } from '../alerts/index.js';
 import { metricKey } from '../metrics/index.js';
 import { criterionWhy, type TenantView } from '../release/index.js';
 import type { SoakEvent } from '../soak/index.js';
@@ -20,6 +21,8 @@ export interface TenantPageInput {
   history: readonly HistoryEntry[];
   events: readonly SoakEvent[];
   audit: readonly AuditEntry[];
+  /** Mutes in force. */
+  mutes?: readonly Mute[];
   from: number;
   to: number;
   now: number;
@@ -108,6 +111,27 @@ function actionsSection(s: TenantView): string {
 <p><button type="submit" id="confirm-ok">confirm</button> <button type="button" id="confirm-cancel">cancel</button></p></form></dialog></section>`;
 }
 
+function muteSection(s: TenantView, mutes: readonly Mute[]): string {
+  const rows = mutes
+    .map(
+      (m) =>
+        `<li data-mute="${esc(m.criterion ?? '*')}">${esc(m.criterion ?? 'the whole tenant')} muted until ${esc(
+          new Date(m.until).toISOString(),
+        )} by ${esc(m.actor)}: ${esc(m.reason)} <button type="button" data-unmute="${esc(m.criterion ?? '')}" data-tenant="${esc(s.tenant)}">unmute</button></li>`,
+    )
+    .join('');
+  const ids = [...new Set(s.criteria.map((c) => c.id))];
+  const options = ['', ...ids]
+    .map((id) => `<option value="${esc(id)}">${esc(id || 'the whole tenant')}</option>`)
+    .join('');
+  return `<section class="mutes"><h2>Mutes</h2>${
+    rows ? `<ul id="mutes">${rows}</ul>` : '<p id="mutes">Nothing is muted.</p>'
+  }<p>A mute holds back on-call messages; it never hides a FAILED soak or a fatal breach, and the page shows everything.</p>
+<form id="mute-form" data-tenant="${esc(s.tenant)}"><label>mute <select name="criterion" aria-label="criterion">${options}</select></label>
+<label>for <select name="hours" aria-label="hours"><option value="1">1 h</option><option value="4">4 h</option><option value="24">24 h</option></select></label>
+<label>reason <input name="reason" required maxlength="1000" aria-label="reason"></label> <button type="submit">mute</button></form></section>`;
+}
+
 function auditSection(audit: readonly AuditEntry[], tenant: string): string {
   const rows = [...audit]
     .reverse()
@@ -154,6 +178,7 @@ export function renderTenantPage(input: TenantPageInput): string {
 ${clockSection(s)}
 ${actionsSection(s)}
 ${criteriaSection(s, history, to)}
+${muteSection(s, input.mutes ?? [])}
 <h2>Over time</h2><p>${esc(new Date(from).toISOString())} – ${esc(new Date(to).toISOString())} (the stored history, at most a week; <code>?from=&amp;to=</code> zooms); dashed lines: resets (red), alarms (orange), events (grey), transitions (blue), the cutover (black).</p>
 <div class="charts">${charts}</div>
 ${fullCompare}

@@ -21,6 +21,7 @@ export {
 } from './errors.js';
 export type { TenantHistory } from './history.js';
 export { loadHistory } from './history.js';
+export { activeMutes, MAX_MUTE_MS, muteTenant, unmuteTenant } from './mute.js';
 export type { EvidenceCheck, EvidenceReport } from './report.js';
 export { canonicalJson, EVIDENCE_SCHEMA, evidenceReport } from './report.js';
 export type { TenantStatus, TenantView } from './status.js';

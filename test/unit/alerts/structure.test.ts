@@ -158,3 +158,41 @@ describe('publishing a structured message', () => {
     expect(JSON.parse(sent?.Message ?? '{}').default).toBe(alert.body);
   });
 });
+
+describe('mutes', () => {
+  const until = T0 + 60 * MIN;
+  const fatal: FiringCriterion = { ...crit('data-loss', 'targetKeyLossRatio', 0.5), severity: 'fatal' };
+
+  it('holds back a muted criterion and says so, but never a fatal one', () => {
+    const [alert] = planAlerts(
+      input([evictions, fatal], { state: 'SOAKING', mutes: [{ until }] }),
+      undefined,
+      opts,
+    ).messages;
+    expect(alert?.subject).toContain('data-loss');
+    expect(alert?.subject).not.toContain('evictions');
+    expect(alert?.body).toContain('Muted, not listed (see the tenant page): evictions.');
+  });
+
+  it('is silent while everything firing is muted (no RESOLVED), and alerts again when the mute ends', () => {
+    const first = planAlerts(input([evictions]), undefined, opts);
+    expect(first.messages.filter((m) => m.topic === 'alert')).toHaveLength(1);
+    const mutedTick = planAlerts(
+      input([evictions], { now: T0 + MIN, mutes: [{ criterion: 'evictions', until }] }),
+      first.memory,
+      opts,
+    );
+    expect(mutedTick.messages).toEqual([]);
+    const after = planAlerts(input([evictions], { now: until + MIN }), mutedTick.memory, opts);
+    expect(after.messages.find((m) => m.topic === 'alert')?.attributes.kind).toBe('alert');
+  });
+
+  it('never hides a FAILED tenant', () => {
+    const [alert] = planAlerts(
+      input([evictions], { state: 'FAILED', mutes: [{ until }] }),
+      undefined,
+      opts,
+    ).messages;
+    expect(alert?.subject).toContain('evictions');
+  });
+});

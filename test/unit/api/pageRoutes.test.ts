@@ -172,6 +172,47 @@ describe('GET /tenants/{id}/report', () => {
   });
 });
 
+describe('POST /tenants/{id}/mute and /unmute', () => {
+  it('mutes a criterion until a time, audited and shown on the page; 400 naming the field', async () => {
+    const call = await api();
+    const route = 'POST /tenants/{id}/mute';
+    const until = new Date(NOW + 3_600_000).toISOString();
+    const ok = await call('POST', '/tenants/acme/mute', route, {
+      params: { id: 'acme' },
+      body: JSON.stringify({ criterion: 'evictions', until, reason: 'known: resharding tonight <b>' }),
+    });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(JSON.parse(ok.body ?? '')).toMatchObject({ mutes: [{ criterion: 'evictions', actor: 'alice' }] });
+    const page = await call('GET', '/tenants/acme', 'GET /tenants/{id}', { params: { id: 'acme' } });
+    expect(page.body).toContain('evictions muted until');
+    expect(page.body).toContain('resharding tonight &lt;b&gt;');
+    const audit = JSON.parse(
+      (await call('GET', '/tenants/acme/audit', 'GET /tenants/{id}/audit', { params: { id: 'acme' } }))
+        .body ?? '',
+    ) as { entries: { action: string }[] };
+    expect(audit.entries[0]?.action).toBe('mute');
+
+    const bad = (body: unknown) =>
+      call('POST', '/tenants/acme/mute', route, { params: { id: 'acme' }, body: JSON.stringify(body) });
+    expect((await bad({ criterion: 'nope', until, reason: 'x' })).body).toMatch(
+      /criterion: no criterion "nope"/,
+    );
+    expect((await bad({ until: NOW - 1, reason: 'x' })).body).toMatch(/until: must be in the future/);
+    expect((await bad({ until: NOW + 30 * 86_400_000, reason: 'x' })).body).toMatch(
+      /until: must be at most 7 days/,
+    );
+    expect((await bad({ until })).body).toMatch(/^body\.reason: /);
+    const notJson = await call('POST', '/tenants/acme/mute', route, { params: { id: 'acme' }, body: '{' });
+    expect([notJson.statusCode, notJson.body]).toEqual([400, 'body: is not JSON']);
+
+    const lifted = await call('POST', '/tenants/acme/unmute', 'POST /tenants/{id}/unmute', {
+      params: { id: 'acme' },
+      body: JSON.stringify({ criterion: 'evictions' }),
+    });
+    expect(JSON.parse(lifted.body ?? '')).toMatchObject({ mutes: [] });
+  });
+});
+
 describe('pages, assets and sign-in', () => {
   it('serves the tenant page, the assets, and 404 for another asset', async () => {
     const call = await api();
