@@ -275,6 +275,17 @@ describe.skipIf(!existsSync(CHROMIUM))('status pages in a real browser (chromium
     await ctx.close();
   });
 
+  it('mutes a criterion from the page and shows the mute', async () => {
+    const ctx = await newContext();
+    const page = await signIn(ctx, TOKEN, '/tenants/beta');
+    await page.selectOption('#mute-form select[name=criterion]', 'evictions');
+    await page.fill('#mute-form input[name=reason]', 'resharding tonight');
+    await Promise.all([page.waitForEvent('framenavigated'), page.click('#mute-form button[type=submit]')]);
+    await page.locator('li[data-mute="evictions"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('li[data-mute="evictions"]').textContent()).toContain('resharding tonight');
+    await ctx.close();
+  });
+
   it('works at a phone width: nothing wider than the screen but the tables, which scroll', async () => {
     const ctx = await newContext({ width: 390, height: 844 });
     const page = await signIn(ctx, TOKEN, '/tenants/acme');
