@@ -234,10 +234,11 @@ function renderFiring(
   lines.push('');
   const symptomIds = new Set(root?.symptoms.map((f) => f.id));
   for (const f of firing.slice(0, BODY_LIST_MAX)) {
+    // After the line's usual `] id: …` (what on-call and the scenario checks read), its part in the incident.
     const role =
-      root?.cause === f ? ' (root cause)' : symptomIds.has(f.id) ? ` (symptom of: ${root?.words})` : '';
+      root?.cause === f ? ' [root cause]' : symptomIds.has(f.id) ? ` [symptom of: ${root?.words}]` : '';
     lines.push(
-      `- [${f.severity.toUpperCase()}] ${f.id}${role}: ${f.metric} is ${formatValue(f.value)}, threshold ${f.op} ${formatValue(f.threshold)}, ${formatSince(f.since, input.now)}`,
+      `- [${f.severity.toUpperCase()}] ${f.id}: ${f.metric} is ${formatValue(f.value)}, threshold ${f.op} ${formatValue(f.threshold)}, ${formatSince(f.since, input.now)}${role}`,
     );
     if (f.cause) lines.push(`  Why no data: ${f.cause}`);
     if (f.detail) lines.push(`  Detail: ${f.detail}`);
@@ -279,12 +280,12 @@ function renderFiring(
   });
 }
 
-/** `CDC stalled 4m: key-drift and spot-check are its symptoms`. */
+/** `CDC stalled 4m (cdc-lag): key-drift and spot-check are its symptoms`. */
 function causeLine(root: RootCause): string {
   const ids = root.symptoms.map((f) => f.id);
   const list = ids.length > 1 ? `${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}` : ids[0];
   const lasting = root.forMs === null ? '' : ` ${formatDuration(root.forMs)}`;
-  return `${root.words}${lasting}: ${list} ${ids.length > 1 ? 'are its symptoms' : 'is its symptom'}`;
+  return `${root.words}${lasting} (${root.cause.id}): ${list} ${ids.length > 1 ? 'are its symptoms' : 'is its symptom'}`;
 }
 
 function renderResolved(

@@ -54,11 +54,11 @@ describe('root cause over symptoms', () => {
   it('folds key drift and mismatches into one alert naming the stalled CDC', () => {
     const [alert] = planAlerts(input([drift, spot, cdcStalled]), undefined, opts).messages;
     expect(alert?.subject).toBe(
-      '[CRITICAL] soakwatch acme: CDC stalled 4m: key-drift and spot-check are its symptoms',
+      '[CRITICAL] soakwatch acme: CDC stalled 4m (cdc-lag): key-drift and spot-check are its symptoms',
     );
-    expect(alert?.body).toContain('Root cause: CDC stalled 4m');
-    expect(alert?.body).toContain('- [CRITICAL] cdc-lag (root cause)');
-    expect(alert?.body).toContain('- [CRITICAL] spot-check (symptom of: CDC stalled)');
+    expect(alert?.body).toContain('Root cause: CDC stalled 4m (cdc-lag)');
+    expect(alert?.body).toMatch(/^- \[CRITICAL\] cdc-lag: cdcLagMs .* \[root cause\]$/m);
+    expect(alert?.body).toMatch(/^- \[CRITICAL\] spot-check: .* \[symptom of: CDC stalled\]$/m);
     const payload = payloadOf(alert?.structured);
     expect(payload.rootCause).toEqual({
       criterion: 'cdc-lag',
@@ -72,7 +72,7 @@ describe('root cause over symptoms', () => {
   it('names a restarted stream over the lag it causes, and leaves unrelated criteria as they are', () => {
     const restart = crit('stream', 'streamRestarts', 1);
     const [alert] = planAlerts(input([cdcStalled, restart, evictions]), undefined, opts).messages;
-    expect(alert?.subject).toMatch(/replication stream restarted 2m: cdc-lag is its symptom$/);
+    expect(alert?.subject).toMatch(/replication stream restarted 2m \(stream\): cdc-lag is its symptom$/);
     expect(alert?.body).toContain('- [CRITICAL] evictions: targetEvictions');
   });
 
