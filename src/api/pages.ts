@@ -140,8 +140,12 @@ export function createPageRoutes(opts: {
   const overview = async (event: Event): Promise<Result> => {
     const q = parseOr400(overviewQuery, event.queryStringParameters, 'query');
     const at = now();
-    const statuses = await listStatuses(await deps(), at);
-    return page(renderOverview(statuses, { state: q?.state || undefined, q: q?.q }, at));
+    const d = await deps();
+    const statuses = await listStatuses(d, at);
+    const mutes = new Map(
+      await Promise.all(statuses.map(async (s) => [s.tenant, await activeMutes(d, s.tenant, at)] as const)),
+    );
+    return page(renderOverview(statuses, { state: q?.state || undefined, q: q?.q }, at, mutes));
   };
 
   const tenantPage = async (event: Event): Promise<Result> => {

@@ -1,3 +1,4 @@
+import type { Mute } from '../alerts/index.js';
 import type { TenantView } from '../release/index.js';
 import { SOAK_STATES, type SoakStateName } from '../soak/index.js';
 import { formatDuration } from '../util/duration.js';
@@ -44,7 +45,7 @@ export function overviewRows(statuses: readonly TenantView[], filter: OverviewFi
     .sort((a, b) => urgency(a) - urgency(b) || a.tenant.localeCompare(b.tenant));
 }
 
-function row(s: TenantView, now: number): string {
+function row(s: TenantView, now: number, mutes: readonly Mute[]): string {
   const done = s.phase === 'done';
   const clock = done
     ? '<span class="nodata">no clock</span>'
@@ -55,14 +56,27 @@ function row(s: TenantView, now: number): string {
   const fires = s.firing.length
     ? `<span class="fires">${esc(s.firing.map((c) => c.id).join(', '))}</span>`
     : '—';
+  // Shown, never hiding anything: a mute only holds back on-call messages.
+  const muted = mutes.length
+    ? ` <span class="badge MUTED" title="${esc(
+        mutes
+          .map((m) => `${m.criterion ?? 'tenant'} until ${new Date(m.until).toISOString()}: ${m.reason}`)
+          .join('; '),
+      )}">MUTED ${esc(mutes.map((m) => m.criterion ?? 'all').join(', '))}</span>`
+    : '';
   const age = s.lastSample ? `${formatDuration(now - s.lastSample.at)} ago` : 'never';
   return `<tr data-tenant="${esc(s.tenant)}" data-state="${esc(s.state)}"><td><a href="${esc(tenantPath(s.tenant))}">${esc(s.tenant)}</a></td>
 <td><span class="badge ${esc(s.state)}">${esc(s.state)}</span>${s.inconclusive ? ' <span class="badge INCONCLUSIVE">INCONCLUSIVE</span>' : ''}</td>
-<td>${clock}</td><td class="wide">${esc(coverage)}</td><td>${fires}</td><td class="wide">${esc(age)}</td><td>${esc(NEXT_STEP[s.state])}</td></tr>`;
+<td>${clock}</td><td class="wide">${esc(coverage)}</td><td>${fires}${muted}</td><td class="wide">${esc(age)}</td><td>${esc(NEXT_STEP[s.state])}</td></tr>`;
 }
 
 /** The fleet overview (`GET /status`): one row per tenant. Pure: statuses, filter and time in, HTML out. */
-export function renderOverview(statuses: readonly TenantView[], filter: OverviewFilter, now: number): string {
+export function renderOverview(
+  statuses: readonly TenantView[],
+  filter: OverviewFilter,
+  now: number,
+  mutes: ReadonlyMap<string, readonly Mute[]> = new Map(),
+): string {
   const rows = overviewRows(statuses, filter);
   const options = ['', ...SOAK_STATES]
     .map(
@@ -75,6 +89,6 @@ export function renderOverview(statuses: readonly TenantView[], filter: Overview
 <form class="filter" method="get" action="/status"><select name="state" aria-label="state">${options}</select>
 <input type="search" name="q" placeholder="tenant" aria-label="search tenant" value="${esc(filter.q ?? '')}"><button type="submit">filter</button></form>
 <div class="scroll"><table id="tenants"><thead><tr><th>tenant</th><th>state</th><th>clock</th><th class="wide">coverage</th><th>fires</th><th class="wide">last sample</th><th>next step</th></tr></thead>
-<tbody>${rows.map((s) => row(s, now)).join('\n')}</tbody></table></div>`;
+<tbody>${rows.map((s) => row(s, now, mutes.get(s.tenant) ?? [])).join('\n')}</tbody></table></div>`;
   return layout('fleet overview', body, { refreshSeconds: 60 });
 }

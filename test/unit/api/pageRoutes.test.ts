@@ -186,6 +186,8 @@ describe('POST /tenants/{id}/mute and /unmute', () => {
     const page = await call('GET', '/tenants/acme', 'GET /tenants/{id}', { params: { id: 'acme' } });
     expect(page.body).toContain('evictions muted until');
     expect(page.body).toContain('resharding tonight &lt;b&gt;');
+    const fleet = await call('GET', '/status', 'GET /status');
+    expect(fleet.body).toContain('MUTED evictions');
     const audit = JSON.parse(
       (await call('GET', '/tenants/acme/audit', 'GET /tenants/{id}/audit', { params: { id: 'acme' } }))
         .body ?? '',
