@@ -128,6 +128,21 @@ export function program(): Command {
       )();
     });
 
+  cli
+    .command('fence')
+    .description("after cutover: take legacy's application users' writes away (ACL), --undo restores them")
+    .requiredOption('--tenant <id>', 'the tenant')
+    .option('--actor <name>', 'who (recorded in the audit trail)')
+    .option('--reason <text>', 'why (recorded in the audit trail)')
+    .option('--undo', "restore the fenced users' rules exactly")
+    .option('--status', 'show the fence and the writes it refused (ACL LOG)')
+    .option('--json', 'print JSON')
+    .action(function (this: Command) {
+      return run(async () =>
+        (await import('./fence.js')).fenceCommand({ ...globals(), ...this.opts() }, print),
+      )();
+    });
+
   for (const [name, description] of Object.entries(ACTION_COMMANDS)) {
     cli
       .command(name)

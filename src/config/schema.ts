@@ -104,6 +104,11 @@ const legacySchema = z
     ...credentials,
     /** Addresses (`host:port` as the legacy primary sees them) of a CDC tool connected as a replica. */
     cdcReplicas: z.array(z.string().min(1)).default([]),
+    /**
+     * ACL users a fence of legacy leaves writing (the CDC tool's): besides soakwatch's own user, every
+     * enabled user loses its write commands (`soakwatch fence`).
+     */
+    fenceExclude: z.array(z.string().min(1)).default([]),
     heartbeat: z
       .strictObject({
         enabled: z.boolean().default(true),

@@ -11,13 +11,28 @@ import { buildCli, runCli } from './cliHarness.js';
 
 const PREFIX = 'soakwatch-cli-report:';
 let state: Standalone | undefined;
+/** Legacy with ACL users: soakwatch's (may change ACLs), the application's, the CDC tool's. */
+let legacy: Standalone | undefined;
 let built: { cli: string; cleanup(): void } | undefined;
 let dir = '';
 let config = '';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'soakwatch-cli-report-'));
-  [state, built] = await Promise.all([startStandalone(), buildCli()]);
+  [state, legacy, built] = await Promise.all([
+    startStandalone(),
+    startStandalone({
+      aclUsers: [
+        'user default off',
+        'user admin on >admin-pw ~* &* +@all',
+        'user soak on >soak-pw ~* &* +@all',
+        'user app on >app-pw ~* &* +@all',
+        'user cdc on >cdc-pw ~* &* +@all',
+      ],
+    }),
+    buildCli(),
+  ]);
+  const legacyUrl = `redis://soak:soak-pw@${legacy.node.host}:${legacy.node.port}`;
   config = join(dir, 'soakwatch.config.yml');
   writeFileSync(
     config,
@@ -25,6 +40,9 @@ beforeAll(async () => {
 tenants:
   - id: acme
     legacy: { url: "${state.node.url}/1", heartbeat: { enabled: false } }
+    target: { url: "${state.node.url}/2" }
+  - id: fenced
+    legacy: { url: "${legacyUrl}", heartbeat: { enabled: false }, fenceExclude: [cdc, admin] }
     target: { url: "${state.node.url}/2" }
 `,
   );
@@ -42,7 +60,7 @@ tenants:
 
 afterAll(async () => {
   built?.cleanup();
-  await state?.stop();
+  await Promise.all([state?.stop(), legacy?.stop()]);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -98,5 +116,102 @@ describe('soakwatch report / mute / unmute', () => {
       'bob',
     ]);
     expect(lifted.stdout).toContain('acme: nothing muted');
+  });
+
+  it('fences legacy: the application user cannot write, soakwatch and the CDC user can; undone exactly', async () => {
+    if (!built || !legacy) throw new Error('not started');
+    const as = (user: string) =>
+      new Redis({ host: legacy?.node.host, port: legacy?.node.port, username: user, password: `${user}-pw` });
+    const [app, cdc] = [as('app'), as('cdc')];
+    try {
+      await app.set('k', 'before');
+      const fence = await runCli(built.cli, [
+        '--config',
+        config,
+        'fence',
+        '--tenant',
+        'fenced',
+        '--actor',
+        'bob',
+        '--reason',
+        'cutover done',
+      ]);
+      expect(fence.code, fence.stderr).toBe(0);
+      expect(fence.stdout).toMatch(/writes fenced off for app on /);
+      await expect(app.set('k', 'forgotten writer')).rejects.toThrow(/NOPERM/);
+      expect(await app.get('k')).toBe('before');
+      await cdc.set('k', 'replicated');
+
+      const status = await runCli(built.cli, [
+        '--config',
+        config,
+        'fence',
+        '--tenant',
+        'fenced',
+        '--status',
+        '--json',
+      ]);
+      const s = JSON.parse(status.stdout) as {
+        rejected: { username: string; command: string }[];
+        nopermTotal: number;
+      };
+      expect(s.rejected).toEqual([expect.objectContaining({ username: 'app', command: 'set' })]);
+      expect(s.nopermTotal).toBeGreaterThanOrEqual(1);
+      const twice = await runCli(built.cli, [
+        '--config',
+        config,
+        'fence',
+        '--tenant',
+        'fenced',
+        '--actor',
+        'bob',
+        '--reason',
+        'again',
+      ]);
+      expect(twice.code).toBe(1);
+      expect(twice.stderr).toContain('already fenced');
+
+      const undo = await runCli(built.cli, [
+        '--config',
+        config,
+        'fence',
+        '--tenant',
+        'fenced',
+        '--undo',
+        '--actor',
+        'bob',
+      ]);
+      expect(undo.code, undo.stderr).toBe(0);
+      await app.set('k', 'after');
+      expect(await app.get('k')).toBe('after');
+    } finally {
+      app.disconnect();
+      cdc.disconnect();
+    }
+  });
+
+  it('does not offer a fence where soakwatch may not change ACLs', async () => {
+    if (!built || !legacy) throw new Error('not started');
+    const admin = new Redis({
+      host: legacy.node.host,
+      port: legacy.node.port,
+      username: 'admin',
+      password: 'admin-pw',
+    });
+    await admin.call('ACL', 'SETUSER', 'soak', '-@admin');
+    admin.disconnect();
+    const fence = await runCli(built.cli, [
+      '--config',
+      config,
+      'fence',
+      '--tenant',
+      'fenced',
+      '--actor',
+      'bob',
+      '--reason',
+      'x',
+    ]);
+    expect(fence.code).toBe(1);
+    expect(fence.stderr).toContain('may not read or change ACLs');
   });
 });
