@@ -20,7 +20,7 @@ export async function fenceCommand(
 ): Promise<number> {
   if (!opts.status && !opts.actor) throw new UsageError('--actor is required to fence or unfence');
   if (!opts.status && !opts.undo && !opts.reason) throw new UsageError('--reason is required to fence');
-  return withRuntime(configOf(opts), openCompareRuntime, async ({ deps }) => {
+  return await withRuntime(configOf(opts), openCompareRuntime, async ({ deps }) => {
     const now = Date.now();
     if (opts.status) {
       const s = await fenceStatus(deps, opts.tenant);
