@@ -20,6 +20,8 @@ import {
 import {
   activeMutes,
   evidenceReport,
+  FENCE_DOC,
+  type FenceRecord,
   getStatus,
   listStatuses,
   muteTenant,
@@ -165,8 +167,23 @@ export function createPageRoutes(opts: {
       d.store.history<HistoryEntry>(id, from, to, HISTORY_READ_CAP),
       d.store.events<SoakEvent>(id, from, to),
     ]);
-    const mutes = await activeMutes(d, id, at);
-    return page(renderTenantPage({ status, history, events, audit: status.audit, mutes, from, to, now: at }));
+    const [mutes, fence] = await Promise.all([
+      activeMutes(d, id, at),
+      d.store.getDoc<FenceRecord>(id, FENCE_DOC),
+    ]);
+    return page(
+      renderTenantPage({
+        status,
+        history,
+        events,
+        audit: status.audit,
+        mutes,
+        ...(fence ? { fence } : {}),
+        from,
+        to,
+        now: at,
+      }),
+    );
   };
 
   const samples = async (event: Event): Promise<Result> => {

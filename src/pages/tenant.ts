@@ -23,6 +23,8 @@ export interface TenantPageInput {
   audit: readonly AuditEntry[];
   /** Mutes in force. */
   mutes?: readonly Mute[];
+  /** The fence of legacy in force (`soakwatch fence`). */
+  fence?: { at: number; actor: string; reason: string; node: string; users: { name: string }[] };
   from: number;
   to: number;
   now: number;
@@ -179,6 +181,13 @@ ${clockSection(s)}
 ${actionsSection(s)}
 ${criteriaSection(s, history, to)}
 ${muteSection(s, input.mutes ?? [])}
+${
+  input.fence
+    ? `<section id="fence"><h2>Legacy fenced</h2><p>Since ${esc(new Date(input.fence.at).toISOString())} by ${esc(input.fence.actor)} (${esc(input.fence.reason)}): ${esc(
+        input.fence.users.map((u) => u.name).join(', ') || 'no user',
+      )} cannot write on ${esc(input.fence.node)}. Refused writes: <code>soakwatch fence --tenant ${esc(s.tenant)} --status</code>.</p></section>`
+    : ''
+}
 <h2>Over time</h2><p>${esc(new Date(from).toISOString())} – ${esc(new Date(to).toISOString())} (the stored history, at most a week; <code>?from=&amp;to=</code> zooms); dashed lines: resets (red), alarms (orange), events (grey), transitions (blue), the cutover (black).</p>
 <div class="charts">${charts}</div>
 ${fullCompare}

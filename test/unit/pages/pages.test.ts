@@ -165,6 +165,22 @@ describe('tenant page', () => {
     expect(html).not.toMatch(/\son[a-z]+=/);
   });
 
+  it('shows the fence of legacy in force', () => {
+    const html = renderTenantPage({
+      status: view('acme'),
+      history: [],
+      events: [],
+      audit: [],
+      fence: { at: NOW, actor: 'bob', reason: 'cutover <done>', node: '10.0.0.1:6379', users: [{ name: 'app' }] },
+      from: NOW - 1000,
+      to: NOW,
+      now: NOW,
+    });
+    expect(html).toContain('Legacy fenced');
+    expect(html).toContain('app cannot write on 10.0.0.1:6379');
+    expect(html).toContain('cutover &lt;done&gt;');
+  });
+
   it('draws one dot per stored point with its time and value, and marks resets and the cutover', () => {
     const history = Array.from({ length: 20 }, (_, i) => ({
       at: NOW - 600_000 + i * 30_000,
