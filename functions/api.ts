@@ -1,16 +1,22 @@
 import { createApiHandler } from '../src/api/handler.js';
+import { principalForToken } from '../src/auth/index.js';
 import { logger, metrics } from '../src/observability/index.js';
+import { authorizeRuntime } from '../src/runtime/authorize.js';
 import { loadConfigFromEnv } from '../src/runtime/config.js';
 import { readEnv } from '../src/runtime/env.js';
 import { lazily } from '../src/runtime/lazy.js';
 import { openReleaseRuntime } from '../src/runtime/release.js';
 
 const env = readEnv();
+// POST /login checks a token the way the authorizer does (the environment's hashes; see the report of
+// issue 10: tokens kept only in the Secrets Manager secret are not yet accepted for sign-in).
+const { fromEnv } = authorizeRuntime(env);
 
-/** Release-manager API: tenants, per-tenant status, the HTML status page, and audited actions. */
+/** Release-manager API: tenants, per-tenant status, the pages, and audited actions. */
 export const handler = createApiHandler({
   // The state store and SNS, built at the first request and kept while the container is warm.
   runtime: lazily(() => openReleaseRuntime(loadConfigFromEnv(env), { log: logger })),
   logger,
   metrics,
+  verifyToken: (token) => principalForToken(token, fromEnv),
 });

@@ -28,7 +28,9 @@ export function createSnsPublisher(client: SNSClient): SnsPublisher {
           new PublishCommand({
             TopicArn: msg.topicArn,
             Subject: msg.subject,
-            Message: msg.body,
+            // A structured message carries the text per protocol and the JSON payload (src/alerts/structure.ts).
+            Message: msg.structured ?? msg.body,
+            ...(msg.structured ? { MessageStructure: 'json' } : {}),
             MessageAttributes: attributes(msg),
             // FIFO topics need a group and a deduplication id (≤ 128 chars): per tenant, from the dedupe key.
             ...(fifo && {

@@ -8,6 +8,14 @@ import {
   subjectWithList,
 } from './format.js';
 import { milestoneOf, milestoneSeverity, milestoneTitle, nextStep } from './milestones.js';
+import { type RootCause, rootCauseOf } from './rootCause.js';
+import {
+  ALERT_PAYLOAD_SCHEMA,
+  type AlertPayload,
+  chatbotNotification,
+  snsStructure,
+  tenantLink,
+} from './structure.js';
 import type {
   AlertInput,
   AlertKind,
@@ -67,7 +75,17 @@ export function planAlerts(
 ): AlertPlan {
   const prev = previous ?? emptyAlertMemory();
   const messages: OutgoingMessage[] = [];
-  const firing = dedupeFiring(input.firing);
+  const all = dedupeFiring(input.firing);
+  // A mute holds back what a person chose to wait out; a FAILED soak or a fatal breach always goes out.
+  const isMuted = (f: FiringCriterion) =>
+    input.state !== 'FAILED' &&
+    f.severity !== 'fatal' &&
+    (input.mutes ?? []).some(
+      (m) => m.until > input.now && (m.criterion === undefined || m.criterion === f.id),
+    );
+  const firing = all.filter((f) => !isMuted(f));
+  const muted = all.filter(isMuted).map((f) => f.id);
+  const link = tenantLink(opts.statusPageUrl, input.tenant) ?? input.links?.status;
   const now = input.now;
   let memory: AlertMemory = { ...prev, milestoneKeys: [...prev.milestoneKeys] };
 
@@ -88,13 +106,19 @@ export function planAlerts(
       worst: worst([...(prev.worst ? [prev.worst] : []), ...firing.map((f) => f.severity)]) ?? null,
     };
     if (kind) {
-      const cleared = prev.lastSentIds.filter((id) => !firing.some((f) => f.id === id));
+      const cleared = prev.lastSentIds.filter((id) => !all.some((f) => f.id === id));
       if (opts.alertTopicArn)
-        messages.push(renderFiring(input, firing, fresh, cleared, kind, openedAt, opts.alertTopicArn));
+        messages.push(
+          renderFiring(input, firing, fresh, cleared, kind, openedAt, opts.alertTopicArn, link, muted),
+        );
       memory = { ...memory, lastSentAt: now, lastSentIds: firing.map((f) => f.id) };
     }
+  } else if (muted.length > 0) {
+    // Everything that fires is muted: say nothing (not even RESOLVED: nothing was resolved), and forget
+    // the open incident so a criterion still firing when its mute ends is news again.
+    memory = { ...memory, firing: {}, openedAt: null, worst: null, lastSentIds: [] };
   } else if (Object.keys(prev.firing).length > 0 || prev.lastSentIds.length > 0) {
-    if (opts.alertTopicArn) messages.push(renderResolved(input, prev, opts.alertTopicArn));
+    if (opts.alertTopicArn) messages.push(renderResolved(input, prev, opts.alertTopicArn, link));
     memory = { ...memory, firing: {}, openedAt: null, worst: null, lastSentAt: now, lastSentIds: [] };
   }
 
@@ -105,13 +129,62 @@ export function planAlerts(
     // A re-delivered tick carries the same transitions: announce each once.
     if (memory.lastMilestoneAt !== null && t.at < memory.lastMilestoneAt) continue;
     if (t.at === memory.lastMilestoneAt && memory.milestoneKeys.includes(key)) continue;
-    if (opts.releaseTopicArn) messages.push(renderMilestone(input, t, milestone, key, opts.releaseTopicArn));
+    if (opts.releaseTopicArn)
+      messages.push(renderMilestone(input, t, milestone, key, opts.releaseTopicArn, link));
     memory =
       t.at === memory.lastMilestoneAt
         ? { ...memory, milestoneKeys: [...memory.milestoneKeys, key] }
         : { ...memory, lastMilestoneAt: t.at, milestoneKeys: [key] };
   }
+  // On-call's messages again for the chat topic, in the format AWS Chatbot renders.
+  const chatTopicArn = opts.chatTopicArn;
+  if (chatTopicArn)
+    for (const m of messages.filter((x) => x.topic === 'alert')) {
+      const payload = payloadOf(m);
+      if (!payload) continue;
+      const { structured: _text, ...plain } = m;
+      messages.push({
+        ...plain,
+        topic: 'chat',
+        topicArn: chatTopicArn,
+        body: JSON.stringify(chatbotNotification(m, payload)),
+        dedupeKey: `${m.dedupeKey}:chat`,
+      });
+    }
   return { messages, memory };
+}
+
+/** The payload a message carries in its structured form. */
+function payloadOf(m: OutgoingMessage): AlertPayload | undefined {
+  if (!m.structured) return undefined;
+  return JSON.parse((JSON.parse(m.structured) as { sqs: string }).sqs) as AlertPayload;
+}
+
+function basePayload(
+  m: Pick<OutgoingMessage, 'attributes' | 'subject'>,
+  link: string | undefined,
+  at: number,
+): AlertPayload {
+  return {
+    schema: ALERT_PAYLOAD_SCHEMA,
+    kind: m.attributes.kind,
+    tenant: m.attributes.tenant,
+    state: m.attributes.state,
+    severity: m.attributes.severity,
+    at,
+    subject: m.subject,
+    ...(link ? { link } : {}),
+  };
+}
+
+/** Gives a rendered message its structured form (text per protocol + the payload with these facts). */
+function structure(
+  m: OutgoingMessage,
+  link: string | undefined,
+  at: number,
+  facts: Partial<AlertPayload>,
+): OutgoingMessage {
+  return { ...m, structured: snsStructure(m.body, { ...basePayload(m, link, at), ...facts }) };
 }
 
 function renderFiring(
@@ -122,11 +195,15 @@ function renderFiring(
   kind: AlertKind,
   openedAt: number,
   topicArn: string,
+  link: string | undefined,
+  muted: string[],
 ): OutgoingMessage {
   const severity = worst(firing.map((f) => f.severity)) ?? 'warn';
   const label = severity.toUpperCase();
-  const subject =
-    kind === 'repeat'
+  const root = rootCauseOf(firing, input.now);
+  const subject = root
+    ? `[${label}] soakwatch ${input.tenant}: ${causeLine(root)}`
+    : kind === 'repeat'
       ? subjectWithList(
           `[${label}] soakwatch ${input.tenant}: still firing: `,
           firing.map((f) => f.id),
@@ -146,10 +223,22 @@ function renderFiring(
       : `${count}. New or worse since the last message: ${fresh.map((f) => f.id).join(', ')}.`,
   );
   if (cleared.length > 0) lines.push(`Cleared since the last message: ${cleared.join(', ')}.`);
-  lines.push('');
-  for (const f of firing.slice(0, BODY_LIST_MAX)) {
+  if (muted.length > 0) lines.push(`Muted, not listed (see the tenant page): ${muted.join(', ')}.`);
+  if (root) {
     lines.push(
-      `- [${f.severity.toUpperCase()}] ${f.id}: ${f.metric} is ${formatValue(f.value)}, threshold ${f.op} ${formatValue(f.threshold)}, ${formatSince(f.since, input.now)}`,
+      '',
+      `Root cause: ${causeLine(root)}.`,
+      `Fix the replication stream first; the symptoms clear with it (criteria marked "symptom" below).`,
+    );
+  }
+  lines.push('');
+  const symptomIds = new Set(root?.symptoms.map((f) => f.id));
+  for (const f of firing.slice(0, BODY_LIST_MAX)) {
+    // After the line's usual `] id: …` (what on-call and the scenario checks read), its part in the incident.
+    const role =
+      root?.cause === f ? ' [root cause]' : symptomIds.has(f.id) ? ` [symptom of: ${root?.words}]` : '';
+    lines.push(
+      `- [${f.severity.toUpperCase()}] ${f.id}: ${f.metric} is ${formatValue(f.value)}, threshold ${f.op} ${formatValue(f.threshold)}, ${formatSince(f.since, input.now)}${role}`,
     );
     if (f.cause) lines.push(`  Why no data: ${f.cause}`);
     if (f.detail) lines.push(`  Detail: ${f.detail}`);
@@ -157,8 +246,8 @@ function renderFiring(
   }
   if (firing.length > BODY_LIST_MAX) lines.push(`- … and ${firing.length - BODY_LIST_MAX} more`);
   lines.push('', `What to do: ${impact(severity, input.state)}`);
-  lines.push(...footer(input));
-  return {
+  lines.push(...footer(input, link));
+  const message: OutgoingMessage = {
     topic: 'alert',
     topicArn,
     subject: safeSubject(subject),
@@ -166,9 +255,45 @@ function renderFiring(
     attributes: { tenant: input.tenant, severity, state: input.state, kind },
     dedupeKey: `${input.tenant}:${kind}:${firing.map((f) => `${f.id}=${f.severity}`).join(',')}:${input.now}`,
   };
+  return structure(message, link, input.now, {
+    firing: firing.map(({ id, metric, severity: sev, value, threshold, op, since }) => ({
+      id,
+      metric,
+      severity: sev,
+      value,
+      threshold,
+      op,
+      since,
+    })),
+    ...(cleared.length ? { cleared } : {}),
+    ...(root
+      ? {
+          rootCause: {
+            criterion: root.cause.id,
+            metric: root.cause.metric,
+            cause: root.words,
+            forMs: root.forMs,
+            symptoms: root.symptoms.map((f) => f.id),
+          },
+        }
+      : {}),
+  });
 }
 
-function renderResolved(input: AlertInput, prev: AlertMemory, topicArn: string): OutgoingMessage {
+/** `CDC stalled 4m (cdc-lag): key-drift and spot-check are its symptoms`. */
+function causeLine(root: RootCause): string {
+  const ids = root.symptoms.map((f) => f.id);
+  const list = ids.length > 1 ? `${ids.slice(0, -1).join(', ')} and ${ids[ids.length - 1]}` : ids[0];
+  const lasting = root.forMs === null ? '' : ` ${formatDuration(root.forMs)}`;
+  return `${root.words}${lasting} (${root.cause.id}): ${list} ${ids.length > 1 ? 'are its symptoms' : 'is its symptom'}`;
+}
+
+function renderResolved(
+  input: AlertInput,
+  prev: AlertMemory,
+  topicArn: string,
+  link: string | undefined,
+): OutgoingMessage {
   const ids = [...new Set([...prev.lastSentIds, ...Object.keys(prev.firing)])].sort();
   const severity = prev.worst ?? worst(Object.values(prev.firing)) ?? 'warn';
   const lines = [
@@ -178,8 +303,8 @@ function renderResolved(input: AlertInput, prev: AlertMemory, topicArn: string):
   if (prev.openedAt !== null)
     lines.push(`Open since ${formatTime(prev.openedAt)}, for ${formatDuration(input.now - prev.openedAt)}.`);
   lines.push('', 'What to do: nothing urgent; note the cause in the incident log if there was one.');
-  lines.push(...footer(input));
-  return {
+  lines.push(...footer(input, link));
+  const message: OutgoingMessage = {
     topic: 'alert',
     topicArn,
     subject: safeSubject(subjectWithList(`[RESOLVED] soakwatch ${input.tenant}: `, ids, ' back to ok')),
@@ -188,6 +313,7 @@ function renderResolved(input: AlertInput, prev: AlertMemory, topicArn: string):
     attributes: { tenant: input.tenant, severity, state: input.state, kind: 'resolved' },
     dedupeKey: `${input.tenant}:resolved:${input.now}`,
   };
+  return structure(message, link, input.now, { cleared: ids });
 }
 
 function renderMilestone(
@@ -196,6 +322,7 @@ function renderMilestone(
   milestone: Milestone,
   dedupeKey: string,
   topicArn: string,
+  link: string | undefined,
 ): OutgoingMessage {
   const title = milestoneTitle(milestone);
   const lines = [
@@ -206,9 +333,9 @@ function renderMilestone(
     `By: ${t.actor ?? 'soakwatch'}`,
     '',
     `Next: ${nextStep(milestone, input.tenant)}`,
-    ...footer(input),
+    ...footer(input, link),
   ];
-  return {
+  const message: OutgoingMessage = {
     topic: 'release',
     topicArn,
     subject: safeSubject(`[RELEASE] soakwatch ${input.tenant}: ${title}`),
@@ -221,6 +348,9 @@ function renderMilestone(
     },
     dedupeKey,
   };
+  return structure(message, link, t.at, {
+    transition: { from: t.from, to: t.to, reason: t.reason, ...(t.actor ? { actor: t.actor } : {}) },
+  });
 }
 
 /** What the severity means for the migration, in the phase the tenant is in. */
@@ -235,10 +365,10 @@ function impact(severity: Severity, state: string): string {
   return 'follow the runbook. Warnings do not affect the soak yet; act before they become critical.';
 }
 
-function footer(input: AlertInput): string[] {
+function footer(input: AlertInput, link: string | undefined): string[] {
   const left = input.remainingMs === null ? 'n/a' : formatDuration(Math.max(0, input.remainingMs));
   const out = ['', `Soak: coverage ${formatCoverage(input.coverage)}, time left ${left}.`];
   if (input.inconclusiveReasons?.length) out.push(`Inconclusive: ${input.inconclusiveReasons.join('; ')}.`);
-  if (input.links?.status) out.push(`Status: ${input.links.status}`);
+  if (link) out.push(`Status: ${link}`);
   return out;
 }

@@ -47,6 +47,11 @@ export interface AlertInput {
   /** Why the verdict is inconclusive, in words; absent or empty when it is conclusive. */
   inconclusiveReasons?: string[];
   links?: { status?: string };
+  /**
+   * Mutes in force (the tenant's when `criterion` is absent): their criteria are held back from on-call
+   * messages until `until` — never a fatal criterion, never while the tenant is FAILED.
+   */
+  mutes?: { criterion?: string; until: number }[];
 }
 
 /** Release milestones announced on the release topic (defined with the judge's transitions). */
@@ -55,7 +60,8 @@ export type { Milestone };
 export type AlertKind = 'alert' | 'repeat' | 'resolved';
 
 export interface OutgoingMessage {
-  topic: 'alert' | 'release';
+  /** `chat`: the AWS Chatbot rendering of an alert, for the chat topic. */
+  topic: 'alert' | 'release' | 'chat';
   topicArn: string;
   /** ≤ 100 printable ASCII characters (the SNS limit for email subjects). */
   subject: string;
@@ -71,6 +77,11 @@ export interface OutgoingMessage {
   };
   /** Same tick, same message → same key (FIFO deduplication, logs). */
   dedupeKey: string;
+  /**
+   * When set, the SNS `MessageStructure: json` message to publish instead of `body`: the text per
+   * protocol for people, the versioned JSON payload for programs (src/alerts/structure.ts).
+   */
+  structured?: string;
 }
 
 /** What the planner remembers between ticks, per tenant. Small JSON, persisted by the caller. */
@@ -94,6 +105,10 @@ export interface AlertPlanOptions {
   repeatEveryMs: number;
   alertTopicArn?: string;
   releaseTopicArn?: string;
+  /** A topic AWS Chatbot subscribes to: every on-call message again, in Chatbot's custom format. */
+  chatTopicArn?: string;
+  /** The pages' base URL (`https://soak.example.com`): every message links the tenant page. */
+  statusPageUrl?: string;
 }
 
 export interface AlertPlan {

@@ -12,8 +12,9 @@ import { tenantIdSchema } from '../config/index.js';
 import { type ReleaseDeps, reasonSchema } from '../release/index.js';
 import { ACTIONS } from '../soak/index.js';
 import { releaseErrorsToHttp } from './errors.js';
-import { getTenantStatus, listTenants, performAction, renderStatusPage } from './handlers.js';
-import { html, json, parseOr400, principalOf } from './http.js';
+import { getTenantStatus, listTenants, performAction } from './handlers.js';
+import { json, parseOr400, principalOf } from './http.js';
+import { createPageRoutes, type TokenVerifier } from './pages.js';
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyResultV2;
@@ -43,6 +44,8 @@ export interface ApiHandlerOptions {
   metrics: Metrics;
   /** The clock statuses are evaluated at (default Date.now). */
   now?: () => number;
+  /** POST /login: the principal of a token, by the authorizer's own verification (none: sign-in refused). */
+  verifyToken?: TokenVerifier;
 }
 
 /**
@@ -61,7 +64,7 @@ export function createApiHandler(opts: ApiHandlerOptions) {
     return json(await getTenantStatus(await deps(), id, now()));
   };
 
-  const getStatusPage = async (): Promise<Result> => html(await renderStatusPage(await deps(), now()));
+  const pages = createPageRoutes({ deps, now, verifyToken: opts.verifyToken });
 
   const postAction = middy<Event, Result>()
     // Without a JSON content type the body stays a string (or absent) and is judged by the schema below.
@@ -78,8 +81,8 @@ export function createApiHandler(opts: ApiHandlerOptions) {
       httpRouterHandler<Event, Result>([
         { method: 'GET', path: '/tenants', handler: getTenants },
         { method: 'GET', path: '/tenants/{id}/status', handler: getStatus },
-        { method: 'GET', path: '/status', handler: getStatusPage },
         { method: 'POST', path: '/tenants/{id}/actions/{action}', handler: postAction },
+        ...pages,
       ]),
     )
       // Never log the event here, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries the bearer token.

@@ -88,6 +88,61 @@ export function program(): Command {
       )();
     });
 
+  cli
+    .command('report')
+    .description('the evidence pack of a tenant for the change ticket (self-contained HTML, or JSON)')
+    .requiredOption('--tenant <id>', 'the tenant')
+    .option('--json', 'print JSON instead of HTML')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(function (this: Command) {
+      return run(async () =>
+        (await import('./report.js')).reportCommand({ ...globals(), ...this.opts() }, print),
+      )();
+    });
+
+  cli
+    .command('mute')
+    .description(
+      "hold back a tenant's on-call alerts (or one criterion's) until a time; audited, never a FAILED",
+    )
+    .requiredOption('--tenant <id>', 'the tenant')
+    .option('--criterion <id>', 'only this criterion (default: the whole tenant)')
+    .requiredOption('--until <time>', 'epoch ms or ISO-8601, at most 7 days ahead')
+    .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+    .requiredOption('--actor <name>', 'who (recorded in the audit trail)')
+    .action(function (this: Command) {
+      return run(async () =>
+        (await import('./mute.js')).muteCommand({ ...globals(), ...this.opts() }, print),
+      )();
+    });
+
+  cli
+    .command('unmute')
+    .description('lift a mute (the whole tenant, or one criterion)')
+    .requiredOption('--tenant <id>', 'the tenant')
+    .option('--criterion <id>', 'only this criterion')
+    .requiredOption('--actor <name>', 'who (recorded in the audit trail)')
+    .action(function (this: Command) {
+      return run(async () =>
+        (await import('./mute.js')).unmuteCommand({ ...globals(), ...this.opts() }, print),
+      )();
+    });
+
+  cli
+    .command('fence')
+    .description("after cutover: take legacy's application users' writes away (ACL), --undo restores them")
+    .requiredOption('--tenant <id>', 'the tenant')
+    .option('--actor <name>', 'who (recorded in the audit trail)')
+    .option('--reason <text>', 'why (recorded in the audit trail)')
+    .option('--undo', "restore the fenced users' rules exactly")
+    .option('--status', 'show the fence and the writes it refused (ACL LOG)')
+    .option('--json', 'print JSON')
+    .action(function (this: Command) {
+      return run(async () =>
+        (await import('./fence.js')).fenceCommand({ ...globals(), ...this.opts() }, print),
+      )();
+    });
+
   for (const [name, description] of Object.entries(ACTION_COMMANDS)) {
     cli
       .command(name)

@@ -104,6 +104,11 @@ const legacySchema = z
     ...credentials,
     /** Addresses (`host:port` as the legacy primary sees them) of a CDC tool connected as a replica. */
     cdcReplicas: z.array(z.string().min(1)).default([]),
+    /**
+     * ACL users a fence of legacy leaves writing (the CDC tool's): besides soakwatch's own user, every
+     * enabled user loses its write commands (`soakwatch fence`).
+     */
+    fenceExclude: z.array(z.string().min(1)).default([]),
     heartbeat: z
       .strictObject({
         enabled: z.boolean().default(true),
@@ -378,6 +383,13 @@ export const configSchema = z
       .strictObject({
         alertTopicArn: z.string().min(1).optional(),
         releaseTopicArn: z.string().min(1).optional(),
+        /** AWS Chatbot subscribes to it: every on-call message again in Chatbot's custom format. */
+        chatTopicArn: z.string().min(1).optional(),
+        /** The pages' base URL: every message links the tenant page (`<url>/tenants/<id>`). */
+        statusPageUrl: z
+          .string()
+          .regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http(s) URL without query or fragment')
+          .optional(),
         repeatEvery: durationSchema.default(30 * 60_000),
       })
       .default({ repeatEvery: 30 * 60_000 }),

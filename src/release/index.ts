@@ -19,8 +19,13 @@ export {
   NoHistoryError,
   ReleaseError,
 } from './errors.js';
+export type { FenceDeps, FenceRecord, FenceStatus, RejectedWrite } from './fence.js';
+export { FENCE_DOC, fenceLegacy, fenceStatus, planFence, unfenceLegacy } from './fence.js';
 export type { TenantHistory } from './history.js';
 export { loadHistory } from './history.js';
-export type { TenantStatus } from './status.js';
-export { criterionWhy, getStatus, inconclusiveReasonsOf, listStatuses } from './status.js';
+export { activeMutes, MAX_MUTE_MS, muteTenant, unmuteTenant } from './mute.js';
+export type { EvidenceCheck, EvidenceReport } from './report.js';
+export { canonicalJson, EVIDENCE_SCHEMA, evidenceReport } from './report.js';
+export type { TenantStatus, TenantView } from './status.js';
+export { allowedActions, criterionWhy, getStatus, inconclusiveReasonsOf, listStatuses } from './status.js';
 export type { ReleaseDeps, StatusDeps } from './types.js';

@@ -1,6 +1,13 @@
-import type { TenantConfig } from '../config/index.js';
+import type { Policy, TenantConfig } from '../config/index.js';
 import type { Sample } from '../sampling/types.js';
-import type { CriterionEvidence, Verdict } from '../soak/index.js';
+import {
+  ACTIONS,
+  type ActionType,
+  applyAction,
+  type CriterionEvidence,
+  type SoakState,
+  type Verdict,
+} from '../soak/index.js';
 import { verdictOf } from '../soak/verdict.js';
 import type { AuditEntry } from '../store/index.js';
 import { findTenant, loadSoakState, summarizeSample } from '../tick/tenants.js';
@@ -16,6 +23,22 @@ export interface TenantStatus extends Verdict {
   version: number;
   lastSample: SampleSummary | null;
   audit: AuditEntry[];
+}
+
+/** A status with what the pages need besides: where the phase began, what the judge would accept now. */
+export interface TenantView extends TenantStatus {
+  /** When the current phase (replication or soak) began: where its charts start. */
+  phaseStartedAt: number;
+  /** The actions the judge would accept now (a forced cutover aside): what the page offers. */
+  actions: ActionType[];
+}
+
+/**
+ * The actions the judge's own rules (applyAction) accept in this state; asking the judge rather than
+ * listing states here keeps the allow-list in one place. A forced cutover is not offered.
+ */
+export function allowedActions(state: SoakState, policy: Policy, now: number): ActionType[] {
+  return ACTIONS.filter((type) => applyAction(state, { type, actor: 'probe' }, policy, now).ok);
 }
 
 /** Why a verdict is inconclusive: the judge's reasons, or (a judge that gives none) its coverage. */
@@ -39,12 +62,12 @@ export async function getStatus(
   tenantId: string,
   now: number,
   opts: { auditLimit?: number } = {},
-): Promise<TenantStatus> {
+): Promise<TenantView> {
   return await statusOf(deps, findTenant(deps.config.tenants, tenantId), now, opts.auditLimit ?? 20);
 }
 
 /** Every configured tenant's status, in configuration order (the last 5 audit entries each). */
-export function listStatuses(deps: StatusDeps, now: number): Promise<TenantStatus[]> {
+export function listStatuses(deps: StatusDeps, now: number): Promise<TenantView[]> {
   return Promise.all(deps.config.tenants.map((t) => statusOf(deps, t, now, 5)));
 }
 
@@ -53,7 +76,7 @@ async function statusOf(
   tenant: TenantConfig,
   now: number,
   auditLimit: number,
-): Promise<TenantStatus> {
+): Promise<TenantView> {
   const [loaded, last, audit] = await Promise.all([
     loadSoakState(deps.store, tenant, now),
     deps.store.latestSample<Sample>(tenant.id),
@@ -67,5 +90,7 @@ async function statusOf(
     version: loaded.version,
     lastSample: last ? summarizeSample(last) : null,
     audit,
+    phaseStartedAt: loaded.state.phaseStartedAt,
+    actions: allowedActions(loaded.state, tenant.soak, now),
   };
 }

@@ -1,4 +1,4 @@
-import { type AlertInput, type AlertMemory, planAlerts } from '../alerts/index.js';
+import { type AlertInput, type AlertMemory, MUTES_DOC, type Mute, planAlerts } from '../alerts/index.js';
 import type { TenantConfig } from '../config/index.js';
 import type { TickDeps } from './types.js';
 
@@ -10,12 +10,18 @@ export async function sendAlerts(
   tenant: TenantConfig,
   input: AlertInput,
 ): Promise<number> {
-  const memory = await deps.store.getDoc<AlertMemory>(tenant.id, ALERT_DOC);
+  const [memory, mutes] = await Promise.all([
+    deps.store.getDoc<AlertMemory>(tenant.id, ALERT_DOC),
+    deps.store.getDoc<{ mutes?: Mute[] }>(tenant.id, MUTES_DOC),
+  ]);
   const { notifications } = deps.config;
-  const plan = planAlerts(input, memory, {
+  const muted = mutes?.mutes?.filter((m) => m.until > input.now) ?? [];
+  const plan = planAlerts(muted.length ? { ...input, mutes: muted } : input, memory, {
     repeatEveryMs: notifications.repeatEvery,
     ...(notifications.alertTopicArn ? { alertTopicArn: notifications.alertTopicArn } : {}),
     ...(notifications.releaseTopicArn ? { releaseTopicArn: notifications.releaseTopicArn } : {}),
+    ...(notifications.chatTopicArn ? { chatTopicArn: notifications.chatTopicArn } : {}),
+    ...(notifications.statusPageUrl ? { statusPageUrl: notifications.statusPageUrl } : {}),
   });
   let sent = 0;
   for (const message of plan.messages) {

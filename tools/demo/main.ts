@@ -15,6 +15,7 @@ import { formatDuration } from '../../src/util/duration.js';
 import { startCluster, startReplicated, startStandalone, stopAll } from '../local/index.js';
 import { startCopier } from './copier.js';
 import { seed } from './seed.js';
+import { serveStatusPages } from './serve.js';
 
 // The demo: a Sentinel-fronted legacy (primary + replica, 3 dbs) and a 3-shard target cluster, both real
 // redis-server processes on loopback; a small CDC copier plays the replication tool; the soak policy is
@@ -295,6 +296,19 @@ async function main(): Promise<void> {
         say(
           `   ${new Date(e.at).toISOString().slice(11, 19)} ${e.actor.padEnd(22)} ${e.action.padEnd(12)} ${e.from ?? ''} → ${e.to ?? ''} ${e.reason ?? ''}`,
         );
+
+      // The migration just run, as the release manager's pages (SOAKWATCH_DEMO_SERVE=off: end here).
+      if (process.env.SOAKWATCH_DEMO_SERVE !== 'off') {
+        step('10. the status pages (Ctrl-C stops the demo and every Redis process)');
+        const pages = await serveStatusPages(deps);
+        say(`   status page: ${pages.url}/status`);
+        say(
+          `   tenant page: ${pages.url}/tenants/${tenant.id}  (sign in at ${pages.url}/login with the token below)`,
+        );
+        say(`   token:       ${pages.token}`);
+        await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+        await pages.stop();
+      }
     } finally {
       await runtime.close();
     }

@@ -119,7 +119,7 @@ describe('GET routes', () => {
 
     expect(res.statusCode).toBe(200);
     expect(res.headers?.['Content-Type']).toBe('text/html; charset=utf-8');
-    expect(res.body).toContain('<h1>soakwatch</h1>');
+    expect(res.body).toContain('<h1>Fleet: 2 tenant(s)</h1>');
     expect(res.body).toContain('acme');
   });
 

@@ -1,0 +1,15 @@
+export type { Asset } from './assets.js';
+export { ASSETS } from './assets.js';
+export type { Marker } from './chart.js';
+export { renderChart, renderSparkline } from './chart.js';
+export type { Point } from './downsample.js';
+export { DEFAULT_POINTS, downsample, MAX_POINTS } from './downsample.js';
+export { esc } from './escape.js';
+export { renderLogin, safeNext } from './login.js';
+export type { OverviewFilter } from './overview.js';
+export { overviewRows, renderOverview } from './overview.js';
+export { renderReport } from './report.js';
+export type { HistoryEntry } from './series.js';
+export { MISMATCH_BOUND, seriesOf } from './series.js';
+export type { TenantPageInput } from './tenant.js';
+export { CHART_POINTS, renderTenantPage } from './tenant.js';
