@@ -4,9 +4,11 @@ import { CLOUDWATCH_PREFIX } from '../metrics/index.js';
 import { parseSample } from '../sampling/schema.js';
 import type { Sample } from '../sampling/types.js';
 import { type JudgeSample, judgeSoak, type SoakEvent, type SoakState } from '../soak/index.js';
+import { StoreLostError } from '../store/index.js';
 import { describeFutureSample, type FutureSample, findFutureSample } from './futureSamples.js';
 import { auditOf, futureSampleAlertInput, toAlertInput, triggersOf } from './map.js';
 import { sendAlerts } from './notify.js';
+import { storeLostAlertInput } from './storeLoss.js';
 import { loadSoakState, summarizeSample, unreadNodes } from './tenants.js';
 import type { TenantTickReport, TickDeps } from './types.js';
 
@@ -43,6 +45,13 @@ export async function tickTenant(
   const lock = await deps.store.acquireLock(tenant.id, 'tick', lockTtl);
   if (!lock) return { ...report, ok: true, skipped: 'locked' };
   try {
+    // An emptied store would otherwise look like a first start: every soak silently from zero.
+    const epoch = await deps.store.checkEpoch(storeNow);
+    if (epoch.status === 'lost') {
+      deps.log.error('the state store lost its state', { tenant: tenant.id, reason: epoch.reason });
+      await sendAlerts(deps, tenant, storeLostAlertInput(tenant, epoch, Math.min(now, storeNow)));
+      throw new StoreLostError({ reason: epoch.reason, detectedAt: epoch.detectedAt, tenant: tenant.id });
+    }
     const { state, version } = await loadSoakState(deps.store, tenant, now);
     const latest = await deps.store.latestSample<unknown>(tenant.id);
 
