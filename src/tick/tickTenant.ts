@@ -5,6 +5,7 @@ import { parseSample } from '../sampling/schema.js';
 import type { Sample } from '../sampling/types.js';
 import { type JudgeSample, judgeSoak, type SoakEvent, type SoakState } from '../soak/index.js';
 import { StoreLostError } from '../store/index.js';
+import { crashPoint } from '../util/crashPoint.js';
 import { describeFutureSample, type FutureSample, findFutureSample } from './futureSamples.js';
 import { auditOf, futureSampleAlertInput, toAlertInput, triggersOf } from './map.js';
 import { sendAlerts } from './notify.js';
@@ -44,6 +45,7 @@ export async function tickTenant(
   const lockTtl = deps.config.sampling.budgetMs * 3 + 10_000;
   const lock = await deps.store.acquireLock(tenant.id, 'tick', lockTtl);
   if (!lock) return { ...report, ok: true, skipped: 'locked' };
+  crashPoint('locked');
   try {
     // An emptied store would otherwise look like a first start: every soak silently from zero.
     const epoch = await deps.store.checkEpoch(storeNow);
@@ -71,6 +73,7 @@ export async function tickTenant(
 
     const fresh = await deps.store.appendSample(tenant.id, sample, sampleRetentionMs(tenant));
     if (!fresh) return { ...report, ok: true, skipped: 'duplicate', state: state.state };
+    crashPoint('sample');
     const judged: JudgeSample = {
       at: sample.at,
       derived: sample.derived,
@@ -80,6 +83,7 @@ export async function tickTenant(
       ...(sample.notes ? { notes: sample.notes } : {}),
     };
     await deps.store.appendHistory(tenant.id, judged, deps.config.stateStore.historyRetention);
+    crashPoint('history');
 
     await recordElastiCacheEvents(deps, tenant, now);
     const since = (state.lastSampleAt ?? now) - EVENT_LOOKBACK_MS;
@@ -89,6 +93,7 @@ export async function tickTenant(
     const cas = await deps.store.casState(tenant.id, version, result.state, auditOf(result.transitions));
     // Another tick judged this tenant in between: its verdict stands, ours is dropped whole.
     if (!cas.ok) return { ...report, ok: true, skipped: 'concurrent', state: state.state };
+    crashPoint('state');
 
     report.ok = true;
     report.judged = true;
@@ -102,6 +107,7 @@ export async function tickTenant(
       tenant,
       toAlertInput(tenant, result, now, { unreadNodes: unreadNodes(sample) }),
     );
+    crashPoint('alerts');
     report.hooks = await deps.runHooks(tenant, triggersOf(tenant.id, result, now), now);
     return report;
   } finally {
