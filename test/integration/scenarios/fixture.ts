@@ -73,7 +73,10 @@ export function scenarioConfig(stateStoreUrl: string, tenants: TenantInput[]): C
 }
 
 /** The scenario config as a user writes it (what a separate tick process parses). */
-export function scenarioConfigInput(stateStoreUrl: string, tenants: TenantInput[]): z.input<typeof configSchema> {
+export function scenarioConfigInput(
+  stateStoreUrl: string,
+  tenants: TenantInput[],
+): z.input<typeof configSchema> {
   return {
     stateStore: { url: stateStoreUrl, keyPrefix: 'scenario:' },
     notifications: {
