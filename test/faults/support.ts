@@ -155,3 +155,17 @@ export class RestartableStore {
     await this.first.stop();
   }
 }
+
+/**
+ * The shipped `sampler` criterion (a node that cannot be read, warn, 2 in a row) with its window compressed
+ * like the fixture's: the fixture's compressed policy leaves it out.
+ */
+export const SAMPLER_CRITERION = {
+  id: 'sampler',
+  metric: 'samplerFailures',
+  aggregate: 'last',
+  window: '3s',
+  threshold: 0,
+  consecutive: 2,
+  severity: 'warn',
+} as const;

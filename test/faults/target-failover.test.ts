@@ -12,7 +12,7 @@ import {
 } from '../integration/scenarios/fixture.js';
 import { nodeInfo, onNode, replicaOf } from '../support/scenario/world.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
-import { recordRow, waitFor } from './support.js';
+import { recordRow, SAMPLER_CRITERION, waitFor } from './support.js';
 
 // Issue 12 row e: a target master killed and its replica promoted, mid-soak. The tick in between is
 // partial (no data, with the cause), on-call hears within 2 ticks, the soak never passes on partial data,
@@ -21,16 +21,6 @@ import { recordRow, waitFor } from './support.js';
 const legacy = useStandalone();
 const target = useCluster({ masters: 3, replicasPerMaster: 1 });
 const store = useStandalone();
-
-const SAMPLER = {
-  id: 'sampler',
-  metric: 'samplerFailures',
-  aggregate: 'last',
-  window: '3s',
-  threshold: 0,
-  consecutive: 2,
-  severity: 'warn',
-} as const;
 
 let h: Harness;
 beforeAll(async () => {
@@ -44,7 +34,11 @@ beforeAll(async () => {
         // A longer soak than the fixture's 5 s: the fault and the recovery both fit inside it.
         soak: {
           ...base,
-          soak: { ...base.soak, duration: '12s', criteria: [...(base.soak?.criteria ?? []), SAMPLER] },
+          soak: {
+            ...base.soak,
+            duration: '12s',
+            criteria: [...(base.soak?.criteria ?? []), SAMPLER_CRITERION],
+          },
         },
       },
     ]),
