@@ -16,7 +16,7 @@ import {
 } from '../integration/scenarios/fixture.js';
 import { nodeInfo } from '../support/scenario/world.js';
 import { useReplicated, useStandalone } from '../support/topologies.js';
-import { recordRow, waitFor } from './support.js';
+import { printReport, recordRow, waitFor } from './support.js';
 
 // Issue 12 rows g, h, i, j: a Sentinel failover of the legacy primary (mid-replication and mid-soak), the
 // CDC reconnecting with a full resync, a tick host's clock 90 s off, and an ElastiCache event storm.
@@ -93,6 +93,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
+  printReport();
   await h?.close();
 });
 

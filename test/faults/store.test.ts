@@ -14,10 +14,13 @@ import {
   tickSeconds,
 } from '../integration/scenarios/fixture.js';
 import { useStandalone } from '../support/topologies.js';
-import { RestartableStore, recordRow } from './support.js';
+import { printReport, RestartableStore, recordRow } from './support.js';
 
 // Faults of the state store itself (issue 12 rows a and b): flushed, replaced by an empty one, restarted
 // with AOF between and during ticks. Each test has its own store process; legacy and target are shared.
+// A store that stays unreachable (killed for good, before or during a tick) is in
+// test/integration/scenarios/robustness.test.ts ('an unreachable state store'); one tenant's unreachable
+// cluster never stopping the others is there too ('tenants are independent').
 
 const legacy = useStandalone();
 const target = useStandalone();
@@ -41,6 +44,7 @@ const tenant = (id: string, more: Partial<TenantInput> = {}): TenantInput => ({
 const stores: RestartableStore[] = [];
 const harnesses: Harness[] = [];
 afterAll(async () => {
+  printReport();
   for (const h of harnesses) await h.close().catch(() => undefined);
   for (const s of stores) await s.stop().catch(() => undefined);
 });

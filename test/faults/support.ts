@@ -28,11 +28,14 @@ export interface FaultRow {
   /** Measured numbers worth a column of their own (tick wall times, ops/s…). */
   notes?: string;
   file: string;
+  /** When the row was measured (ISO), set by recordRow. */
+  at?: string;
 }
 
 /** Writes the row (for the table) and prints it. */
 export function recordRow(row: FaultRow): void {
   mkdirSync(REPORT_DIR, { recursive: true });
+  row.at ??= new Date().toISOString();
   const slug = row.fault
     .replace(/[^A-Za-z0-9]+/g, '-')
     .replace(/^-|-$/g, '')
@@ -44,6 +47,18 @@ export function recordRow(row: FaultRow): void {
 export function formatRow(r: FaultRow): string {
   const ticks = r.detectedAfterTicks === null ? '—' : String(r.detectedAfterTicks);
   return `| ${r.fault} | ${ticks} | ${r.stateAfter} | ${r.lost} | ${(r.tookMs / 1000).toFixed(1)} s | ${r.notes ?? ''} |`;
+}
+
+/**
+ * Writes every row recorded so far (by any file of the suite, this run or an earlier one) to
+ * `.soakwatch/faults/report.md` and prints the table: each file calls it in its afterAll, so the file
+ * that finishes last prints the whole table.
+ */
+export function printReport(): void {
+  const table = reportTable();
+  mkdirSync(REPORT_DIR, { recursive: true });
+  writeFileSync(join(REPORT_DIR, 'report.md'), `# Fault suite report\n\n${table}\n`);
+  console.log(`fault suite report (${join(REPORT_DIR, 'report.md')}):\n${table}`);
 }
 
 /** Every recorded row as a markdown table (sorted by fault), e.g. for docs/faults.md. */

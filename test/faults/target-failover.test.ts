@@ -12,7 +12,7 @@ import {
 } from '../integration/scenarios/fixture.js';
 import { nodeInfo, onNode, replicaOf } from '../support/scenario/world.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
-import { recordRow, SAMPLER_CRITERION, waitFor } from './support.js';
+import { printReport, recordRow, SAMPLER_CRITERION, waitFor } from './support.js';
 
 // Issue 12 row e: a target master killed and its replica promoted, mid-soak. The tick in between is
 // partial (no data, with the cause), on-call hears within 2 ticks, the soak never passes on partial data,
@@ -45,6 +45,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
+  printReport();
   await h?.close();
 });
 

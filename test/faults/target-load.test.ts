@@ -14,11 +14,14 @@ import {
 } from '../integration/scenarios/fixture.js';
 import { nodeInfo, onNode } from '../support/scenario/world.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
-import { recordRow, SAMPLER_CRITERION, waitFor } from './support.js';
+import { printReport, recordRow, SAMPLER_CRITERION, waitFor } from './support.js';
 
 // Issue 12 rows k and f on one cluster target: a master under ≥ 20k ops/s from a load generator
 // (redis-benchmark, pipelined, on keys of that master's slots so nothing is redirected), then a master
 // frozen (SIGSTOP) for several ticks and thawed. Every sample stays within the sampling budget.
+// Also covered elsewhere: a frozen master at every tick on cold connections with the whole sampler
+// (test/integration/tickBudget.test.ts 'frozen node') and a replica frozen for half a real-time soak under
+// production-like load (test/scenario/soak-faults.test.ts).
 
 const legacy = useStandalone();
 const target = useCluster({ masters: 3, replicasPerMaster: 0 });
@@ -47,6 +50,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
+  printReport();
   if (bench && bench.exitCode === null) bench.kill('SIGKILL');
   await h?.close();
 });

@@ -18,7 +18,7 @@ import {
   type TenantInput,
 } from '../integration/scenarios/fixture.js';
 import { useStandalone } from '../support/topologies.js';
-import { recordRow } from './support.js';
+import { printReport, recordRow } from './support.js';
 
 // Ticks that die or collide (issue 12 rows c and d): a tick SIGKILLed at each of its write points, and
 // 10 ticks at once for one tenant and for 10 tenants. The tick that matters is the passing one: it makes
@@ -67,6 +67,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  printReport();
   admin?.disconnect();
   await h?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
