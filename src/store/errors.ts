@@ -29,6 +29,8 @@ export class StoreError extends SoakwatchError {
  */
 export class StoreLostError extends StoreError {
   readonly detectedAt: number;
+  /** Why the store counts as lost, as recorded in it (without the advice the message adds). */
+  readonly reason: string;
   constructor(detail: { reason: string; detectedAt: number; tenant?: string }) {
     super(
       `${detail.reason}; every tenant's soak state is gone, so nothing is judged until an operator restarts the store deliberately`,
@@ -36,5 +38,6 @@ export class StoreLostError extends StoreError {
     );
     this.name = 'StoreLostError';
     this.detectedAt = detail.detectedAt;
+    this.reason = detail.reason;
   }
 }

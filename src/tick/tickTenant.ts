@@ -47,14 +47,15 @@ export async function tickTenant(
   if (!lock) return { ...report, ok: true, skipped: 'locked' };
   crashPoint('locked');
   try {
-    // An emptied store would otherwise look like a first start: every soak silently from zero.
-    const epoch = await deps.store.checkEpoch(storeNow);
-    if (epoch.status === 'lost') {
-      deps.log.error('the state store lost its state', { tenant: tenant.id, reason: epoch.reason });
-      await sendAlerts(deps, tenant, storeLostAlertInput(tenant, epoch, Math.min(now, storeNow)));
-      throw new StoreLostError({ reason: epoch.reason, detectedAt: epoch.detectedAt, tenant: tenant.id });
-    }
-    const { state, version } = await loadSoakState(deps.store, tenant, now);
+    const { state, version } = await loadSoakState(deps.store, tenant, now).catch(async (error: unknown) => {
+      // An emptied store: on-call hears of it from every tenant's tick, then the tick fails loudly.
+      if (error instanceof StoreLostError) {
+        deps.log.error('the state store lost its state', { tenant: tenant.id, reason: error.reason });
+        const lost = { status: 'lost' as const, reason: error.reason, detectedAt: error.detectedAt };
+        await sendAlerts(deps, tenant, storeLostAlertInput(tenant, lost, Math.min(now, storeNow)));
+      }
+      throw error;
+    });
     const latest = await deps.store.latestSample<unknown>(tenant.id);
 
     const future = findFutureSample({

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { getStatus } from '../../src/release/index.js';
 import { StoreError, StoreLostError } from '../../src/store/index.js';
 import { runTick, STORE_LOST_ALERT_ID, TickError } from '../../src/tick/index.js';
 import {
@@ -140,6 +141,13 @@ describe('(a) the state store emptied', () => {
     expect((coldFailure as TickError).cause).toBeInstanceOf(StoreLostError);
     for (const id of ids) expect(await h.clients.store.getState(id)).toBeUndefined();
 
+    // The release service refuses too: no fresh status, no action on a state it cannot see.
+    await expect(getStatus(h.deps, 'flush-a', t0 + 6 * SECOND)).rejects.toBeInstanceOf(StoreLostError);
+    await expect(
+      h.act('flush-b', { action: 'approve', actor: 'release-manager@test' }, t0 + 6 * SECOND),
+    ).rejects.toBeInstanceOf(StoreLostError);
+    for (const id of ids) expect(await h.clients.store.getState(id)).toBeUndefined();
+
     // Only a deliberate restart starts the soaks over.
     await h.clients.store.restartAfterLoss(t0 + 7 * SECOND);
     const fresh = await h.tick('flush-a', t0 + 8 * SECOND);
@@ -150,7 +158,7 @@ describe('(a) the state store emptied', () => {
       stateAfter: 'ticks fail (StoreLostError), state UNKNOWN; REPLICATING only after restartAfterLoss',
       lost: 'everything the store held (the fault itself); no silent restart',
       tookMs: Date.now() - started,
-      notes: `${lostAlerts.length} critical alerts (1 per tenant), 0 repeats on the next tick; a cold process also refuses`,
+      notes: `${lostAlerts.length} critical alerts (1 per tenant), 0 repeats on the next tick; a cold process, the status and an approval refuse too`,
       file: 'test/faults/store.test.ts',
     });
   });
