@@ -127,7 +127,9 @@ function crashingTick(
   });
 }
 
-describe('(c) a tick killed between its writes', () => {
+// The crashes run concurrently, each tenant's tick in its own process on the one shared legacy, as
+// per-tenant ticks run in production: soakwatch processes must not take each other for application clients.
+describe.concurrent('(c) a tick killed between its writes', () => {
   for (const point of CRASH_POINTS) {
     it(`at "${point}": the next ticks make exactly the transitions due, no duplicate message or hook`, async () => {
       const started = Date.now();
