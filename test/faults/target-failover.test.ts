@@ -118,7 +118,7 @@ describe('(e) a target master killed, its replica promoted', () => {
       stateAfter: `SOAKING (partial: ${partial.length} ticks inconclusive) → whole after ${firstWhole + 1} tick(s) → PASSED`,
       lost: 'nothing (blind ticks not credited)',
       tookMs: Date.now() - started,
-      notes: `ticks before kill ${killedAt}; on-call alert names ${address}; resolved messages ${resolved.length}; tick wall max ${Math.max(...reports.map((r) => r.sample?.durationMs ?? 0))} ms`,
+      notes: `ticks before kill ${killedAt}; on-call alert names ${address}; resolved messages ${resolved.length}; sample max ${Math.max(...reports.map((r) => r.sample?.durationMs ?? 0))} ms`,
       file: 'test/faults/target-failover.test.ts',
     });
   });
