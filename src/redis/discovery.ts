@@ -28,10 +28,17 @@ export function parseClusterShards(reply: unknown, tls: boolean): ClusterNode[] 
   const out: ClusterNode[] = [];
   if (!Array.isArray(reply)) return out;
   for (const shard of reply) {
-    const nodes = pairs(shard).get('nodes');
+    const fields = pairs(shard);
+    const nodes = fields.get('nodes');
     if (!Array.isArray(nodes)) continue;
+    const slots = fields.get('slots');
+    const servesSlots = Array.isArray(slots) && slots.length > 0;
     for (const raw of nodes) {
       const node = pairs(raw);
+      if (
+        isRetiredNode(servesSlots, str(node.get('health')) === 'fail' || str(node.get('health')) === 'failed')
+      )
+        continue;
       const endpoint = str(node.get('endpoint'));
       const host = endpoint && endpoint !== '?' ? endpoint : str(node.get('ip'));
       const port = Number((tls ? node.get('tls-port') : undefined) ?? node.get('port'));
@@ -48,11 +55,22 @@ export function parseClusterShards(reply: unknown, tls: boolean): ClusterNode[] 
   return out;
 }
 
+/**
+ * A node the cluster itself declared failed (`fail`, not a suspicion) in a shard that serves no slots: a
+ * master whose replica took over, waiting to be replaced. It holds nothing anyone reads, so it is not
+ * sampled; counting it as unread would make every sample partial — and stop the soak clock — until the
+ * node is replaced, on a cluster that serves every slot. A failed node of a shard that does serve slots
+ * (a dead replica, a master not yet failed over) stays listed: unread, so the sample stays partial.
+ */
+function isRetiredNode(servesSlots: boolean, failed: boolean): boolean {
+  return failed && !servesSlots;
+}
+
 /** Parses CLUSTER NODES text: `id ip:port@cport[,hostname] flags master …`. */
 export function parseClusterNodes(text: string): ClusterNode[] {
   const out: ClusterNode[] = [];
   for (const line of text.split('\n')) {
-    const [, addr, flags] = line.trim().split(' ');
+    const [, addr, flags, , , , , , ...slots] = line.trim().split(' ');
     if (!addr || !flags) continue;
     const [ipPort = '', hostname] = addr.split(',');
     const hp = parseAddress(ipPort.split('@')[0] ?? '');
@@ -60,6 +78,7 @@ export function parseClusterNodes(text: string): ClusterNode[] {
     const host = hostname || hp.host;
     const flagList = flags.split(',');
     if (flagList.includes('noaddr') || flagList.includes('handshake')) continue;
+    if (flagList.includes('master') && isRetiredNode(slots.length > 0, flagList.includes('fail'))) continue;
     out.push({
       host,
       port: hp.port,

@@ -469,6 +469,10 @@ function appClients(nodes: NodeSample[], cdc: readonly string[]): Measured {
       if (/[SM]/.test(c.flags)) continue;
       if (SENTINEL_CONNECTION.test(c.name)) continue;
       if (isCdcAddress(c.address, cdc)) continue;
+      // No command run yet: a connection being opened right now, whose name (CLIENT SETNAME) is not set
+      // yet — often another soakwatch process sampling the same legacy. An application that stays
+      // connected has run a command by the next sample and is counted then.
+      if (c.cmd === 'NULL') continue;
       count++;
     }
   }

@@ -47,3 +47,11 @@ export function tenantsKey(prefix: string): string {
 export function claimKey(prefix: string, key: string): string {
   return `${prefix}once:${key}`;
 }
+
+/**
+ * The store's identity (JSON `StoreEpochDoc`), written by the first tick that finds no marker: a store
+ * flushed or replaced by an empty one loses it, which is how a tick tells "emptied" from "never used".
+ */
+export function epochKey(prefix: string): string {
+  return `${prefix}epoch`;
+}

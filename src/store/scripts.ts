@@ -115,3 +115,26 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `);
+
+/**
+ * Reads the store's identity, creating it when nobody remembers one. KEYS[1] epoch key.
+ * ARGV[1] the identity this process saw before ('' = none), ARGV[2] a new identity JSON, ARGV[3] the
+ * loss record JSON. Returns {'found', json} | {'created', json} | {'lost', json}.
+ *
+ * One script so two first ticks racing on an empty store agree on one identity, and a tick that
+ * remembers an identity cannot be raced into "first start" by one that does not:
+ *   warm tick A (saw X): GET → nil → SET lost record    → {'lost'}
+ *   cold tick B:         GET → lost record               → {'found', lost}   (not a fresh start)
+ */
+export const checkEpochScript = new LuaScript(`
+local current = redis.call('GET', KEYS[1])
+if current then
+  return {'found', current}
+end
+if ARGV[1] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[3])
+  return {'lost', ARGV[3]}
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return {'created', ARGV[2]}
+`);

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { StoreError, type StoreErrorContext } from './errors.js';
-import { claimKey, DEFAULT_KEY_PREFIX, type TenantKeys, tenantKeys, tenantsKey } from './keys.js';
-import { appendEventScript, appendSampleScript, casStateScript, releaseLockScript } from './scripts.js';
+import { claimKey, DEFAULT_KEY_PREFIX, epochKey, type TenantKeys, tenantKeys, tenantsKey } from './keys.js';
+import {
+  appendEventScript,
+  appendSampleScript,
+  casStateScript,
+  checkEpochScript,
+  releaseLockScript,
+} from './scripts.js';
 import type {
   AuditEntry,
   CasResult,
@@ -10,6 +16,8 @@ import type {
   StateStoreClient,
   StateStoreOptions,
   StoredState,
+  StoreEpoch,
+  StoreEpochDoc,
 } from './types.js';
 
 const DEFAULT_AUDIT_CAP = 10_000;
@@ -41,6 +49,9 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
     }
     return tenantKeys(prefix, tenant);
   }
+
+  // The identity this store object last saw: the only memory of the store that survives its flush.
+  let witness: string | undefined;
 
   type StreamName = 'samples' | 'history';
   const what = (stream: StreamName) => (stream === 'samples' ? 'sample' : 'judged sample');
@@ -307,6 +318,54 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
         cursor = next;
       } while (cursor !== '0');
       return [...found].sort();
+    },
+
+    async checkEpoch(now: number): Promise<StoreEpoch> {
+      const ctx = { operation: 'checkEpoch' };
+      requireInteger(now, 'now', 0, ctx);
+      const fresh: StoreEpochDoc = { status: 'ok', id: randomUUID(), createdAt: now };
+      const lost: StoreEpochDoc = {
+        status: 'lost',
+        detectedAt: now,
+        reason: 'the state store lost its identity marker (flushed, or replaced by an empty store)',
+        ...(witness ? { previousId: witness } : {}),
+      };
+      const reply = await attempt(ctx, 'could not read the identity of the state store', () =>
+        checkEpochScript.run(
+          redis,
+          [epochKey(prefix)],
+          [witness ?? '', JSON.stringify(fresh), JSON.stringify(lost)],
+        ),
+      );
+      if (!Array.isArray(reply) || typeof reply[0] !== 'string' || typeof reply[1] !== 'string')
+        throw new StoreError('unexpected reply from the state store (checkEpoch)', ctx);
+      const doc = parseJson<StoreEpochDoc>(reply[1], 'store identity', ctx);
+      if (doc.status === 'lost') return doc;
+      if (witness !== undefined && doc.id !== witness) {
+        // Another identity under the same address: a different, emptied or restored store. Recorded as
+        // lost for everyone, unless another tick recorded it first.
+        const replaced: StoreEpochDoc = {
+          ...lost,
+          reason: `the state store's identity changed (${witness} → ${doc.id}): it was replaced`,
+        };
+        await attempt(ctx, 'could not record the loss of the state store', () =>
+          redis.set(epochKey(prefix), JSON.stringify(replaced)),
+        );
+        return replaced;
+      }
+      witness = doc.id;
+      return { status: 'ok', id: doc.id, createdAt: doc.createdAt, created: reply[0] === 'created' };
+    },
+
+    async restartAfterLoss(now: number): Promise<StoreEpoch> {
+      const ctx = { operation: 'restartAfterLoss' };
+      requireInteger(now, 'now', 0, ctx);
+      const fresh = { status: 'ok', id: randomUUID(), createdAt: now } as const;
+      await attempt(ctx, 'could not write a new identity to the state store', () =>
+        redis.set(epochKey(prefix), JSON.stringify(fresh)),
+      );
+      witness = fresh.id;
+      return { ...fresh, created: true };
     },
 
     async time(): Promise<number> {

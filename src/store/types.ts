@@ -40,6 +40,20 @@ export interface StateStoreOptions {
   auditCap?: number;
 }
 
+/** What the epoch key holds: the store's identity, or the record that it was found emptied. */
+export type StoreEpochDoc =
+  | { status: 'ok'; id: string; createdAt: number }
+  | { status: 'lost'; detectedAt: number; reason: string; previousId?: string };
+
+/**
+ * What `checkEpoch` found. `created`: this call wrote the first marker (a first start, or a store from
+ * before markers). `lost`: the store was flushed or replaced since this process last saw it; it stays
+ * lost (for every process, cold or warm) until an operator calls `restartAfterLoss`.
+ */
+export type StoreEpoch =
+  | { status: 'ok'; id: string; createdAt: number; created: boolean }
+  | (StoreEpochDoc & { status: 'lost' });
+
 /** Per-tenant soak state, samples, events, audit trail, locks and small documents in Redis. */
 export interface StateStore {
   /** The soak state and its version; undefined when the tenant has none yet. */
@@ -86,6 +100,15 @@ export interface StateStore {
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
   /** Tenants that have a soak state, sorted. */
   tenants(): Promise<string[]>;
+  /**
+   * Checks the store's identity against the one this store object saw before (its witness, kept as long
+   * as the object, i.e. a warm Lambda's lifetime): a missing or different marker means the store was
+   * flushed or replaced, and is recorded as lost in the store itself so every process sees it. Without a
+   * witness and without a marker the marker is created (first start). `now` is the store's clock.
+   */
+  checkEpoch(now: number): Promise<StoreEpoch>;
+  /** An operator's deliberate fresh start after a loss: a new identity, the loss record gone. */
+  restartAfterLoss(now: number): Promise<StoreEpoch>;
   /** The store's clock (Redis TIME), epoch ms: one clock for every tick, whatever host runs it. */
   time(): Promise<number>;
   ping(): Promise<void>;

@@ -13,6 +13,7 @@ export {
 } from './map.js';
 export { sendAlerts } from './notify.js';
 export { runTick } from './runTick.js';
+export { STORE_LOST_ALERT_ID, storeLostAlertInput } from './storeLoss.js';
 export type { LoadedState } from './tenants.js';
 export { findTenant, loadSoakState, summarizeSample, unreadNodes } from './tenants.js';
 export { sampleRetentionMs, tickTenant } from './tickTenant.js';

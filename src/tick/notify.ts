@@ -1,5 +1,6 @@
 import { type AlertInput, type AlertMemory, MUTES_DOC, type Mute, planAlerts } from '../alerts/index.js';
 import type { TenantConfig } from '../config/index.js';
+import { crashPoint } from '../util/crashPoint.js';
 import type { TickDeps } from './types.js';
 
 const ALERT_DOC = 'alerts';
@@ -28,6 +29,7 @@ export async function sendAlerts(
     try {
       await deps.publish(message);
       sent++;
+      crashPoint('alert-published');
     } catch (error) {
       deps.log.error('could not publish an alert', {
         tenant: tenant.id,

@@ -1,7 +1,7 @@
 import type { TenantConfig } from '../config/index.js';
 import type { Sample } from '../sampling/types.js';
 import { initialSoakState, type SoakState } from '../soak/index.js';
-import type { StateStore } from '../store/index.js';
+import { type StateStore, StoreLostError } from '../store/index.js';
 import { UnknownTenantError } from './errors.js';
 import type { SampleSummary } from './types.js';
 
@@ -21,12 +21,20 @@ export interface LoadedState {
   judged: boolean;
 }
 
-/** Loads a tenant's soak state: the stored one, or the initial state at `now` when none is stored yet. */
+/**
+ * Loads a tenant's soak state: the stored one, or the initial state at `now` when none is stored yet.
+ * "None stored" is only believed from a store that still has its identity: an emptied store (flushed,
+ * replaced) throws StoreLostError instead of handing out a fresh state — for the tick, the status and the
+ * actions alike.
+ */
 export async function loadSoakState(
   store: StateStore,
   tenant: TenantConfig,
   now: number,
 ): Promise<LoadedState> {
+  const epoch = await store.checkEpoch(now);
+  if (epoch.status === 'lost')
+    throw new StoreLostError({ reason: epoch.reason, detectedAt: epoch.detectedAt, tenant: tenant.id });
   const stored = await store.getState<SoakState>(tenant.id);
   return {
     state: stored?.state ?? initialSoakState(tenant.id, tenant.soak, now),

@@ -4,9 +4,12 @@ import { CLOUDWATCH_PREFIX } from '../metrics/index.js';
 import { parseSample } from '../sampling/schema.js';
 import type { Sample } from '../sampling/types.js';
 import { type JudgeSample, judgeSoak, type SoakEvent, type SoakState } from '../soak/index.js';
+import { StoreLostError } from '../store/index.js';
+import { crashPoint } from '../util/crashPoint.js';
 import { describeFutureSample, type FutureSample, findFutureSample } from './futureSamples.js';
 import { auditOf, futureSampleAlertInput, toAlertInput, triggersOf } from './map.js';
 import { sendAlerts } from './notify.js';
+import { storeLostAlertInput } from './storeLoss.js';
 import { loadSoakState, summarizeSample, unreadNodes } from './tenants.js';
 import type { TenantTickReport, TickDeps } from './types.js';
 
@@ -42,8 +45,17 @@ export async function tickTenant(
   const lockTtl = deps.config.sampling.budgetMs * 3 + 10_000;
   const lock = await deps.store.acquireLock(tenant.id, 'tick', lockTtl);
   if (!lock) return { ...report, ok: true, skipped: 'locked' };
+  crashPoint('locked');
   try {
-    const { state, version } = await loadSoakState(deps.store, tenant, now);
+    const { state, version } = await loadSoakState(deps.store, tenant, now).catch(async (error: unknown) => {
+      // An emptied store: on-call hears of it from every tenant's tick, then the tick fails loudly.
+      if (error instanceof StoreLostError) {
+        deps.log.error('the state store lost its state', { tenant: tenant.id, reason: error.reason });
+        const lost = { status: 'lost' as const, reason: error.reason, detectedAt: error.detectedAt };
+        await sendAlerts(deps, tenant, storeLostAlertInput(tenant, lost, Math.min(now, storeNow)));
+      }
+      throw error;
+    });
     const latest = await deps.store.latestSample<unknown>(tenant.id);
 
     const future = findFutureSample({
@@ -62,6 +74,7 @@ export async function tickTenant(
 
     const fresh = await deps.store.appendSample(tenant.id, sample, sampleRetentionMs(tenant));
     if (!fresh) return { ...report, ok: true, skipped: 'duplicate', state: state.state };
+    crashPoint('sample');
     const judged: JudgeSample = {
       at: sample.at,
       derived: sample.derived,
@@ -71,6 +84,7 @@ export async function tickTenant(
       ...(sample.notes ? { notes: sample.notes } : {}),
     };
     await deps.store.appendHistory(tenant.id, judged, deps.config.stateStore.historyRetention);
+    crashPoint('history');
 
     await recordElastiCacheEvents(deps, tenant, now);
     const since = (state.lastSampleAt ?? now) - EVENT_LOOKBACK_MS;
@@ -80,6 +94,7 @@ export async function tickTenant(
     const cas = await deps.store.casState(tenant.id, version, result.state, auditOf(result.transitions));
     // Another tick judged this tenant in between: its verdict stands, ours is dropped whole.
     if (!cas.ok) return { ...report, ok: true, skipped: 'concurrent', state: state.state };
+    crashPoint('state');
 
     report.ok = true;
     report.judged = true;
@@ -93,6 +108,7 @@ export async function tickTenant(
       tenant,
       toAlertInput(tenant, result, now, { unreadNodes: unreadNodes(sample) }),
     );
+    crashPoint('alerts');
     report.hooks = await deps.runHooks(tenant, triggersOf(tenant.id, result, now), now);
     return report;
   } finally {

@@ -346,6 +346,66 @@ describe('documents, claims and tenants', () => {
   });
 });
 
+describe('checkEpoch', () => {
+  it('creates one identity on a first start, even for 10 processes racing, and keeps it', async () => {
+    const prefix = 'epoch-first:';
+    const first = await Promise.all(
+      Array.from({ length: 10 }, () => createStateStore(redis, { keyPrefix: prefix }).checkEpoch(T0)),
+    );
+
+    const ids = new Set(first.map((e) => (e.status === 'ok' ? e.id : 'lost')));
+    expect(ids.size).toBe(1);
+    expect(first.filter((e) => e.status === 'ok' && e.created)).toHaveLength(1);
+    const again = await createStateStore(redis, { keyPrefix: prefix }).checkEpoch(T0 + 1);
+    expect(again).toMatchObject({ status: 'ok', id: [...ids][0], createdAt: T0, created: false });
+  });
+
+  it('adopts a store from before identities (tenants there, no marker) without calling it lost', async () => {
+    const prefix = 'epoch-adopt:';
+    await createStateStore(redis, { keyPrefix: prefix }).casState('acme', 0, { phase: 'SOAKING' });
+
+    const epoch = await createStateStore(redis, { keyPrefix: prefix }).checkEpoch(T0);
+
+    expect(epoch).toMatchObject({ status: 'ok', created: true });
+    expect(await createStateStore(redis, { keyPrefix: prefix }).getState('acme')).toBeDefined();
+  });
+
+  it('reports a store that lost its marker after this process saw it as lost, for every process, until restarted', async () => {
+    const prefix = 'epoch-lost:';
+    const warm = createStateStore(redis, { keyPrefix: prefix });
+    const seen = await warm.checkEpoch(T0);
+    await redis.del(`${prefix}epoch`);
+
+    const lost = await warm.checkEpoch(T0 + 1);
+    const cold = await createStateStore(redis, { keyPrefix: prefix }).checkEpoch(T0 + 2);
+
+    expect(lost).toMatchObject({
+      status: 'lost',
+      detectedAt: T0 + 1,
+      previousId: seen.status === 'ok' ? seen.id : '',
+      reason: expect.stringContaining('flushed'),
+    });
+    expect(cold).toEqual(lost);
+    const restarted = await warm.restartAfterLoss(T0 + 3);
+    expect(restarted).toMatchObject({ status: 'ok', created: true, createdAt: T0 + 3 });
+    expect(await warm.checkEpoch(T0 + 4)).toMatchObject({ status: 'ok', created: false });
+  });
+
+  it('reports another identity under the same address as a replaced store', async () => {
+    const prefix = 'epoch-replaced:';
+    const warm = createStateStore(redis, { keyPrefix: prefix });
+    await warm.checkEpoch(T0);
+    await redis.set(`${prefix}epoch`, JSON.stringify({ status: 'ok', id: 'someone-else', createdAt: T0 }));
+
+    const epoch = await warm.checkEpoch(T0 + 1);
+
+    expect(epoch).toMatchObject({ status: 'lost', reason: expect.stringContaining('replaced') });
+    expect(await createStateStore(redis, { keyPrefix: prefix }).checkEpoch(T0 + 2)).toMatchObject({
+      status: 'lost',
+    });
+  });
+});
+
 describe('time', () => {
   it("reads the store's clock (Redis TIME) in epoch ms", async () => {
     const store = createStateStore(redis);

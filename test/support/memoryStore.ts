@@ -38,6 +38,7 @@ export function memoryStore(opts: { now?: number } = {}): MemoryStore {
   const history = new Map<string, { at: number }[]>();
   const events = new Map<string, { at: number; type: string; id?: string }[]>();
   const eventIds = new Set<string>();
+  let epoch: { id: string; createdAt: number } | undefined;
   const audit = new Map<string, AuditEntry[]>();
   const docs = new Map<string, unknown>();
   const locks = new Set<string>();
@@ -193,6 +194,23 @@ export function memoryStore(opts: { now?: number } = {}): MemoryStore {
       return run(() => {
         enter('tenants');
         return [...states.keys()].sort();
+      });
+    },
+    checkEpoch(now) {
+      return run(() => {
+        enter('checkEpoch');
+        // One process, one memory: the identity is created once and never lost (the Redis store's
+        // loss detection is tested on real Redis).
+        const created = epoch === undefined;
+        epoch ??= { id: `memory-${now}`, createdAt: now };
+        return { status: 'ok' as const, ...epoch, created };
+      });
+    },
+    restartAfterLoss(now) {
+      return run(() => {
+        enter('restartAfterLoss');
+        epoch = { id: `memory-${now}`, createdAt: now };
+        return { status: 'ok' as const, ...epoch, created: true };
       });
     },
     time() {

@@ -69,7 +69,15 @@ export function compressedPolicy(overrides: Partial<PolicyInput> = {}): PolicyIn
  * but not so short that a busy machine (two test files at once on two cores) makes samples partial.
  */
 export function scenarioConfig(stateStoreUrl: string, tenants: TenantInput[]): Config {
-  return configSchema.parse({
+  return configSchema.parse(scenarioConfigInput(stateStoreUrl, tenants));
+}
+
+/** The scenario config as a user writes it (what a separate tick process parses). */
+export function scenarioConfigInput(
+  stateStoreUrl: string,
+  tenants: TenantInput[],
+): z.input<typeof configSchema> {
+  return {
     stateStore: { url: stateStoreUrl, keyPrefix: 'scenario:' },
     notifications: {
       alertTopicArn: 'arn:aws:sns:us-east-1:000000000000:soakwatch-alerts',
@@ -80,7 +88,7 @@ export function scenarioConfig(stateStoreUrl: string, tenants: TenantInput[]): C
     // scenario loses must be drawn at the first one to be confirmed at the second.
     sampling: { commandTimeoutMs: 800, connectTimeoutMs: 1_000, budgetMs: 2_000, spotCheckKeys: 100 },
     tenants: tenants.map((t) => ({ ...t, soak: t.soak ?? compressedPolicy() })),
-  });
+  };
 }
 
 /** The tick's log, silent: the tests assert on reports, messages and the store. */

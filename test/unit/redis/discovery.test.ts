@@ -48,6 +48,41 @@ describe('parseClusterShards', () => {
     expect(parseClusterShards(reply, false)[0]?.port).toBe(7000);
   });
 
+  it('leaves out a failed master of a shard without slots (its replica took over), keeps a failed node that serves slots', () => {
+    const afterFailover = [
+      [
+        'slots',
+        [0, 5460],
+        'nodes',
+        [['id', 'n', 'port', 7002, 'ip', '10.0.0.3', 'role', 'master', 'health', 'online']],
+      ],
+      [
+        'slots',
+        [],
+        'nodes',
+        [['id', 'o', 'port', 7000, 'ip', '10.0.0.1', 'role', 'master', 'health', 'fail']],
+      ],
+      [
+        'slots',
+        [5461, 16383],
+        'nodes',
+        [['id', 'p', 'port', 7004, 'ip', '10.0.0.4', 'role', 'master', 'health', 'fail']],
+      ],
+      [
+        'slots',
+        [],
+        'nodes',
+        [['id', 'q', 'port', 7005, 'ip', '10.0.0.5', 'role', 'master', 'health', 'online']],
+      ],
+    ];
+
+    expect(parseClusterShards(afterFailover, false).map((n) => `${n.address} ${n.health}`)).toEqual([
+      '10.0.0.3:7002 online',
+      '10.0.0.4:7004 fail',
+      '10.0.0.5:7005 online',
+    ]);
+  });
+
   it('answers an empty list for a reply of another shape', () => {
     expect(parseClusterShards('ERR', false)).toEqual([]);
     expect(parseClusterShards([['nodes', 'x']], false)).toEqual([]);
@@ -71,6 +106,21 @@ describe('parseClusterNodes', () => {
         health: 'online',
       },
       { host: '10.0.0.2', port: 7001, address: '10.0.0.2:7001', role: 'replica', health: 'fail' },
+    ]);
+  });
+});
+
+describe('parseClusterNodes after a failover', () => {
+  it('leaves out a failed master without slots, keeps a failed master that still owns slots', () => {
+    const text = [
+      'n1 10.0.0.3:7002@17002 master - 0 0 7 connected 0-5460',
+      'o1 10.0.0.1:7000@17000 master,fail - 0 0 1 disconnected',
+      'p1 10.0.0.4:7004@17004 master,fail - 0 0 2 disconnected 5461-16383',
+    ].join('\n');
+
+    expect(parseClusterNodes(text).map((n) => `${n.address} ${n.health}`)).toEqual([
+      '10.0.0.3:7002 online',
+      '10.0.0.4:7004 fail',
     ]);
   });
 });

@@ -471,6 +471,21 @@ describe('deriveMetrics', () => {
     expect(derived.legacyAppClients).toBe(1);
   });
 
+  it('does not count a connection that has run no command yet (being opened, its name not set yet)', () => {
+    const clients = [
+      { name: '', address: '10.5.0.2:5001', lib: '', cmd: 'NULL', flags: 'N', isSoakwatch: false },
+      { name: '', address: '10.3.0.2:1235', lib: '', cmd: 'get', flags: 'N', isSoakwatch: false },
+    ];
+
+    const { derived } = deriveMetrics(
+      inProgress([legacyPrimary({ clients })], targetMasters([[1, 0]])),
+      undefined,
+      tenant(),
+    );
+
+    expect(derived.legacyAppClients).toBe(1);
+  });
+
   it('reports legacy and target replication lag in bytes and memory headroom', () => {
     const masters = targetMasters([[1, 0]], {
       memory: { used: 870, peak: 900, rss: 1000, maxmemory: 1000, fragmentation: 1.5 },
