@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MessageAttributeValue, SNSClient } from '@aws-sdk/client-sns';
+import { importNamed } from '../util/importNamed.js';
 import { AlertError } from './errors.js';
 import type { OutgoingMessage } from './types.js';
 
@@ -23,7 +24,7 @@ export function createSnsPublisher(client: SNSClient): SnsPublisher {
       const fifo = msg.topicArn.endsWith('.fifo');
       try {
         // Imported at use: a function's module init loads no SDK package (a quiet tick publishes nothing).
-        const { PublishCommand } = await import('@aws-sdk/client-sns');
+        const PublishCommand = importNamed(await import('@aws-sdk/client-sns'), 'PublishCommand');
         const out = await client.send(
           new PublishCommand({
             TopicArn: msg.topicArn,

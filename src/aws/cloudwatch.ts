@@ -1,5 +1,6 @@
 import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import type { Criterion } from '../config/index.js';
+import { importNamed } from '../util/importNamed.js';
 import { AwsError } from './errors.js';
 
 /** A `cloudwatch:<MetricName>` criterion's query: statistic, period and namespace. */
@@ -107,7 +108,10 @@ export async function fetchCloudWatchMetrics(
   const latest = new Map<string, { at: number; value: number }>();
   try {
     // Imported at use: a function's module init loads no SDK package (the client is built lazily too).
-    const { GetMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
+    const GetMetricDataCommand = importNamed(
+      await import('@aws-sdk/client-cloudwatch'),
+      'GetMetricDataCommand',
+    );
     for (let i = 0; i < queries.length; i += MAX_QUERIES) {
       let nextToken: string | undefined;
       do {

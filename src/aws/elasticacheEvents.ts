@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ElastiCacheClient, Event as ElastiCacheEvent, SourceType } from '@aws-sdk/client-elasticache';
 import { isNamedMemberOf, sourceMatch } from '../events/sources.js';
 import type { SoakEvent } from '../events/types.js';
+import { importNamed } from '../util/importNamed.js';
 import { AwsError } from './errors.js';
 
 export interface DescribeEventsOptions {
@@ -84,7 +85,10 @@ async function collect(
 ): Promise<SoakEvent[]> {
   // Imported at use (a function's module init loads no SDK package), and paged by hand: the SDK's
   // paginator insists on an `instanceof ElastiCacheClient`, which the runtime's lazily built client is not.
-  const { DescribeEventsCommand } = await import('@aws-sdk/client-elasticache');
+  const DescribeEventsCommand = importNamed(
+    await import('@aws-sdk/client-elasticache'),
+    'DescribeEventsCommand',
+  );
   const out: SoakEvent[] = [];
   let marker: string | undefined;
   do {

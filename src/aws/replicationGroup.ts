@@ -1,4 +1,5 @@
 import type { ElastiCacheClient, ReplicationGroup } from '@aws-sdk/client-elasticache';
+import { importNamed } from '../util/importNamed.js';
 import { AwsError } from './errors.js';
 import { createMemberCache, type MemberCache, type MemberCacheLog } from './members.js';
 
@@ -21,7 +22,10 @@ export async function describeReplicationGroup(
   let group: ReplicationGroup | undefined;
   try {
     // Imported at use: a function's module init loads no SDK package.
-    const { DescribeReplicationGroupsCommand } = await import('@aws-sdk/client-elasticache');
+    const DescribeReplicationGroupsCommand = importNamed(
+      await import('@aws-sdk/client-elasticache'),
+      'DescribeReplicationGroupsCommand',
+    );
     const out = await client.send(
       new DescribeReplicationGroupsCommand({ ReplicationGroupId: replicationGroupId }),
     );

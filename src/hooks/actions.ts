@@ -1,5 +1,6 @@
 import { safeSubject } from '../alerts/format.js';
 import type { Hook } from '../config/schema.js';
+import { importNamed } from '../util/importNamed.js';
 import { describeUrl } from './describe.js';
 import { HookError } from './errors.js';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './signature.js';
@@ -22,7 +23,7 @@ export async function executeAction(
   switch (a.type) {
     case 'sns': {
       // The commands are imported at use, as the clients are built: module init loads no SDK package.
-      const { PublishCommand } = await import('@aws-sdk/client-sns');
+      const PublishCommand = importNamed(await import('@aws-sdk/client-sns'), 'PublishCommand');
       const out = await wrap(hook, `could not publish to SNS topic ${a.topicArn}`, () =>
         deps.sns.send(
           new PublishCommand({
@@ -40,7 +41,7 @@ export async function executeAction(
       return `SNS MessageId ${out.MessageId ?? '(none)'}`;
     }
     case 'lambda': {
-      const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+      const InvokeCommand = importNamed(await import('@aws-sdk/client-lambda'), 'InvokeCommand');
       const out = await wrap(hook, `could not invoke Lambda ${a.functionName}`, () =>
         deps.lambda.send(
           new InvokeCommand({
@@ -130,7 +131,10 @@ async function elastiCacheAction(
       );
     const current = info.nodeGroups.length;
     const target = current + count;
-    const { ModifyReplicationGroupShardConfigurationCommand } = await import('@aws-sdk/client-elasticache');
+    const ModifyReplicationGroupShardConfigurationCommand = importNamed(
+      await import('@aws-sdk/client-elasticache'),
+      'ModifyReplicationGroupShardConfigurationCommand',
+    );
     await wrap(hook, `could not add shards to replication group ${group}`, () =>
       deps.elasticache.send(
         new ModifyReplicationGroupShardConfigurationCommand({
@@ -151,7 +155,10 @@ async function elastiCacheAction(
       `addReplicas would take replication group ${group} to ${target} replicas per shard; ElastiCache allows ${MAX_REPLICAS}`,
       hook.id,
     );
-  const { IncreaseReplicaCountCommand } = await import('@aws-sdk/client-elasticache');
+  const IncreaseReplicaCountCommand = importNamed(
+    await import('@aws-sdk/client-elasticache'),
+    'IncreaseReplicaCountCommand',
+  );
   await wrap(hook, `could not add replicas to replication group ${group}`, () =>
     deps.elasticache.send(
       new IncreaseReplicaCountCommand({

@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import { createSecretResolver } from '../redis/secrets.js';
 import { openStateStore } from '../store/connect.js';
 import type { Log } from '../tick/types.js';
+import { importNamed } from '../util/importNamed.js';
 import type { EventsRuntime } from './events.js';
 import { lazyClient } from './lazyClient.js';
 import type { MetricsSink } from './tick.js';
@@ -21,7 +22,7 @@ export async function openElastiCacheEventsRuntime(
   const stateStore = await openStateStore(config.stateStore, createSecretResolver());
   // Built at the first notification that needs the group's members.
   const elasticache = lazyClient<ElastiCacheClient>(
-    async () => new (await import('@aws-sdk/client-elasticache')).ElastiCacheClient({}),
+    async () => new (importNamed(await import('@aws-sdk/client-elasticache'), 'ElastiCacheClient'))({}),
   );
   return {
     config,

@@ -3,6 +3,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { HookClients, ReplicationGroupShape } from '../hooks/index.js';
 import type { SecretResolver } from '../redis/index.js';
+import { importNamed } from '../util/importNamed.js';
 
 /** The hook actions' clients of a runtime, built when a hook first acts and destroyed with the runtime. */
 export interface HookClientsOnDemand {
@@ -30,10 +31,11 @@ export function hookClientsOnDemand(base: {
   let built: Promise<Made> | undefined;
   let made: Made | undefined;
   const build = async (): Promise<Made> => {
-    const LambdaClient = named(await import('@aws-sdk/client-lambda'), 'LambdaClient');
+    const LambdaClient = importNamed(await import('@aws-sdk/client-lambda'), 'LambdaClient');
     const { describeReplicationGroup } = await import('../aws/replicationGroup.js');
     const elasticache =
-      base.elasticache ?? new (named(await import('@aws-sdk/client-elasticache'), 'ElastiCacheClient'))({});
+      base.elasticache ??
+      new (importNamed(await import('@aws-sdk/client-elasticache'), 'ElastiCacheClient'))({});
     made = {
       lambda: new LambdaClient({}),
       elasticache,
@@ -60,13 +62,4 @@ export function hookClientsOnDemand(base: {
       if (made?.own) made.elasticache.destroy();
     },
   };
-}
-
-/**
- * A named export of a dynamically imported CommonJS package. In a bundle split into chunks (dist/, the
- * CLI and the demo) esbuild gives such a chunk only a default export, the module's `exports`; unbundled
- * (tests, tsx) the names are on the namespace itself.
- */
-function named<M, K extends keyof M>(mod: M, name: K): M[K] {
-  return mod[name] ?? (mod as { default?: M }).default?.[name] ?? (mod[name] as M[K]);
 }

@@ -7,6 +7,7 @@ import type { ReleaseDeps } from '../release/types.js';
 import { openStateStore } from '../store/connect.js';
 import type { StateStore } from '../store/index.js';
 import type { Log } from '../tick/types.js';
+import { importNamed } from '../util/importNamed.js';
 import { hookClientsOnDemand } from './hookClients.js';
 import { lazyClient } from './lazyClient.js';
 
@@ -26,7 +27,9 @@ export async function openReleaseRuntime(config: Config, opts: { log: Log }): Pr
   const secrets = createSecretResolver();
   const stateStore = await openStateStore(config.stateStore, secrets);
   // Built at the first action that announces a milestone (a GET never loads the SNS client).
-  const sns = lazyClient<SNSClient>(async () => new (await import('@aws-sdk/client-sns')).SNSClient({}));
+  const sns = lazyClient<SNSClient>(
+    async () => new (importNamed(await import('@aws-sdk/client-sns'), 'SNSClient'))({}),
+  );
   const publisher = createSnsPublisher(sns);
   const hooks = hookClientsOnDemand({ sns, secrets });
   return {

@@ -16,6 +16,7 @@ import type { StateStore } from '../store/index.js';
 import { createCollector } from '../tick/collect.js';
 import { runTick as runTickWith } from '../tick/runTick.js';
 import type { Log, TickDeps, TickReport } from '../tick/types.js';
+import { importNamed } from '../util/importNamed.js';
 import { type HookClientsOnDemand, hookClientsOnDemand } from './hookClients.js';
 import { lazyClient } from './lazyClient.js';
 import { createWarmCache, type WarmCache } from './warm.js';
@@ -66,15 +67,17 @@ export async function openTickRuntime(config: Config, opts: TickRuntimeOptions):
       secrets,
     }),
     secrets,
-    sns: lazyClient(async () => new (await import('@aws-sdk/client-sns')).SNSClient({})),
+    sns: lazyClient(async () => new (importNamed(await import('@aws-sdk/client-sns'), 'SNSClient'))({})),
     ...(opts.aws
       ? {
           aws: {
             cloudwatch: lazyClient(
-              async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient({}),
+              async () =>
+                new (importNamed(await import('@aws-sdk/client-cloudwatch'), 'CloudWatchClient'))({}),
             ),
             elasticache: lazyClient(
-              async () => new (await import('@aws-sdk/client-elasticache')).ElastiCacheClient({}),
+              async () =>
+                new (importNamed(await import('@aws-sdk/client-elasticache'), 'ElastiCacheClient'))({}),
             ),
           },
         }
