@@ -1,6 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import secretsManager from '@middy/secrets-manager';
 import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
@@ -20,13 +19,15 @@ import { readEnv } from '../src/runtime/env.js';
  * hashes; a request's token is hashed and compared in constant time (src/auth). Tokens never reach a log line.
  */
 
-const { fromEnv, secretId } = authorizeRuntime(readEnv());
+const { fromEnv, secretId, secrets } = authorizeRuntime(readEnv());
 
 type Result = APIGatewaySimpleAuthorizerWithContextResult<{ principal: string }>;
-type Context = { apiTokens?: unknown };
 
-function authorize(event: APIGatewayRequestAuthorizerEventV2, context: Context): Result {
-  const tables = secretId ? [fromEnv, parseTokenSecret(context.apiTokens)] : [fromEnv];
+async function authorize(event: APIGatewayRequestAuthorizerEventV2): Promise<Result> {
+  // Read through the same resolver (and cache: a revocation is seen within five minutes) as every secret.
+  const tables = secretId
+    ? [fromEnv, parseTokenSecret(parseJsonSecret(await secrets.resolve({ secretId })))]
+    : [fromEnv];
   const principal = authorizeRequest(event, tables);
   if (!principal) {
     logger.warn('action refused: no valid bearer token', { routeKey: event.routeKey });
@@ -47,14 +48,13 @@ const base = middy<APIGatewayRequestAuthorizerEventV2, Result>()
     },
   });
 
-if (secretId)
-  base.use(
-    secretsManager({
-      fetchData: { apiTokens: secretId },
-      setToContext: true,
-      // Rotation or revocation in the secret is seen within five minutes.
-      cacheExpiry: 5 * 60_000,
-    }),
-  );
+/** The token secret's JSON; its parse error is replaced (it would quote the secret's text). */
+function parseJsonSecret(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error('API token secret: not JSON');
+  }
+}
 
-export const handler = base.handler((event, context) => authorize(event, context as Context));
+export const handler = base.handler((event) => authorize(event));

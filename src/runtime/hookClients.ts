@@ -30,15 +30,19 @@ export function hookClientsOnDemand(base: {
   let built: Promise<Made> | undefined;
   let made: Made | undefined;
   const build = async (): Promise<Made> => {
-    const { LambdaClient } = await import('@aws-sdk/client-lambda');
+    const { LambdaClient } = cjsNamed(await import('@aws-sdk/client-lambda'));
     const { describeReplicationGroup } = await import('../aws/replicationGroup.js');
-    const elasticache =
-      base.elasticache ?? new (await import('@aws-sdk/client-elasticache')).ElastiCacheClient({});
+    let elasticache = base.elasticache;
+    if (!elasticache) {
+      const { ElastiCacheClient } = cjsNamed(await import('@aws-sdk/client-elasticache'));
+      elasticache = new ElastiCacheClient({});
+    }
+    const ec = elasticache;
     made = {
       lambda: new LambdaClient({}),
       elasticache,
       own: base.elasticache === undefined,
-      describeGroup: (groupId) => describeReplicationGroup(elasticache, groupId),
+      describeGroup: (groupId) => describeReplicationGroup(ec, groupId),
     };
     return made;
   };
@@ -60,4 +64,17 @@ export function hookClientsOnDemand(base: {
       if (made?.own) made.elasticache.destroy();
     },
   };
+}
+
+/**
+ * The named exports of a dynamically imported CommonJS package (the AWS SDK clients resolve to their
+ * CommonJS build). Bundled by esbuild into an ESM file, `await import()` of one yields only `default`
+ * (module.exports), so `{ LambdaClient }` was undefined and every `lambda` hook of the CLI failed with
+ * "is not a constructor"; unbundled (tsx, vitest) the names are there.
+ */
+export function cjsNamed<M extends object>(mod: M): M {
+  const fallback = (mod as { default?: unknown }).default;
+  return Object.keys(mod).length === 1 && typeof fallback === 'object' && fallback !== null
+    ? (fallback as M)
+    : mod;
 }
