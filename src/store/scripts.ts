@@ -25,17 +25,19 @@ export class LuaScript {
 }
 
 /**
- * Compare-and-set of the soak state, with its audit entries in the same atomic step.
- * KEYS[1] state hash, KEYS[2] audit list (same tenant hash tag).
+ * Compare-and-set of the soak state, with its audit entries and its outbox in the same atomic step.
+ * KEYS[1] state hash, KEYS[2] audit list, KEYS[3] outbox hash (same tenant hash tag).
  * ARGV[1] expected version (0 = must not exist), ARGV[2] state JSON, ARGV[3] audit cap,
- * ARGV[4..] audit entries JSON.
+ * ARGV[4] number n of audit entries, ARGV[5..4+n] audit entries JSON, then outbox entries as pairs
+ * (id, JSON): what the transition must still deliver (milestone messages, hooks).
  * Returns {1, newVersion} or {0, currentVersion}.
  *
  * Timeline of two ticks racing on version 7:
- *   tick A: HGET v → 7 = expected → HSET v=8 + audit → {1, 8}
- *   tick B: HGET v → 8 ≠ 7        → nothing written   → {0, 8}
+ *   tick A: HGET v → 7 = expected → HSET v=8 + audit + outbox → {1, 8}
+ *   tick B: HGET v → 8 ≠ 7        → nothing written            → {0, 8}
  * Redis runs a script without interleaving other commands, so B cannot read 7 after A wrote 8,
- * and nobody can see A's new state without its audit entries.
+ * and nobody can see A's new state without its audit entries and what it owes (a crash right after
+ * the commit loses no milestone: the next tick finds it in the outbox).
  */
 export const casStateScript = new LuaScript(`
 -- 1. Read the current version; a missing state is version 0.
@@ -47,11 +49,16 @@ end
 local nextVersion = current + 1
 redis.call('HSET', KEYS[1], 'v', nextVersion, 's', ARGV[2])
 -- 3. Append the audit entries of this transition, then cap the list (oldest dropped first).
-if #ARGV > 3 then
-  for i = 4, #ARGV do
+local audits = tonumber(ARGV[4])
+if audits > 0 then
+  for i = 5, 4 + audits do
     redis.call('RPUSH', KEYS[2], ARGV[i])
   end
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+end
+-- 4. Record what must be delivered; an id already there (a re-run) is kept as it is.
+for i = 5 + audits, #ARGV, 2 do
+  redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[i + 1])
 end
 return {1, nextVersion}
 `);

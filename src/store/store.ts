@@ -6,6 +6,7 @@ import type {
   AuditEntry,
   CasResult,
   Lock,
+  OutboxEntry,
   StateStore,
   StateStoreClient,
   StateStoreOptions,
@@ -126,6 +127,7 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
       expectedVersion: number,
       state: T,
       audit: AuditEntry[] = [],
+      outbox: OutboxEntry[] = [],
     ): Promise<CasResult> {
       const ctx = { operation: 'casState', tenant };
       const keys = keysOf(tenant, ctx.operation);
@@ -139,8 +141,18 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
       const reply = await attempt(ctx, message, () =>
         casStateScript.run(
           redis,
-          [keys.state, keys.audit],
-          [expectedVersion, stateJson, auditCap, ...auditJson],
+          [keys.state, keys.audit, keys.outbox],
+          [
+            expectedVersion,
+            stateJson,
+            auditCap,
+            auditJson.length,
+            ...auditJson,
+            ...outbox.flatMap((e) => {
+              requireName(e.id, 'outbox id', ctx);
+              return [e.id, toJson(e, 'outbox entry', ctx)];
+            }),
+          ],
         ),
       );
       const [ok, version] = integerPair(reply, ctx);
@@ -278,6 +290,43 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
       const message = `could not write the document '${name}' of tenant ${tenant} to the state store`;
       await attempt(ctx, message, () =>
         ttlMs === undefined ? redis.set(keys.doc(name), json) : redis.set(keys.doc(name), json, 'PX', ttlMs),
+      );
+    },
+
+    async outbox<E extends OutboxEntry>(tenant: string): Promise<E[]> {
+      const ctx = { operation: 'outbox', tenant };
+      const keys = keysOf(tenant, ctx.operation);
+      const all = await attempt(
+        ctx,
+        `could not read the outbox of tenant ${tenant} from the state store`,
+        () => redis.hvals(keys.outbox),
+      );
+      return all.map((json) => parseJson<E>(json, 'outbox entry', ctx)).sort((a, b) => a.at - b.at);
+    },
+
+    async putOutbox<E extends OutboxEntry>(tenant: string, entry: E): Promise<void> {
+      const ctx = { operation: 'putOutbox', tenant };
+      const keys = keysOf(tenant, ctx.operation);
+      requireName(entry.id, 'id', ctx);
+      const json = toJson(entry, 'outbox entry', ctx);
+      await attempt(ctx, `could not write the outbox of tenant ${tenant} to the state store`, () =>
+        redis.hset(keys.outbox, entry.id, json),
+      );
+    },
+
+    async removeOutbox(tenant: string, id: string): Promise<void> {
+      const ctx = { operation: 'removeOutbox', tenant };
+      const keys = keysOf(tenant, ctx.operation);
+      await attempt(ctx, `could not write the outbox of tenant ${tenant} to the state store`, () =>
+        redis.hdel(keys.outbox, id),
+      );
+    },
+
+    async releaseClaim(key: string): Promise<void> {
+      const ctx = { operation: 'releaseClaim' };
+      requireName(key, 'key', ctx);
+      await attempt(ctx, `could not release the idempotency key '${key}' in the state store`, () =>
+        redis.del(claimKey(prefix, key)),
       );
     },
 

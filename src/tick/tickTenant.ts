@@ -7,6 +7,7 @@ import { type JudgeSample, judgeSoak, type SoakEvent, type SoakState } from '../
 import { describeFutureSample, type FutureSample, findFutureSample } from './futureSamples.js';
 import { auditOf, futureSampleAlertInput, toAlertInput, triggersOf } from './map.js';
 import { sendAlerts } from './notify.js';
+import { deliverOutbox, deliveryOf, isMilestoneTrigger } from './outbox.js';
 import { loadSoakState, summarizeSample, unreadNodes } from './tenants.js';
 import type { TenantTickReport, TickDeps } from './types.js';
 
@@ -77,7 +78,15 @@ export async function tickTenant(
     const events = await deps.store.events<SoakEvent>(tenant.id, since, now);
 
     const result = judgeSoak(state, { now, samples: [judged], events }, tenant.soak);
-    const cas = await deps.store.casState(tenant.id, version, result.state, auditOf(result.transitions));
+    const alert = toAlertInput(tenant, result, now, { unreadNodes: unreadNodes(sample) });
+    const owed = deliveryOf(tenant.id, result, alert);
+    const cas = await deps.store.casState(
+      tenant.id,
+      version,
+      result.state,
+      auditOf(result.transitions),
+      owed ? [owed] : [],
+    );
     // Another tick judged this tenant in between: its verdict stands, ours is dropped whole.
     if (!cas.ok) return { ...report, ok: true, skipped: 'concurrent', state: state.state };
 
@@ -88,14 +97,18 @@ export async function tickTenant(
     report.state = result.state.state;
     report.verdict = result.verdict;
     report.transitions = result.transitions;
-    report.messages = await sendAlerts(
-      deps,
-      tenant,
-      toAlertInput(tenant, result, now, { unreadNodes: unreadNodes(sample) }),
-    );
-    report.hooks = await deps.runHooks(tenant, triggersOf(tenant.id, result, now), now);
+    // Alerts on firing criteria keep their own memory (retried until sent); the milestones and their
+    // hooks are the outbox's, delivered below with whatever earlier ticks still owe.
+    report.messages = await sendAlerts(deps, tenant, { ...alert, transitions: [] });
+    const direct = triggersOf(tenant.id, result, now).filter((t) => !isMilestoneTrigger(t, result));
+    report.hooks = await deps.runHooks(tenant, direct, now);
     return report;
   } finally {
+    // Every tick that got the lock delivers what is owed (a skipped or refused one too).
+    const delivered = await deliverOutbox(deps, tenant, now);
+    report.messages += delivered.messages;
+    report.hooks.push(...delivered.hooks);
+    if (delivered.pending > 0) report.outboxPending = delivered.pending;
     await lock.release().catch(() => undefined);
   }
 }
