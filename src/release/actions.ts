@@ -91,9 +91,12 @@ export async function performAction(
   if (!cas.ok) throw new ConcurrentChangeError(tenant.id, type);
 
   let messages = await sendAlerts(deps, tenant, { ...alert, transitions: [] });
-  const direct = triggersOf(tenant.id, judged, now).filter((t) => !isMilestoneTrigger(t, judged));
+  // A process that defers hooks (the API: no hook permissions) leaves them all to the next tick.
+  const direct = deps.deferHooks
+    ? []
+    : triggersOf(tenant.id, judged, now).filter((t) => !isMilestoneTrigger(t, judged));
   const hooks = await deps.runHooks(tenant, direct, now);
-  const delivered = await deliverOutbox(deps, tenant, now);
+  const delivered = await deliverOutbox(deps, tenant, now, { hooks: !deps.deferHooks });
   messages += delivered.messages;
   hooks.push(...delivered.hooks);
   return { tenant: tenant.id, transition: result.transition, state: result.state.state, messages, hooks };

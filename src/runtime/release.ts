@@ -21,7 +21,10 @@ export interface ReleaseRuntime {
  * The state store and SNS (an action announces its milestone on the release topic); the hook actions'
  * clients are built when a hook first acts. No connection to the tenants' Redis, no CloudWatch.
  */
-export async function openReleaseRuntime(config: Config, opts: { log: Log }): Promise<ReleaseRuntime> {
+export async function openReleaseRuntime(
+  config: Config,
+  opts: { log: Log; deferHooks?: boolean },
+): Promise<ReleaseRuntime> {
   const secrets = createSecretResolver();
   const stateStore = await openStateStore(config.stateStore, secrets);
   const sns = new SNSClient({});
@@ -34,6 +37,7 @@ export async function openReleaseRuntime(config: Config, opts: { log: Log }): Pr
       config,
       store: stateStore.store,
       log: opts.log,
+      ...(opts.deferHooks ? { deferHooks: true } : {}),
       publish: async (message) => {
         await publisher.publish(message);
       },

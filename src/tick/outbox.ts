@@ -66,6 +66,8 @@ export async function deliverOutbox(
   deps: Pick<TickDeps, 'store' | 'config' | 'publish' | 'log' | 'runHooks'>,
   tenant: TenantConfig,
   now: number,
+  /** `hooks: false`: publish only, the hooks stay owed (the API has no hook permissions: the tick runs them). */
+  mode: { hooks?: boolean } = {},
 ): Promise<OutboxReport> {
   const report: OutboxReport = { messages: 0, hooks: [], pending: 0 };
   let lock: Awaited<ReturnType<typeof deps.store.acquireLock>>;
@@ -107,7 +109,7 @@ export async function deliverOutbox(
         // Progress recorded per message: a crash after this one does not send it again.
         await deps.store.putOutbox(tenant.id, entry);
       }
-      if (!entry.hooksDone) {
+      if (!entry.hooksDone && mode.hooks !== false) {
         const results = await deps.runHooks(tenant, entry.triggers, now);
         report.hooks.push(...results);
         const failed = results.filter((r) => r.status === 'failed');
@@ -120,7 +122,13 @@ export async function deliverOutbox(
         await deps.store.removeOutbox(tenant.id, entry.id);
         continue;
       }
-      entry = { ...entry, attempts: entry.attempts + 1, ...(failure ? { lastError: failure } : {}) };
+      // Hooks left to the tick are not a failure of this delivery.
+      if (!failure) {
+        await deps.store.putOutbox(tenant.id, entry);
+        report.pending++;
+        continue;
+      }
+      entry = { ...entry, attempts: entry.attempts + 1, lastError: failure };
       await deps.store.putOutbox(tenant.id, entry);
       report.pending++;
       const detail = { tenant: tenant.id, entry: entry.id, attempts: entry.attempts, error: entry.lastError };

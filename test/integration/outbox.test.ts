@@ -82,7 +82,7 @@ beforeAll(async () => {
     },
     // A short budget: a crashed deliverer's outbox lock (2 × budget, at least 2 s) expires quickly.
     sampling: { connectTimeoutMs: 200, commandTimeoutMs: 200, budgetMs: 500 },
-    tenants: [tenant('acme'), tenant('beta')],
+    tenants: [tenant('acme'), tenant('beta'), tenant('gamma')],
   });
   config = loadConfig(configPath);
   // Both tenants have PASSED their soak: `approve` is next.
@@ -185,5 +185,27 @@ describe('the outbox', () => {
     expect(milestones('beta')).toHaveLength(1);
     expect(hookMessages()).toHaveLength(before + 1);
     expect(await outboxOf('beta')).toEqual([]);
+  });
+
+  it('the API (no hook permissions) publishes the milestone and leaves the hook to the next tick', async () => {
+    const before = hookMessages().length;
+    const rt = await openReleaseRuntime(config, { log: quietLog, deferHooks: true });
+    try {
+      const outcome = await performAction(rt.deps, 'gamma', { action: 'approve', actor: 'rm' }, Date.now());
+      expect(outcome.messages).toBe(1);
+      expect(outcome.hooks).toEqual([]);
+    } finally {
+      await rt.close();
+    }
+    expect(milestones('gamma')).toHaveLength(1);
+    expect(hookMessages()).toHaveLength(before);
+    expect(await outboxOf('gamma')).toEqual([
+      expect.objectContaining({ published: 1, hooksDone: false, attempts: 0 }),
+    ]);
+
+    await tick();
+    expect(hookMessages()).toHaveLength(before + 1);
+    expect(milestones('gamma')).toHaveLength(1);
+    expect(await outboxOf('gamma')).toEqual([]);
   });
 });
