@@ -139,10 +139,12 @@ function reachesSecret(role: string, name: string): boolean {
     .filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
     .flatMap((s) => stringsOf(s.Resource))
     .some((pattern) => {
-      const concrete = pattern
-        .replace('${AWS::Partition}', 'aws')
-        .replace('${AWS::Region}', 'us-east-1')
-        .replace('${AWS::AccountId}', '123456789012');
+      const pseudo: Record<string, string> = {
+        Partition: 'aws',
+        Region: 'us-east-1',
+        AccountId: '123456789012',
+      };
+      const concrete = pattern.replace(/\$\{AWS::(\w+)\}/g, (_, name: string) => pseudo[name] ?? name);
       const re = new RegExp(
         `^${concrete
           .replace(/[.+^$()|[\]\\]/g, '\\$&')
