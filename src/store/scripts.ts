@@ -88,7 +88,7 @@ return 1
 /**
  * Records an event once. KEYS[1] events sorted set, KEYS[2] event-id marker (only when the event
  * has an id; an empty key name would hash to another cluster slot). ARGV[1] at (score), ARGV[2] event JSON, ARGV[3] marker TTL ms, ARGV[4] trim score
- * ('' = no trimming). Returns 1 when recorded, 0 for a duplicate.
+ * ('' = no trimming), ARGV[5] most events kept (0 = no cap). Returns 1 when recorded, 0 for a duplicate.
  */
 export const appendEventScript = new LuaScript(`
 -- 1. An event with an id is recorded once while its marker lives (SNS and DescribeEvents
@@ -101,9 +101,14 @@ end
 -- 2. Score = event time, so late events (DescribeEvents catching up) land in order.
 --    An identical event JSON is the same member: an exact re-delivery adds nothing.
 local added = redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
--- 3. Drop events older than the retention.
+-- 3. Drop events older than the retention, then all but the newest ARGV[5] (a flood of events
+--    within the retention must not grow the key without bound either).
 if ARGV[4] ~= '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
+end
+local cap = tonumber(ARGV[5] or '0')
+if cap and cap > 0 then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(cap + 1))
 end
 return added
 `);

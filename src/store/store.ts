@@ -16,6 +16,10 @@ import type {
 const DEFAULT_AUDIT_CAP = 10_000;
 const DEFAULT_AUDIT_LIMIT = 1_000;
 const DEFAULT_EVENT_ID_TTL_MS = 7 * 24 * 3_600_000;
+/** Events are kept a week (the judge reads the last 15 minutes of them; a week is for people). */
+const DEFAULT_EVENT_RETENTION_MS = 7 * 24 * 3_600_000;
+/** At most this many events per tenant, the oldest dropped first. */
+const MAX_EVENTS = 10_000;
 // Same alphabet as tenant ids in the config; above all no braces, which would break the hash tag.
 const TENANT_RE = /^[A-Za-z0-9_.-]{1,128}$/;
 const TENANT_SCAN_COUNT = 1_000;
@@ -196,15 +200,17 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
           ctx,
         );
       }
-      if (maxAgeMs !== undefined) requireInteger(maxAgeMs, 'maxAgeMs', 1, ctx);
+      // Every append trims: events older than the retention (7 days unless given) and beyond the cap go.
+      const retention = maxAgeMs ?? DEFAULT_EVENT_RETENTION_MS;
+      requireInteger(retention, 'maxAgeMs', 1, ctx);
       const json = toJson(event, 'event', ctx);
       const scriptKeys = event.id === undefined ? [keys.events] : [keys.events, keys.eventId(event.id)];
-      const markerTtl = Math.max(maxAgeMs ?? 0, DEFAULT_EVENT_ID_TTL_MS);
-      const trimBelow = maxAgeMs === undefined ? '' : Math.max(0, event.at - maxAgeMs);
+      const markerTtl = Math.max(retention, DEFAULT_EVENT_ID_TTL_MS);
+      const trimBelow = Math.max(0, event.at - retention);
       const added = await attempt(
         ctx,
         `could not store an event of tenant ${tenant} in the state store`,
-        () => appendEventScript.run(redis, scriptKeys, [event.at, json, markerTtl, trimBelow]),
+        () => appendEventScript.run(redis, scriptKeys, [event.at, json, markerTtl, trimBelow, MAX_EVENTS]),
       );
       return added === 1;
     },

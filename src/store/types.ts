@@ -83,7 +83,8 @@ export interface StateStore {
   history<T>(tenant: string, fromMs: number, toMs: number, limit?: number): Promise<T[]>;
   /**
    * Records an event; with `id` it is recorded once (marker kept for maxAgeMs, default 7 days), an
-   * identical event without id is recorded once too. Events older than `at - maxAgeMs` are dropped.
+   * identical event without id is recorded once too. Events older than `at - maxAgeMs` (default 7 days)
+   * are dropped, and beyond the newest 10,000 the oldest: the key stays bounded.
    */
   appendEvent<E extends { at: number; type: string; id?: string }>(
     tenant: string,
