@@ -27,6 +27,12 @@ let sm: SecretsManagerStandIn;
 let sns: SnsRecorder;
 let webhook: { server: Server; url: string; posts: { verified: boolean; body: string }[] };
 const saved = { ...process.env };
+/** Everything the scenario showed the world: log lines, API answers, CLI output (SNS and audit read at the end). */
+const seen: string[] = [];
+const realWrite = {
+  out: process.stdout.write.bind(process.stdout),
+  err: process.stderr.write.bind(process.stderr),
+};
 
 const context = {
   functionName: 'soakwatch-test',
@@ -119,6 +125,14 @@ beforeAll(async () => {
     posts,
   };
 
+  // The handlers' log lines (Powertools writes to process.stdout/stderr) are captured, not shown.
+  const capture = (chunk: unknown) => {
+    seen.push(String(chunk));
+    return true;
+  };
+  process.stdout.write = capture as typeof process.stdout.write;
+  process.stderr.write = capture as typeof process.stderr.write;
+
   const db = new Redis(legacy().node.url, { password: TENANT_PW });
   await db.mset('k1', '1', 'k2', '2', 'k3', '3');
   db.disconnect();
@@ -132,12 +146,15 @@ beforeAll(async () => {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
-    POWERTOOLS_LOG_LEVEL: 'WARN',
+    // Every line the handlers can write is written, and kept for the grep at the end.
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
 });
 
 afterAll(async () => {
+  process.stdout.write = realWrite.out;
+  process.stderr.write = realWrite.err;
   process.env = saved;
   await sm?.close();
   await sns?.close();
@@ -252,8 +269,26 @@ describe('secrets from Secrets Manager, through the handlers a deployment runs',
       }),
       context,
     )) as APIGatewayProxyStructuredResultV2;
+    seen.push(JSON.stringify(res), JSON.stringify(allowed), JSON.stringify(denied));
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(String(res.body))).toMatchObject({ tenant: 'acme' });
+
+    // An audited action through the api, with the principal the authorizer named.
+    const action = (await api(
+      apiEvent('POST', '/tenants/acme/actions/abort', 'POST /tenants/{id}/actions/{action}', {
+        pathParameters: { id: 'acme', action: 'abort' },
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: 'secrets scenario' }),
+        requestContext: {
+          ...apiEvent('POST', '/tenants/acme/actions/abort', 'POST /tenants/{id}/actions/{action}', {})
+            .requestContext,
+          authorizer: { lambda: (allowed as { context: Record<string, string> }).context },
+        } as never,
+      }),
+      context,
+    )) as APIGatewayProxyStructuredResultV2;
+    seen.push(JSON.stringify(action));
+    expect(action.statusCode, action.body).toBe(200);
     for (const secret of [STATE_PW, TENANT_PW, WEBHOOK_SECRET, API_TOKEN])
       expect(res.body).not.toContain(secret);
   });
@@ -276,10 +311,28 @@ describe('secrets from Secrets Manager, through the handlers a deployment runs',
       // Each process has its own cache: the tick read the state store's and the tenant's secrets (its
       // webhook did not fire again: same breach), status only the state store's.
       expect(sm.total() - before).toBeGreaterThanOrEqual(3);
+      seen.push(tick.stdout, tick.stderr, status.stdout, status.stderr);
       for (const out of [tick.stdout, tick.stderr, status.stdout, status.stderr])
         for (const secret of [STATE_PW, TENANT_PW, WEBHOOK_SECRET]) expect(out).not.toContain(secret);
     } finally {
       cleanup();
     }
+  });
+
+  it('no password, token or webhook secret of the scenario reached a log line, SNS, the audit trail or an answer', async () => {
+    const redis = new Redis(state().node.url, { password: STATE_PW });
+    let audit: string[];
+    try {
+      audit = await redis.lrange('soakwatch:t:{acme}:audit', 0, -1);
+    } finally {
+      redis.disconnect();
+    }
+    // The scenario did write each of them: the grep below reads something.
+    expect(audit.length).toBeGreaterThan(0);
+    expect(sns.messages.length).toBeGreaterThan(0);
+    expect(seen.join('').length).toBeGreaterThan(1_000);
+    const everything = [...seen, ...audit, ...sns.messages.map((m) => JSON.stringify(m))].join('\n');
+    for (const secret of [STATE_PW, TENANT_PW, WEBHOOK_SECRET, API_TOKEN])
+      expect(everything.includes(secret), `${secret.slice(0, 6)}… leaked`).toBe(false);
   });
 });
