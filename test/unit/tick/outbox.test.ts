@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { deliverOutbox, deliveryOf, OUTBOX_ALERT_AFTER } from '../../../src/tick/outbox.js';
+import { memoryStore } from '../../support/memoryStore.js';
+import { recordingLog, T0, tenantInput, unitConfig, unitTickDeps } from '../../support/unitTick.js';
+
+// The outbox's delivery on the in-memory store (the Lua write is tested on Redis in test/integration/outbox).
+const config = unitConfig([tenantInput('acme')]);
+const [tenant] = config.tenants;
+if (!tenant) throw new Error('no tenant');
+
+describe('deliverOutbox', () => {
+  it('keeps an entry owed while SNS fails, logs an error from the third attempt, then delivers it once', async () => {
+    const store = memoryStore({ now: T0 });
+    const log = recordingLog();
+    const { deps, recorded } = unitTickDeps(config, store);
+    const entry = deliveryOf(
+      'acme',
+      {
+        state: {} as never,
+        verdict: {} as never,
+        transitions: [
+          { at: T0, kind: 'aborted', from: 'REPLICATING', to: 'ABORTED', reason: 'test' } as never,
+        ],
+      },
+      {
+        tenant: 'acme',
+        now: T0,
+        state: 'ABORTED',
+        firing: [],
+        transitions: [],
+        coverage: null,
+        remainingMs: null,
+      },
+    );
+    if (!entry) throw new Error('no entry');
+    await store.casState('acme', 0, { any: 1 }, [], [entry]);
+
+    let down = true;
+    const publish = async (m: Parameters<typeof deps.publish>[0]) => {
+      if (down)
+        throw Object.assign(new Error('arn:aws:iam::123456789012:role/x'), { name: 'ServiceUnavailable' });
+      await deps.publish(m);
+    };
+    for (let i = 1; i <= OUTBOX_ALERT_AFTER; i++) {
+      const r = await deliverOutbox({ ...deps, publish, log }, tenant, T0 + i);
+      expect(r).toMatchObject({ messages: 0, pending: 1 });
+    }
+    const [owed] = await store.outbox<typeof entry>('acme');
+    expect(owed).toMatchObject({ attempts: OUTBOX_ALERT_AFTER, lastError: 'publish: ServiceUnavailable' });
+    expect(log.lines.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([
+      'outbox delivery keeps failing; retried on the next tick',
+    ]);
+    expect(JSON.stringify(log.lines)).not.toContain('123456789012');
+
+    down = false;
+    expect(await deliverOutbox({ ...deps, publish, log }, tenant, T0 + 10)).toMatchObject({
+      messages: 1,
+      pending: 0,
+    });
+    expect(await deliverOutbox({ ...deps, publish, log }, tenant, T0 + 11)).toMatchObject({
+      messages: 0,
+      pending: 0,
+    });
+    expect(recorded.published.filter((m) => m.topic === 'release')).toHaveLength(1);
+    expect(await store.outbox('acme')).toEqual([]);
+  });
+});
