@@ -105,3 +105,51 @@ describe('parseTokenHashes with scopes and tenants', () => {
     expect(() => parseTokenHashes(`a=${sha('x')}:write`)).not.toThrow(new RegExp(sha('x')));
   });
 });
+
+describe('properties of the token parsers', () => {
+  it('parseTokenHashes either parses or throws a TokenTableError, never echoing a hash or a token', async () => {
+    const fc = (await import('fast-check')).default;
+    const { TokenTableError } = await import('../../../src/auth/index.js');
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (text) => {
+        try {
+          parseTokenHashes(text);
+        } catch (error) {
+          expect(error).toBeInstanceOf(TokenTableError);
+          const message = (error as Error).message;
+          for (const part of text.split(/[,=:+]/)) if (part.length >= 16) expect(message).not.toContain(part);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('a parsed grant never has action without read, and the request decision never throws', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(
+        fc.record({
+          authorization: fc.option(fc.string({ maxLength: 200 }), { nil: undefined }),
+          cookie: fc.option(fc.string({ maxLength: 200 }), { nil: undefined }),
+          method: fc.constantFrom('GET', 'POST', 'DELETE', 'get', ''),
+          id: fc.option(fc.string({ maxLength: 40 }), { nil: undefined }),
+        }),
+        (r) => {
+          const outcome = authorizeRequest(
+            {
+              headers: {
+                ...(r.authorization !== undefined ? { authorization: r.authorization } : {}),
+                ...(r.cookie !== undefined ? { cookie: r.cookie } : {}),
+              },
+              requestContext: { http: { method: r.method } },
+              ...(r.id !== undefined ? { pathParameters: { id: r.id } } : {}),
+            },
+            [table],
+          );
+          if (outcome.ok) expect(outcome.grant.scopes).toContain('read');
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+});
