@@ -12,6 +12,8 @@ const REPO = resolve(import.meta.dirname, '../..');
 const OSLS = resolve(REPO, 'node_modules/osls/bin/serverless.js');
 const out = mkdtempSync(join(tmpdir(), 'soakwatch-package-'));
 const buildDir = `.esbuild/package-${process.pid}`;
+// A CloudFormation pseudo parameter (Fn::Sub), not a template placeholder.
+const HOOK_TOPIC = `arn:aws:sns:us-east-1:\${AWS::AccountId}:ops-scale-down`;
 
 type Json = Record<string, unknown>;
 let resources: Record<string, { Type: string; Properties: Json }>;
@@ -21,7 +23,17 @@ function oslsPackage(timeoutMs: number): Promise<{ code: number | null; output: 
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       process.execPath,
-      [OSLS, 'package', '--stage', 'dev', '--package', out, '--param=apiTokensSecretId=soakwatch/api-tokens'],
+      [
+        OSLS,
+        'package',
+        '--stage',
+        'dev',
+        '--package',
+        out,
+        '--param=apiTokensSecretId=soakwatch/api-tokens',
+        // An sns hook to a topic of another team, listed as the deployment lists it.
+        `--param=hookTopicArns=${HOOK_TOPIC}`,
+      ],
       {
         cwd: REPO,
         detached: true,
@@ -170,6 +182,10 @@ describe('osls package: the CloudFormation a deployment creates', () => {
       const logs = stringsOf(statementsOf(want.role).find((s) => s.Sid === 'OwnLogs')?.Resource);
       expect(logs.join(), want.role).toContain(`/aws/lambda/soakwatch-dev-${want.fn}:*`);
     }
+    // The listed hook topic: the tick may publish to it, besides the stack's own topics; nobody else may.
+    const tickSns = statementsOf('TickRole').find((s) => s.Sid === 'PublishAlertsMilestonesAndHooks');
+    expect(stringsOf(tickSns?.Resource)).toContain(HOOK_TOPIC);
+    expect(JSON.stringify(resources.ApiRole?.Properties.Policies)).not.toContain('ops-scale-down');
     // Only the tick scales, invokes hook Lambdas or publishes to hook topics.
     for (const role of ['ApiRole', 'AuthorizeRole', 'ElastiCacheEventsRole', 'AlarmEventsRole']) {
       const actions = statementsOf(role).flatMap((s) => [s.Action].flat());
