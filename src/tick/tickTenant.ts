@@ -102,6 +102,10 @@ export async function tickTenant(
     report.messages = await sendAlerts(deps, tenant, { ...alert, transitions: [] });
     const direct = triggersOf(tenant.id, result, now).filter((t) => !isMilestoneTrigger(t, result));
     report.hooks = await deps.runHooks(tenant, direct, now);
+    // A failed hook of a firing criterion gives its claim back: the next tick, the criterion still firing
+    // (same breach, same key), runs it again instead of never (an unreadable webhook secret, a 5xx).
+    for (const h of report.hooks)
+      if (h.status === 'failed' && h.key) await deps.store.releaseClaim(h.key).catch(() => undefined);
     return report;
   } finally {
     // Every tick that got the lock delivers what is owed (a skipped or refused one too).

@@ -65,3 +65,52 @@ describe('deliverOutbox', () => {
     expect(await store.outbox('acme')).toEqual([]);
   });
 });
+
+describe('a failed hook of a firing criterion', () => {
+  it('gives its claim back, so the next tick runs it again (an unreadable webhook secret, then readable)', async () => {
+    const { createHookRunner } = await import('../../../src/hooks/index.js');
+    const { runTick } = await import('../../../src/tick/index.js');
+    const { fakeSample } = await import('../../support/unitTick.js');
+    const cfg = unitConfig([
+      tenantInput('acme', {
+        hooks: [
+          {
+            id: 'drift-hook',
+            on: ['criterion:key-drift'],
+            action: { type: 'webhook', url: 'https://hooks.example.com/x', secret: { env: 'WH' } },
+          },
+        ],
+      }),
+    ]);
+    const store = memoryStore({ now: T0 });
+    let secretReadable = false;
+    const posts: string[] = [];
+    const runHooks = createHookRunner({
+      store,
+      log: recordingLog(),
+      clients: () =>
+        Promise.resolve({
+          secrets: () =>
+            secretReadable ? Promise.resolve('s3cret') : Promise.reject(new Error('no secret')),
+          fetch: (async (url: string) => {
+            posts.push(url);
+            return new Response(null, { status: 204 });
+          }) as typeof fetch,
+        } as never),
+    });
+    const { deps } = unitTickDeps(cfg, store, {
+      runHooks,
+      sample: (t, now) => fakeSample(t, now, { derived: { keyDrift: 50 } }),
+    });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      if (i === 4) secretReadable = true;
+      const report = await runTick(deps, { now: T0 + i * 1_000 });
+      outcomes.push(...(report.tenants[0]?.hooks.map((h) => h.status) ?? []));
+    }
+    // Failed while the secret could not be read, fired once it could, then never again for this breach.
+    expect(outcomes.filter((o) => o === 'failed').length).toBeGreaterThan(0);
+    expect(outcomes.filter((o) => o === 'fired')).toEqual(['fired']);
+    expect(posts).toHaveLength(1);
+  });
+});
