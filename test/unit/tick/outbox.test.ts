@@ -92,9 +92,9 @@ describe('a failed hook of a firing criterion', () => {
         Promise.resolve({
           secrets: () =>
             secretReadable ? Promise.resolve('s3cret') : Promise.reject(new Error('no secret')),
-          fetch: (async (url: string) => {
+          fetch: ((url: string) => {
             posts.push(url);
-            return new Response(null, { status: 204 });
+            return Promise.resolve(new Response(null, { status: 204 }));
           }) as typeof fetch,
         } as never),
     });
