@@ -14,8 +14,9 @@ const { fromEnv } = authorizeRuntime(env);
 
 /** Release-manager API: tenants, per-tenant status, the pages, and audited actions. */
 export const handler = createApiHandler({
-  // The state store and SNS, built at the first request and kept while the container is warm.
-  runtime: lazily(() => openReleaseRuntime(loadConfigFromEnv(env), { log: logger })),
+  // The state store and SNS, built at the first request and kept while the container is warm. An action's
+  // hooks are left to the tick (the api's role holds no hook permissions; the outbox keeps them owed).
+  runtime: lazily(() => openReleaseRuntime(loadConfigFromEnv(env), { log: logger, deferHooks: true })),
   logger,
   metrics,
   verifyToken: (token) => principalForToken(token, fromEnv),

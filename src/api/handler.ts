@@ -6,14 +6,17 @@ import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpRouterHandler from '@middy/http-router';
+import httpSecurityHeaders from '@middy/http-security-headers';
+import { createError } from '@middy/util';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
+import { AuthError, allows, type Grant, principalOf, type Scope } from '../auth/index.js';
 import { tenantIdSchema } from '../config/index.js';
 import { type ReleaseDeps, reasonSchema } from '../release/index.js';
 import { ACTIONS } from '../soak/index.js';
 import { releaseErrorsToHttp } from './errors.js';
 import { getTenantStatus, listTenants, performAction } from './handlers.js';
-import { json, parseOr400, principalOf } from './http.js';
+import { json, parseOr400 } from './http.js';
 import { createPageRoutes, type TokenVerifier } from './pages.js';
 
 type Event = APIGatewayProxyEventV2;
@@ -31,6 +34,28 @@ const actionBody = z
     force: z.boolean().optional(),
   })
   .nullish();
+
+/**
+ * The status pages' Content-Security-Policy: scripts, styles and images from the API itself (no inline
+ * code, no CDN), no framing, forms only back to the API. Keys the middleware has by default and this policy
+ * does not use are switched off (false), so the header is exactly this policy.
+ */
+export const CSP = {
+  'default-src': "'none'",
+  'script-src': "'self'",
+  'style-src': "'self'",
+  'img-src': "'self' data:",
+  'connect-src': "'self'",
+  'form-action': "'self'",
+  'frame-ancestors': "'none'",
+  'base-uri': "'none'",
+  sandbox: false,
+  'navigate-to': false,
+  'report-to': false,
+  'require-trusted-types-for': false,
+  'trusted-types': false,
+  'upgrade-insecure-requests': false,
+} as const;
 
 /** What the API handler uses: the release service's dependencies (src/runtime's release runtime). */
 export interface ApiRuntime {
@@ -57,21 +82,53 @@ export function createApiHandler(opts: ApiHandlerOptions) {
   const now = opts.now ?? Date.now;
   const deps = async () => (await opts.runtime()).deps;
 
-  const getTenants = async (): Promise<Result> => json(await listTenants(await deps(), now()));
+  /** The request's grant, if it has `scope` (and the tenant, when given); else a 401 or 403. */
+  const authorized = (event: Event, scope: Scope, tenant?: string): Grant => {
+    let grant: Grant;
+    try {
+      grant = principalOf(event);
+    } catch (error) {
+      if (error instanceof AuthError) throw createError(error.status, error.message, { expose: true });
+      throw error;
+    }
+    if (!allows(grant, scope))
+      throw createError(403, `this route needs the ${scope} scope`, { expose: true });
+    // A tenant the token may not see answers like one that does not exist: its name tells nothing.
+    if (tenant !== undefined && !allows(grant, scope, tenant))
+      throw createError(404, `unknown tenant "${tenant}"`, { expose: true });
+    return grant;
+  };
+  /** The release service's dependencies with only the tenants the grant may see. */
+  const depsFor = async (grant: Grant) => {
+    const d = await deps();
+    if (grant.tenants === '*') return d;
+    const visible = grant.tenants;
+    return { ...d, config: { ...d.config, tenants: d.config.tenants.filter((t) => visible.includes(t.id)) } };
+  };
+
+  const getTenants = async (event: Event): Promise<Result> =>
+    json(await listTenants(await depsFor(authorized(event, 'read')), now()));
 
   const getStatus = async (event: Event): Promise<Result> => {
     const { id } = parseOr400(statusParams, event.pathParameters, 'path');
-    return json(await getTenantStatus(await deps(), id, now()));
+    return json(await getTenantStatus(await depsFor(authorized(event, 'read', id)), id, now()));
   };
 
-  const pages = createPageRoutes({ deps, now, verifyToken: opts.verifyToken });
+  const pages = createPageRoutes({
+    access: async (event, scope, tenant) => {
+      const grant = authorized(event, scope, tenant);
+      return { principal: grant.principal, deps: await depsFor(grant) };
+    },
+    now,
+    verifyToken: opts.verifyToken,
+  });
 
   const postAction = middy<Event, Result>()
     // Without a JSON content type the body stays a string (or absent) and is judged by the schema below.
     .use(httpJsonBodyParser({ disableContentTypeError: true }))
     .handler(async (event) => {
-      const principal = principalOf(event.requestContext);
       const { id, action } = parseOr400(actionParams, event.pathParameters, 'path');
+      const { principal } = authorized(event, 'action', id);
       const body = parseOr400(actionBody, event.body, 'body');
       return json(await performAction(await deps(), id, action, { principal, ...body }, now()));
     });
@@ -87,6 +144,12 @@ export function createApiHandler(opts: ApiHandlerOptions) {
     )
       // Never log the event here, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries the bearer token.
       .use(injectLambdaContext(opts.logger, { logEvent: false }))
+      // Every response (errors too): nosniff, frame denial…; HTML also the CSP the pages are written for.
+      .use(
+        // Typed as strings only; the middleware skips a falsy directive (and `false` is not `''`, which
+        // would add a bare `sandbox` / `upgrade-insecure-requests`).
+        httpSecurityHeaders({ contentSecurityPolicy: CSP as unknown as Record<string, string> }),
+      )
       .use(logMetrics(opts.metrics))
       // On error middy runs the last registered first: the service's errors become HTTP errors, then the
       // error handler renders them; 4xx from createError pass through, anything else is a plain 500.

@@ -7,6 +7,7 @@ import {
   type StatusDeps,
   type TenantStatus,
 } from '../release/index.js';
+import { redactAddresses } from './redact.js';
 import { renderStatusHtml } from './statusPage.js';
 
 // The API's operations: each calls the release service and shapes its answer. Refusals are the service's
@@ -14,17 +15,21 @@ import { renderStatusHtml } from './statusPage.js';
 
 /** Every tenant's status, in configuration order. */
 export async function listTenants(deps: StatusDeps, now: number): Promise<{ tenants: TenantStatus[] }> {
-  return { tenants: await listStatuses(deps, now) };
+  return { tenants: redactAddresses(await listStatuses(deps, now)) };
 }
 
 /** One tenant's status (UnknownTenantError: 404). */
-export function getTenantStatus(deps: StatusDeps, tenantId: string, now: number): Promise<TenantStatus> {
-  return getStatus(deps, tenantId, now);
+export async function getTenantStatus(
+  deps: StatusDeps,
+  tenantId: string,
+  now: number,
+): Promise<TenantStatus> {
+  return redactAddresses(await getStatus(deps, tenantId, now));
 }
 
 /** The HTML status page for release managers. */
 export async function renderStatusPage(deps: StatusDeps, now: number): Promise<string> {
-  return renderStatusHtml(await listStatuses(deps, now), now);
+  return renderStatusHtml(redactAddresses(await listStatuses(deps, now)), now);
 }
 
 /** A release-manager action by an authorised principal (the actor recorded in the audit trail). */

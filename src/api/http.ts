@@ -1,6 +1,6 @@
 import { createError } from '@middy/util';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import * as z from 'zod';
+import type * as z from 'zod';
 
 /** Parses `value` with `schema`, or throws a 400 naming the first invalid field and why. */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
@@ -27,28 +27,4 @@ export function html(body: string): APIGatewayProxyResultV2 {
     headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' },
     body,
   };
-}
-
-const requestContextSchema = z.object({
-  authorizer: z
-    .object({
-      // functions/authorize.ts (Lambda REQUEST authorizer, simple responses) → authorizer.lambda.principal
-      lambda: z.object({ principal: z.string().min(1).optional() }).optional(),
-      // `authorizer: { type: aws_iam }` on a route → authorizer.iam.userArn
-      iam: z.object({ userArn: z.string().min(1).optional() }).optional(),
-    })
-    .optional(),
-});
-
-/**
- * The authorised principal of a request, or a 401. API Gateway already refused requests the authorizer
- * denied; this also refuses a route deployed without an authorizer (or `serverless offline --noAuth`).
- */
-export function principalOf(requestContext: unknown): string {
-  const parsed = requestContextSchema.safeParse(requestContext);
-  const authorizer = parsed.success ? parsed.data.authorizer : undefined;
-  const principal = authorizer?.lambda?.principal ?? authorizer?.iam?.userArn;
-  if (!principal)
-    throw createError(401, 'an authorised principal is required for this action', { expose: true });
-  return principal;
 }

@@ -1,6 +1,7 @@
 import { createError } from '@middy/util';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import * as z from 'zod';
+import type { Scope } from '../auth/index.js';
 import { SESSION_COOKIE } from '../auth/index.js';
 import { tenantIdSchema } from '../config/index.js';
 import { isKnownMetric, metricKey } from '../metrics/index.js';
@@ -30,7 +31,7 @@ import {
 } from '../release/index.js';
 import type { SoakEvent } from '../soak/index.js';
 import { SOAK_STATES } from '../soak/index.js';
-import { html, json, parseOr400, principalOf } from './http.js';
+import { html, json, parseOr400 } from './http.js';
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyResultV2;
@@ -133,16 +134,20 @@ function page(body: string, statusCode = 200): Result {
  * naming the field) and answers through the release service's errors (404 unknown tenant).
  */
 export function createPageRoutes(opts: {
-  deps: () => Promise<StatusDeps>;
+  /**
+   * The request's principal and the release service's dependencies limited to the tenants its token may
+   * see; a 401/403 without the scope, a 404 for a tenant it may not see (the API handler's one check).
+   */
+  access: (event: Event, scope: Scope, tenant?: string) => Promise<{ principal: string; deps: StatusDeps }>;
   now: () => number;
   verifyToken?: TokenVerifier | undefined;
 }) {
-  const { deps, now } = opts;
+  const { access, now } = opts;
 
   const overview = async (event: Event): Promise<Result> => {
     const q = parseOr400(overviewQuery, event.queryStringParameters, 'query');
     const at = now();
-    const d = await deps();
+    const { deps: d } = await access(event, 'read');
     const statuses = await listStatuses(d, at);
     const mutes = new Map(
       await Promise.all(statuses.map(async (s) => [s.tenant, await activeMutes(d, s.tenant, at)] as const)),
@@ -151,9 +156,8 @@ export function createPageRoutes(opts: {
   };
 
   const tenantPage = async (event: Event): Promise<Result> => {
-    principalOf(event.requestContext);
     const { id } = parseOr400(idParams, event.pathParameters, 'path');
-    const d = await deps();
+    const { deps: d } = await access(event, 'read', id);
     const at = now();
     const q = parseOr400(pageQuery, event.queryStringParameters, 'query');
     const status = await getStatus(d, id, at, { auditLimit: 50 });
@@ -187,10 +191,9 @@ export function createPageRoutes(opts: {
   };
 
   const samples = async (event: Event): Promise<Result> => {
-    principalOf(event.requestContext);
     const { id } = parseOr400(idParams, event.pathParameters, 'path');
+    const { deps: d } = await access(event, 'read', id);
     const q = parseOr400(samplesQuery, event.queryStringParameters ?? {}, 'query');
-    const d = await deps();
     const at = now();
     const status = await getStatus(d, id, at, { auditLimit: 1 });
     const to = q.to ?? at;
@@ -210,11 +213,10 @@ export function createPageRoutes(opts: {
   };
 
   const audit = async (event: Event): Promise<Result> => {
-    principalOf(event.requestContext);
     const { id } = parseOr400(idParams, event.pathParameters, 'path');
+    const { deps: d } = await access(event, 'read', id);
     const q = parseOr400(auditQuery, event.queryStringParameters, 'query');
     const limit = q?.limit ?? 50;
-    const d = await deps();
     await getStatus(d, id, now(), { auditLimit: 1 }); // 404 for an unknown tenant
     const all = await d.store.auditTrail(id, AUDIT_READ_CAP);
     const older = q?.before === undefined ? all : all.filter((e) => e.at < (q.before as number));
@@ -230,26 +232,26 @@ export function createPageRoutes(opts: {
   };
 
   const report = async (event: Event): Promise<Result> => {
-    principalOf(event.requestContext);
     const { id } = parseOr400(idParams, event.pathParameters, 'path');
+    const { deps: d } = await access(event, 'read', id);
     const q = parseOr400(reportQuery, event.queryStringParameters, 'query');
-    const r = await evidenceReport(await deps(), id, now());
+    const r = await evidenceReport(d, id, now());
     return q?.format === 'json' ? json(r) : page(renderReport(r, { standalone: false }));
   };
 
   const mute = async (event: Event): Promise<Result> => {
-    const actor = principalOf(event.requestContext);
     const { id } = parseOr400(idParams, event.pathParameters, 'path');
+    const { deps: d, principal: actor } = await access(event, 'action', id);
     const body = parseOr400(muteBody, jsonBody(event), 'body');
-    const mutes = await muteTenant(await deps(), id, { ...body, actor }, now());
+    const mutes = await muteTenant(d, id, { ...body, actor }, now());
     return json({ tenant: id, mutes });
   };
 
   const unmute = async (event: Event): Promise<Result> => {
-    const actor = principalOf(event.requestContext);
     const { id } = parseOr400(idParams, event.pathParameters, 'path');
+    const { deps: d, principal: actor } = await access(event, 'action', id);
     const body = parseOr400(unmuteBody, jsonBody(event), 'body');
-    const mutes = await unmuteTenant(await deps(), id, { ...(body ?? {}), actor }, now());
+    const mutes = await unmuteTenant(d, id, { ...(body ?? {}), actor }, now());
     return json({ tenant: id, mutes });
   };
 

@@ -7,3 +7,14 @@ export class TokenTableError extends SoakwatchError {
     this.name = 'TokenTableError';
   }
 }
+
+/** A request without an authenticated principal (401), or whose principal may not do this (403). */
+export class AuthError extends SoakwatchError {
+  constructor(
+    readonly status: 401 | 403,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuthError';
+  }
+}

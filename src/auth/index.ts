@@ -1,5 +1,15 @@
-export type { AuthorizationRequest } from './authorize.js';
-export { authorizeRequest, SESSION_COOKIE, sessionToken } from './authorize.js';
-export { TokenTableError } from './errors.js';
-export type { TokenTable } from './tokens.js';
-export { bearerToken, hashToken, parseTokenHashes, parseTokenSecret, principalForToken } from './tokens.js';
+export type { AuthorizationRequest, AuthorizeOutcome } from './authorize.js';
+export { allows, authorizeRequest, grantContext, requiredScope } from './authorize.js';
+export { AuthError, TokenTableError } from './errors.js';
+export { principalOf } from './principal.js';
+export type { Grant, Scope, TokenEntry, TokenTable } from './tokens.js';
+export {
+  bearerToken,
+  grantForToken,
+  hashToken,
+  parseTokenHashes,
+  parseTokenSecret,
+  principalForToken,
+  SESSION_COOKIE,
+  sessionToken,
+} from './tokens.js';

@@ -21,6 +21,7 @@ export {
   DEFAULT_SOAK_CRITERIA,
   durationSchema,
   hookSchema,
+  MAX_DURATION_MS,
   MILESTONE_TRIGGERS,
   policySchema,
   tenantIdSchema,

@@ -28,8 +28,17 @@ export function parseConfig(raw: unknown, source = '(inline)'): Config {
   return result.data;
 }
 
+/** The largest configuration text soakwatch reads (1 MiB of characters). */
+export const MAX_CONFIG_CHARS = 1_048_576;
+
 /** Parses YAML or JSON text (JSON is YAML) into a validated configuration. */
 export function parseConfigText(text: string, source = '(inline)'): Config {
+  // Hundreds of tenants fit in a few hundred KiB; a bigger file is a mistake, and validating a huge one
+  // would hold a cold start for seconds.
+  if (text.length > MAX_CONFIG_CHARS)
+    throw new ConfigError(source, [
+      { path: '', message: `the file is too large (${text.length} characters, at most ${MAX_CONFIG_CHARS})` },
+    ]);
   let raw: unknown;
   try {
     raw = parseYaml(text, { prettyErrors: true });

@@ -19,14 +19,26 @@ export const tenantIdSchema = z
 const ID_CHARS = '[A-Za-z0-9_.-]+';
 const ID_PATTERN = new RegExp(`^${ID_CHARS}$`);
 
-/** A duration such as `30s`, `15m`, `72h`, parsed to milliseconds. */
+/** The longest duration soakwatch takes (a year): anything longer is a typo, and overflows nothing. */
+export const MAX_DURATION_MS = 366 * 86_400_000;
+
+/**
+ * A duration such as `30s`, `15m`, `72h`, parsed to milliseconds: more than 0 (`sampleInterval: 0`
+ * would leave every criterion without data forever) and at most a year.
+ */
 export const durationSchema = z
-  .union([z.string(), z.number().int().nonnegative()])
+  .union([z.string().max(64, 'is not a duration (too long)'), z.number().int()])
   .transform((value, ctx) => {
-    if (typeof value === 'number') return value;
-    const ms = parseDuration(value);
+    const ms = typeof value === 'number' ? value : parseDuration(value);
     if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use e.g. 30s, 15m, 72h, 7d)` });
+      return z.NEVER;
+    }
+    if (ms <= 0 || ms > MAX_DURATION_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${typeof value === 'number' ? `${value} ms` : `"${value}"`} is out of range: more than 0 and at most 366d`,
+      });
       return z.NEVER;
     }
     return ms;
@@ -46,6 +58,26 @@ const redisUrl = z
     },
     { message: 'is not a valid URL' },
   );
+
+/**
+ * A webhook's URL: https (the signed payload and its idempotency key travel in clear otherwise), without
+ * credentials (they would be logged and audited with the URL); plain http only to the loopback host, for
+ * a receiver on the same machine (local runs, tests).
+ */
+const webhookUrl = z.string().superRefine((text, ctx) => {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not a valid URL' });
+    return;
+  }
+  if (u.username || u.password)
+    ctx.addIssue({ code: 'custom', message: 'must not hold credentials (sign with `secret` instead)' });
+  const loopback = u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback))
+    ctx.addIssue({ code: 'custom', message: 'must be https:// (http:// only to 127.0.0.1 or localhost)' });
+});
 
 /** A secret: inline (local use), from an environment variable, or from AWS Secrets Manager. */
 export const secretRefSchema = z.union([
@@ -336,7 +368,7 @@ export const hookSchema = z.strictObject({
     z.strictObject({ type: z.literal('lambda'), functionName: z.string().min(1) }),
     z.strictObject({
       type: z.literal('webhook'),
-      url: z.string().url(),
+      url: webhookUrl,
       secret: secretRefSchema,
     }),
     z.strictObject({

@@ -1,5 +1,6 @@
 import { safeSubject } from '../alerts/format.js';
 import type { Hook } from '../config/schema.js';
+import { errorCode } from '../util/errors.js';
 import { importNamed } from '../util/importNamed.js';
 import { describeUrl } from './describe.js';
 import { HookError } from './errors.js';
@@ -173,28 +174,24 @@ async function elastiCacheAction(
 
 /**
  * Runs one step of an action, turning any failure into a HookError with the cause kept. The reason
- * shown is the error's message and network code; `quiet` shows only the error's class (for steps
- * whose messages could echo a secret).
+ * shown (and audited) is the error's code only — an AWS error's name (`AccessDeniedException`), a network
+ * code (`ECONNREFUSED`) — never its text: AWS messages carry account ids and role ARNs, fetch errors the
+ * URL. `quiet` is kept for steps whose errors could echo a secret (the code is all they show anyway).
  */
-async function wrap<T>(hook: Hook, message: string, fn: () => Promise<T>, quiet = false): Promise<T> {
+async function wrap<T>(hook: Hook, message: string, fn: () => Promise<T>, _quiet = false): Promise<T> {
   try {
     return await fn();
   } catch (error) {
     if (error instanceof HookError) throw error;
-    throw new HookError(`${message}: ${reasonOf(error, quiet)}`, hook.id, { cause: error });
+    throw new HookError(`${message}: ${reasonOf(error)}`, hook.id, { cause: error });
   }
 }
 
-function reasonOf(error: unknown, quiet: boolean): string {
+function reasonOf(error: unknown): string {
   if (!(error instanceof Error)) return 'unknown error';
-  if (quiet) return error.name;
   // fetch reports "fetch failed" and hides ECONNREFUSED and friends in its cause.
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
-  const why =
-    typeof cause?.code === 'string'
-      ? cause.code
-      : typeof cause?.message === 'string'
-        ? cause.message
-        : undefined;
-  return why ? `${error.message} (${why})` : error.message;
+  const cause = error.cause;
+  const causeCode =
+    cause instanceof Error || (typeof cause === 'object' && cause !== null) ? errorCode(cause) : 'Error';
+  return causeCode !== 'Error' ? causeCode : errorCode(error);
 }

@@ -9,6 +9,7 @@ import {
 } from '../soak/index.js';
 import { auditOf, toAlertInput, triggersOf } from '../tick/map.js';
 import { sendAlerts } from '../tick/notify.js';
+import { deliverOutbox, deliveryOf, isMilestoneTrigger } from '../tick/outbox.js';
 import { findTenant, loadSoakState } from '../tick/tenants.js';
 import type { HookOutcome } from '../tick/types.js';
 import { ActionRefusedError, ConcurrentChangeError, type InputIssue, InvalidInputError } from './errors.js';
@@ -71,16 +72,32 @@ export async function performAction(
   const result = applyAction(state, action, tenant.soak, now);
   if (!result.ok) throw new ActionRefusedError(tenant.id, type, result.reason);
 
-  const cas = await deps.store.casState(tenant.id, version, result.state, auditOf([result.transition]));
-  if (!cas.ok) throw new ConcurrentChangeError(tenant.id, type);
-
-  // The same alert and hook path as a tick, so open alerts stay open and the milestone goes out once.
+  // The same alert and hook path as a tick, so open alerts stay open and the milestone goes out once:
+  // the milestone and its hooks are owed in the outbox, written with the state.
   const judged: JudgeResult = {
     state: result.state,
     transitions: [result.transition],
     verdict: verdictOf(result.state, tenant.soak, now),
   };
-  const messages = await sendAlerts(deps, tenant, toAlertInput(tenant, judged, now));
-  const hooks = await deps.runHooks(tenant, triggersOf(tenant.id, judged, now), now);
+  const alert = toAlertInput(tenant, judged, now);
+  const owed = deliveryOf(tenant.id, judged, alert);
+  const cas = await deps.store.casState(
+    tenant.id,
+    version,
+    result.state,
+    auditOf([result.transition]),
+    owed ? [owed] : [],
+  );
+  if (!cas.ok) throw new ConcurrentChangeError(tenant.id, type);
+
+  let messages = await sendAlerts(deps, tenant, { ...alert, transitions: [] });
+  // A process that defers hooks (the API: no hook permissions) leaves them all to the next tick.
+  const direct = deps.deferHooks
+    ? []
+    : triggersOf(tenant.id, judged, now).filter((t) => !isMilestoneTrigger(t, judged));
+  const hooks = await deps.runHooks(tenant, direct, now);
+  const delivered = await deliverOutbox(deps, tenant, now, { hooks: !deps.deferHooks });
+  messages += delivered.messages;
+  hooks.push(...delivered.hooks);
   return { tenant: tenant.id, transition: result.transition, state: result.state.state, messages, hooks };
 }

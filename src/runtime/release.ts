@@ -23,7 +23,10 @@ export interface ReleaseRuntime {
  * The state store and SNS (an action announces its milestone on the release topic); the hook actions'
  * clients are built when a hook first acts. No connection to the tenants' Redis, no CloudWatch.
  */
-export async function openReleaseRuntime(config: Config, opts: { log: Log }): Promise<ReleaseRuntime> {
+export async function openReleaseRuntime(
+  config: Config,
+  opts: { log: Log; deferHooks?: boolean },
+): Promise<ReleaseRuntime> {
   const secrets = createSecretResolver();
   const stateStore = await openStateStore(config.stateStore, secrets);
   // Built at the first action that announces a milestone (a GET never loads the SNS client).
@@ -39,6 +42,7 @@ export async function openReleaseRuntime(config: Config, opts: { log: Log }): Pr
       config,
       store: stateStore.store,
       log: opts.log,
+      ...(opts.deferHooks ? { deferHooks: true } : {}),
       publish: async (message) => {
         await publisher.publish(message);
       },

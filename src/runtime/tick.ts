@@ -197,6 +197,12 @@ export async function runTick(
     'Count',
     count((t) => t.judged === true),
   );
+  // Milestones and their hooks committed but not delivered yet (the outbox-stuck alarm reads it).
+  rt.metrics.addMetric(
+    'OutboxPending',
+    'Count',
+    report.tenants.reduce((n, t) => n + (t.outboxPending ?? 0), 0),
+  );
   rt.metrics.addMetric(
     'FutureSamples',
     'Count',

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import type { ConnectionOptions } from 'node:tls';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import type { SecretResolver } from '../redis/secrets.js';
@@ -24,11 +26,12 @@ export async function openStateStore(
   secrets: Pick<SecretResolver, 'resolve'>,
 ): Promise<OpenStateStore> {
   const password = cfg.password ? await secrets.resolve(cfg.password) : undefined;
+  const tls = cfg.tls ? await stateStoreTls(cfg.tls) : undefined;
   const client = new Redis(cfg.url, {
     ...stateStoreRedisOptions,
     connectionName: 'soakwatch-store',
     ...(password ? { password } : {}),
-    ...(cfg.tls ? { tls: cfg.tls === true ? {} : { ...cfg.tls } } : {}),
+    ...(tls ? { tls } : {}),
   });
   // Without a listener ioredis reports connection errors as unhandled 'error' events.
   client.on('error', () => undefined);
@@ -48,4 +51,27 @@ export async function openStateStore(
     client,
     close: () => client.disconnect(),
   };
+}
+
+/**
+ * The state store's TLS options: verification always on, a private CA given inline (`ca`) or read from
+ * `caFile` (an unreadable file fails naming it, instead of connecting without the CA it names).
+ */
+async function stateStoreTls(tls: NonNullable<Config['stateStore']['tls']>): Promise<ConnectionOptions> {
+  const out: ConnectionOptions = { rejectUnauthorized: true };
+  if (tls === true) return out;
+  if (tls.ca) out.ca = tls.ca;
+  else if (tls.caFile) {
+    try {
+      out.ca = await readFile(tls.caFile, 'utf8');
+    } catch (error) {
+      throw new StoreError(
+        `stateStore.tls.caFile: could not read the TLS CA file ${tls.caFile}`,
+        { operation: 'connect' },
+        { cause: error },
+      );
+    }
+  }
+  if (tls.servername) out.servername = tls.servername;
+  return out;
 }

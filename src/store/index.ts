@@ -10,6 +10,7 @@ export type {
   AuditEntry,
   CasResult,
   Lock,
+  OutboxEntry,
   StateStore,
   StateStoreClient,
   StateStoreOptions,

@@ -14,6 +14,8 @@ export interface TenantKeys {
   history: string;
   /** Sorted set: score = event.at, member = event JSON. */
   events: string;
+  /** Hash: outbox entry id → JSON of what a committed transition must still deliver. */
+  outbox: string;
   /** String marker per event id (SET NX PX), so a re-delivered event is recorded once. */
   eventId(id: string): string;
   /** String holding the owner's random token (SET NX PX). */
@@ -32,6 +34,7 @@ export function tenantKeys(prefix: string, tenant: string): TenantKeys {
     samples: `${base}samples`,
     history: `${base}history`,
     events: `${base}events`,
+    outbox: `${base}outbox`,
     eventId: (id) => `${base}event-id:${id}`,
     lock: (name) => `${base}lock:${name}`,
     doc: (name) => `${base}doc:${name}`,

@@ -25,17 +25,19 @@ export class LuaScript {
 }
 
 /**
- * Compare-and-set of the soak state, with its audit entries in the same atomic step.
- * KEYS[1] state hash, KEYS[2] audit list (same tenant hash tag).
+ * Compare-and-set of the soak state, with its audit entries and its outbox in the same atomic step.
+ * KEYS[1] state hash, KEYS[2] audit list, KEYS[3] outbox hash (same tenant hash tag).
  * ARGV[1] expected version (0 = must not exist), ARGV[2] state JSON, ARGV[3] audit cap,
- * ARGV[4..] audit entries JSON.
+ * ARGV[4] number n of audit entries, ARGV[5..4+n] audit entries JSON, then outbox entries as pairs
+ * (id, JSON): what the transition must still deliver (milestone messages, hooks).
  * Returns {1, newVersion} or {0, currentVersion}.
  *
  * Timeline of two ticks racing on version 7:
- *   tick A: HGET v → 7 = expected → HSET v=8 + audit → {1, 8}
- *   tick B: HGET v → 8 ≠ 7        → nothing written   → {0, 8}
+ *   tick A: HGET v → 7 = expected → HSET v=8 + audit + outbox → {1, 8}
+ *   tick B: HGET v → 8 ≠ 7        → nothing written            → {0, 8}
  * Redis runs a script without interleaving other commands, so B cannot read 7 after A wrote 8,
- * and nobody can see A's new state without its audit entries.
+ * and nobody can see A's new state without its audit entries and what it owes (a crash right after
+ * the commit loses no milestone: the next tick finds it in the outbox).
  */
 export const casStateScript = new LuaScript(`
 -- 1. Read the current version; a missing state is version 0.
@@ -47,11 +49,16 @@ end
 local nextVersion = current + 1
 redis.call('HSET', KEYS[1], 'v', nextVersion, 's', ARGV[2])
 -- 3. Append the audit entries of this transition, then cap the list (oldest dropped first).
-if #ARGV > 3 then
-  for i = 4, #ARGV do
+local audits = tonumber(ARGV[4])
+if audits > 0 then
+  for i = 5, 4 + audits do
     redis.call('RPUSH', KEYS[2], ARGV[i])
   end
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+end
+-- 4. Record what must be delivered; an id already there (a re-run) is kept as it is.
+for i = 5 + audits, #ARGV, 2 do
+  redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[i + 1])
 end
 return {1, nextVersion}
 `);
@@ -81,7 +88,7 @@ return 1
 /**
  * Records an event once. KEYS[1] events sorted set, KEYS[2] event-id marker (only when the event
  * has an id; an empty key name would hash to another cluster slot). ARGV[1] at (score), ARGV[2] event JSON, ARGV[3] marker TTL ms, ARGV[4] trim score
- * ('' = no trimming). Returns 1 when recorded, 0 for a duplicate.
+ * ('' = no trimming), ARGV[5] most events kept (0 = no cap). Returns 1 when recorded, 0 for a duplicate.
  */
 export const appendEventScript = new LuaScript(`
 -- 1. An event with an id is recorded once while its marker lives (SNS and DescribeEvents
@@ -94,9 +101,14 @@ end
 -- 2. Score = event time, so late events (DescribeEvents catching up) land in order.
 --    An identical event JSON is the same member: an exact re-delivery adds nothing.
 local added = redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
--- 3. Drop events older than the retention.
+-- 3. Drop events older than the retention, then all but the newest ARGV[5] (a flood of events
+--    within the retention must not grow the key without bound either).
 if ARGV[4] ~= '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
+end
+local cap = tonumber(ARGV[5] or '0')
+if cap and cap > 0 then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(cap + 1))
 end
 return added
 `);

@@ -12,6 +12,7 @@ import type {
   AuditEntry,
   CasResult,
   Lock,
+  OutboxEntry,
   StateStore,
   StateStoreClient,
   StateStoreOptions,
@@ -23,6 +24,10 @@ import type {
 const DEFAULT_AUDIT_CAP = 10_000;
 const DEFAULT_AUDIT_LIMIT = 1_000;
 const DEFAULT_EVENT_ID_TTL_MS = 7 * 24 * 3_600_000;
+/** Events are kept a week (the judge reads the last 15 minutes of them; a week is for people). */
+const DEFAULT_EVENT_RETENTION_MS = 7 * 24 * 3_600_000;
+/** At most this many events per tenant, the oldest dropped first. */
+const MAX_EVENTS = 10_000;
 // Same alphabet as tenant ids in the config; above all no braces, which would break the hash tag.
 const TENANT_RE = /^[A-Za-z0-9_.-]{1,128}$/;
 const TENANT_SCAN_COUNT = 1_000;
@@ -137,6 +142,7 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
       expectedVersion: number,
       state: T,
       audit: AuditEntry[] = [],
+      outbox: OutboxEntry[] = [],
     ): Promise<CasResult> {
       const ctx = { operation: 'casState', tenant };
       const keys = keysOf(tenant, ctx.operation);
@@ -150,8 +156,18 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
       const reply = await attempt(ctx, message, () =>
         casStateScript.run(
           redis,
-          [keys.state, keys.audit],
-          [expectedVersion, stateJson, auditCap, ...auditJson],
+          [keys.state, keys.audit, keys.outbox],
+          [
+            expectedVersion,
+            stateJson,
+            auditCap,
+            auditJson.length,
+            ...auditJson,
+            ...outbox.flatMap((e) => {
+              requireName(e.id, 'outbox id', ctx);
+              return [e.id, toJson(e, 'outbox entry', ctx)];
+            }),
+          ],
         ),
       );
       const [ok, version] = integerPair(reply, ctx);
@@ -195,15 +211,17 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
           ctx,
         );
       }
-      if (maxAgeMs !== undefined) requireInteger(maxAgeMs, 'maxAgeMs', 1, ctx);
+      // Every append trims: events older than the retention (7 days unless given) and beyond the cap go.
+      const retention = maxAgeMs ?? DEFAULT_EVENT_RETENTION_MS;
+      requireInteger(retention, 'maxAgeMs', 1, ctx);
       const json = toJson(event, 'event', ctx);
       const scriptKeys = event.id === undefined ? [keys.events] : [keys.events, keys.eventId(event.id)];
-      const markerTtl = Math.max(maxAgeMs ?? 0, DEFAULT_EVENT_ID_TTL_MS);
-      const trimBelow = maxAgeMs === undefined ? '' : Math.max(0, event.at - maxAgeMs);
+      const markerTtl = Math.max(retention, DEFAULT_EVENT_ID_TTL_MS);
+      const trimBelow = Math.max(0, event.at - retention);
       const added = await attempt(
         ctx,
         `could not store an event of tenant ${tenant} in the state store`,
-        () => appendEventScript.run(redis, scriptKeys, [event.at, json, markerTtl, trimBelow]),
+        () => appendEventScript.run(redis, scriptKeys, [event.at, json, markerTtl, trimBelow, MAX_EVENTS]),
       );
       return added === 1;
     },
@@ -289,6 +307,43 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
       const message = `could not write the document '${name}' of tenant ${tenant} to the state store`;
       await attempt(ctx, message, () =>
         ttlMs === undefined ? redis.set(keys.doc(name), json) : redis.set(keys.doc(name), json, 'PX', ttlMs),
+      );
+    },
+
+    async outbox<E extends OutboxEntry>(tenant: string): Promise<E[]> {
+      const ctx = { operation: 'outbox', tenant };
+      const keys = keysOf(tenant, ctx.operation);
+      const all = await attempt(
+        ctx,
+        `could not read the outbox of tenant ${tenant} from the state store`,
+        () => redis.hvals(keys.outbox),
+      );
+      return all.map((json) => parseJson<E>(json, 'outbox entry', ctx)).sort((a, b) => a.at - b.at);
+    },
+
+    async putOutbox<E extends OutboxEntry>(tenant: string, entry: E): Promise<void> {
+      const ctx = { operation: 'putOutbox', tenant };
+      const keys = keysOf(tenant, ctx.operation);
+      requireName(entry.id, 'id', ctx);
+      const json = toJson(entry, 'outbox entry', ctx);
+      await attempt(ctx, `could not write the outbox of tenant ${tenant} to the state store`, () =>
+        redis.hset(keys.outbox, entry.id, json),
+      );
+    },
+
+    async removeOutbox(tenant: string, id: string): Promise<void> {
+      const ctx = { operation: 'removeOutbox', tenant };
+      const keys = keysOf(tenant, ctx.operation);
+      await attempt(ctx, `could not write the outbox of tenant ${tenant} to the state store`, () =>
+        redis.hdel(keys.outbox, id),
+      );
+    },
+
+    async releaseClaim(key: string): Promise<void> {
+      const ctx = { operation: 'releaseClaim' };
+      requireName(key, 'key', ctx);
+      await attempt(ctx, `could not release the idempotency key '${key}' in the state store`, () =>
+        redis.del(claimKey(prefix, key)),
       );
     },
 

@@ -21,6 +21,12 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
+/** What a committed transition must still deliver; the store keeps it by `id` until it is removed. */
+export interface OutboxEntry {
+  id: string;
+  at: number;
+}
+
 export interface StoredState<T> {
   version: number;
   state: T;
@@ -62,7 +68,19 @@ export interface StateStore {
    * Writes the state if its version is still `expectedVersion` (0 = must not exist yet), together
    * with the audit entries of the transition, atomically. The new version is expectedVersion + 1.
    */
-  casState<T>(tenant: string, expectedVersion: number, state: T, audit?: AuditEntry[]): Promise<CasResult>;
+  casState<T>(
+    tenant: string,
+    expectedVersion: number,
+    state: T,
+    audit?: AuditEntry[],
+    outbox?: OutboxEntry[],
+  ): Promise<CasResult>;
+  /** The tenant's undelivered outbox entries, oldest first. */
+  outbox<E extends OutboxEntry>(tenant: string): Promise<E[]>;
+  /** Replaces an outbox entry (its progress: what was delivered, attempts). */
+  putOutbox<E extends OutboxEntry>(tenant: string, entry: E): Promise<void>;
+  /** Removes a delivered outbox entry. */
+  removeOutbox(tenant: string, id: string): Promise<void>;
   /**
    * Appends a sample (stream id = sample.at) and drops samples older than `at - maxAgeMs`.
    * False when a sample with the same `at` — a re-delivery — or a later one is already stored.
@@ -79,7 +97,8 @@ export interface StateStore {
   history<T>(tenant: string, fromMs: number, toMs: number, limit?: number): Promise<T[]>;
   /**
    * Records an event; with `id` it is recorded once (marker kept for maxAgeMs, default 7 days), an
-   * identical event without id is recorded once too. Events older than `at - maxAgeMs` are dropped.
+   * identical event without id is recorded once too. Events older than `at - maxAgeMs` (default 7 days)
+   * are dropped, and beyond the newest 10,000 the oldest: the key stays bounded.
    */
   appendEvent<E extends { at: number; type: string; id?: string }>(
     tenant: string,
@@ -98,6 +117,8 @@ export interface StateStore {
   setDoc<T>(tenant: string, name: string, value: T, ttlMs?: number): Promise<void>;
   /** True the first time `key` is claimed within ttlMs, false afterwards (SET NX PX). */
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
+  /** Gives a claim back (its action failed and is to be retried). */
+  releaseClaim(key: string): Promise<void>;
   /** Tenants that have a soak state, sorted. */
   tenants(): Promise<string[]>;
   /**

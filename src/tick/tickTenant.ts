@@ -9,6 +9,7 @@ import { crashPoint } from '../util/crashPoint.js';
 import { describeFutureSample, type FutureSample, findFutureSample } from './futureSamples.js';
 import { auditOf, futureSampleAlertInput, toAlertInput, triggersOf } from './map.js';
 import { sendAlerts } from './notify.js';
+import { deliverOutbox, deliveryOf, isMilestoneTrigger } from './outbox.js';
 import { storeLostAlertInput } from './storeLoss.js';
 import { loadSoakState, summarizeSample, unreadNodes } from './tenants.js';
 import type { TenantTickReport, TickDeps } from './types.js';
@@ -91,7 +92,15 @@ export async function tickTenant(
     const events = await deps.store.events<SoakEvent>(tenant.id, since, now);
 
     const result = judgeSoak(state, { now, samples: [judged], events }, tenant.soak);
-    const cas = await deps.store.casState(tenant.id, version, result.state, auditOf(result.transitions));
+    const alert = toAlertInput(tenant, result, now, { unreadNodes: unreadNodes(sample) });
+    const owed = deliveryOf(tenant.id, result, alert);
+    const cas = await deps.store.casState(
+      tenant.id,
+      version,
+      result.state,
+      auditOf(result.transitions),
+      owed ? [owed] : [],
+    );
     // Another tick judged this tenant in between: its verdict stands, ours is dropped whole.
     if (!cas.ok) return { ...report, ok: true, skipped: 'concurrent', state: state.state };
     crashPoint('state');
@@ -103,15 +112,23 @@ export async function tickTenant(
     report.state = result.state.state;
     report.verdict = result.verdict;
     report.transitions = result.transitions;
-    report.messages = await sendAlerts(
-      deps,
-      tenant,
-      toAlertInput(tenant, result, now, { unreadNodes: unreadNodes(sample) }),
-    );
+    // Alerts on firing criteria keep their own memory (retried until sent); the milestones and their
+    // hooks are the outbox's, delivered below with whatever earlier ticks still owe.
+    report.messages = await sendAlerts(deps, tenant, { ...alert, transitions: [] });
     crashPoint('alerts');
-    report.hooks = await deps.runHooks(tenant, triggersOf(tenant.id, result, now), now);
+    const direct = triggersOf(tenant.id, result, now).filter((t) => !isMilestoneTrigger(t, result));
+    report.hooks = await deps.runHooks(tenant, direct, now);
+    // A failed hook of a firing criterion gives its claim back: the next tick, the criterion still firing
+    // (same breach, same key), runs it again instead of never (an unreadable webhook secret, a 5xx).
+    for (const h of report.hooks)
+      if (h.status === 'failed' && h.key) await deps.store.releaseClaim(h.key).catch(() => undefined);
     return report;
   } finally {
+    // Every tick that got the lock delivers what is owed (a skipped or refused one too).
+    const delivered = await deliverOutbox(deps, tenant, now);
+    report.messages += delivered.messages;
+    report.hooks.push(...delivered.hooks);
+    if (delivered.pending > 0) report.outboxPending = delivered.pending;
     await lock.release().catch(() => undefined);
   }
 }

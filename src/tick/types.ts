@@ -58,6 +58,8 @@ export interface HookOutcome {
   id: string;
   status: string;
   error?: string;
+  /** The idempotency key it was claimed under (given back when it failed, so the outbox retries it). */
+  key?: string;
 }
 
 /** What one tick did for one tenant. */
@@ -77,6 +79,8 @@ export interface TenantTickReport {
   messages: number;
   hooks: HookOutcome[];
   sample?: SampleSummary;
+  /** Outbox entries (milestones, their hooks) still undelivered after this tick: OutboxPending. */
+  outboxPending?: number;
 }
 
 export interface TickReport {

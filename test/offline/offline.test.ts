@@ -117,9 +117,12 @@ function failureContext(): string {
   return `\n--- serverless offline output (tail) ---\n${offline?.logs().slice(-6_000) ?? '(not started)'}`;
 }
 
-async function getJson(path: string): Promise<{ status: number; body: unknown; text: string }> {
+async function getJson(
+  path: string,
+  headers: Record<string, string> = { Authorization: `Bearer ${TOKEN}` },
+): Promise<{ status: number; body: unknown; text: string }> {
   if (!offline) throw new Error('offline not started');
-  const response = await fetch(`${offline.httpUrl}${path}`);
+  const response = await fetch(`${offline.httpUrl}${path}`, { headers });
   const text = await response.text();
   let body: unknown;
   try {
@@ -224,15 +227,26 @@ describe('serverless offline (tick, SNS, API, events)', () => {
     expect(tenants.text).toContain(TENANT);
 
     if (!offline) throw new Error('not started');
-    const page = await fetch(`${offline.httpUrl}/status`);
+    // The browser's way in: the session cookie instead of the header.
+    const page = await fetch(`${offline.httpUrl}/status`, {
+      headers: { Cookie: `soakwatch_session=${TOKEN}` },
+    });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(await page.text()).toContain(TENANT);
   });
 
-  it('refuses an action without a principal or with an unknown token (403)', async () => {
-    // No identity source (the credential is the bearer header or the pages' session cookie): the authorizer
-    // is called for every request and denies an anonymous one, which API Gateway answers with 403.
+  it('refuses every GET without a valid token (403: the authorizer runs, and denies)', async () => {
+    for (const path of ['/tenants', `/tenants/${TENANT}/status`, '/status']) {
+      expect((await getJson(path, {})).status, path).toBe(403);
+      expect((await getJson(path, { Authorization: 'Bearer not-a-token' })).status, path).toBe(403);
+    }
+  });
+
+  it('refuses an action without a token or with an unknown token (403)', async () => {
+    // 403, not 401: the authorizer has no identity source (the token may be a header or a cookie), so
+    // API Gateway calls it for an anonymous request too, and it denies.
     const anonymous = await post(`/tenants/${TENANT}/actions/abort`, { body: { reason: 'test' } });
     expect(anonymous.status).toBe(403);
 

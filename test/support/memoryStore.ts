@@ -1,4 +1,11 @@
-import type { AuditEntry, CasResult, Lock, StateStore, StoredState } from '../../src/store/index.js';
+import type {
+  AuditEntry,
+  CasResult,
+  Lock,
+  OutboxEntry,
+  StateStore,
+  StoredState,
+} from '../../src/store/index.js';
 import { StoreError } from '../../src/store/index.js';
 
 /*
@@ -42,6 +49,12 @@ export function memoryStore(opts: { now?: number } = {}): MemoryStore {
   const audit = new Map<string, AuditEntry[]>();
   const docs = new Map<string, unknown>();
   const locks = new Set<string>();
+  const outboxes = new Map<string, Map<string, OutboxEntry>>();
+  const outboxOf = (tenant: string) => {
+    const box = outboxes.get(tenant) ?? new Map<string, OutboxEntry>();
+    outboxes.set(tenant, box);
+    return box;
+  };
   const claims = new Set<string>();
   const failing = new Set<string>();
   const calls: string[] = [];
@@ -90,13 +103,21 @@ export function memoryStore(opts: { now?: number } = {}): MemoryStore {
         return copy(states.get(tenant)) as StoredState<T> | undefined;
       });
     },
-    casState<T>(tenant: string, expectedVersion: number, state: T, entries: AuditEntry[] = []) {
+    casState<T>(
+      tenant: string,
+      expectedVersion: number,
+      state: T,
+      entries: AuditEntry[] = [],
+      owed: OutboxEntry[] = [],
+    ) {
       return run(() => {
         enter('casState');
         const current = states.get(tenant)?.version ?? 0;
         if (current !== expectedVersion) return { ok: false, currentVersion: current } satisfies CasResult;
         states.set(tenant, { version: current + 1, state: copy(state) });
         list(audit, tenant).push(...copy(entries));
+        const box = outboxOf(tenant);
+        for (const e of owed) if (!box.has(e.id)) box.set(e.id, copy(e));
         return { ok: true, version: current + 1 } satisfies CasResult;
       });
     },
@@ -180,6 +201,30 @@ export function memoryStore(opts: { now?: number } = {}): MemoryStore {
       return run(() => {
         enter('setDoc', name);
         docs.set(`${tenant}:${name}`, copy(value));
+      });
+    },
+    outbox<E extends OutboxEntry>(tenant: string) {
+      return run(() => {
+        enter('outbox');
+        return [...outboxOf(tenant).values()].map((e) => copy(e) as E).sort((a, b) => a.at - b.at);
+      });
+    },
+    putOutbox(tenant, entry) {
+      return run(() => {
+        enter('putOutbox');
+        outboxOf(tenant).set(entry.id, copy(entry));
+      });
+    },
+    removeOutbox(tenant, id) {
+      return run(() => {
+        enter('removeOutbox');
+        outboxOf(tenant).delete(id);
+      });
+    },
+    releaseClaim(key) {
+      return run(() => {
+        enter('releaseClaim');
+        claims.delete(key);
       });
     },
     claimOnce(key) {

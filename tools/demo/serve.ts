@@ -3,7 +3,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createApiHandler } from '../../src/api/index.js';
-import { authorizeRequest, hashToken, principalForToken } from '../../src/auth/index.js';
+import {
+  authorizeRequest,
+  grantContext,
+  hashToken,
+  principalForToken,
+  type TokenTable,
+} from '../../src/auth/index.js';
 import { logger, metrics } from '../../src/observability/index.js';
 import type { ReleaseDeps } from '../../src/release/index.js';
 
@@ -22,7 +28,10 @@ export interface DemoServer {
  */
 export async function serveStatusPages(deps: ReleaseDeps): Promise<DemoServer> {
   const token = randomBytes(16).toString('hex');
-  const table = new Map([['demo-release-manager', hashToken(token)]]);
+  // The demo's release manager may read and act on every tenant.
+  const table: TokenTable = new Map([
+    ['demo-release-manager', { hash: hashToken(token), scopes: ['read', 'action'], tenants: '*' }],
+  ]);
   const handler = createApiHandler({
     runtime: () => Promise.resolve({ deps }),
     logger,
@@ -48,8 +57,8 @@ export async function serveStatusPages(deps: ReleaseDeps): Promise<DemoServer> {
       Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
     );
     const method = req.method ?? 'GET';
-    const principal = authorizeRequest({ headers }, [table]);
-    if (!principal && !OPEN.some((r) => r.test(`${method} ${url.pathname}`)))
+    const outcome = authorizeRequest({ headers, requestContext: { http: { method } } }, [table]);
+    if (!outcome.ok && !OPEN.some((r) => r.test(`${method} ${url.pathname}`)))
       return { statusCode: 403, body: 'Forbidden: sign in at /login' };
     const event = {
       version: '2.0',
@@ -62,7 +71,7 @@ export async function serveStatusPages(deps: ReleaseDeps): Promise<DemoServer> {
       isBase64Encoded: false,
       requestContext: {
         http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: '' },
-        ...(principal ? { authorizer: { lambda: { principal } } } : {}),
+        ...(outcome.ok ? { authorizer: { lambda: grantContext(outcome.grant) } } : {}),
       },
     } as unknown as APIGatewayProxyEventV2;
     const context = { awsRequestId: 'demo', getRemainingTimeInMillis: () => 29_000 } as unknown as Context;

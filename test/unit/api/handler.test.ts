@@ -45,9 +45,14 @@ function event(
     pathParameters?: Record<string, string>;
     body?: string;
     contentType?: string;
-    principal?: string;
+    /** The authorizer's context; GETs default to a read-only principal, `null`: none at all. */
+    principal?: string | null;
+    scopes?: 'read' | 'read,action';
+    tenants?: string;
   },
 ): APIGatewayProxyEventV2 {
+  const principal = opts.principal === undefined && method === 'GET' ? 'reader' : opts.principal;
+  const scopes = opts.scopes ?? (method === 'GET' ? 'read' : 'read,action');
   return {
     version: '2.0',
     routeKey: opts.routeKey,
@@ -68,7 +73,7 @@ function event(
       stage: '$default',
       time: new Date(NOW).toISOString(),
       timeEpoch: NOW,
-      ...(opts.principal ? { authorizer: { lambda: { principal: opts.principal } } } : {}),
+      ...(principal ? { authorizer: { lambda: { principal, scopes, tenants: opts.tenants ?? '*' } } } : {}),
     },
   } as APIGatewayProxyEventV2;
 }
@@ -206,5 +211,78 @@ describe('POST /tenants/{id}/actions/{action}', () => {
     const res = await call(action('nobody', 'abort', { principal: 'alice' }));
 
     expect([res.statusCode, res.body]).toEqual([404, 'unknown tenant "nobody"']);
+  });
+});
+
+describe("authentication, scopes and tenants (the authorizer's context, read by principalOf)", () => {
+  it('refuses a GET without an authenticated principal (401)', async () => {
+    const { call } = api();
+
+    const list = await call(event('GET', '/tenants', { routeKey: 'GET /tenants', principal: null }));
+    const page = await call(event('GET', '/status', { routeKey: 'GET /status', principal: null }));
+
+    expect([list.statusCode, page.statusCode]).toEqual([401, 401]);
+  });
+
+  it('refuses an action to a read-only token (403), and writes nothing', async () => {
+    const { call, store } = api();
+
+    const res = await call(
+      event('POST', '/tenants/acme/actions/abort', {
+        routeKey: 'POST /tenants/{id}/actions/{action}',
+        pathParameters: { id: 'acme', action: 'abort' },
+        principal: 'reader',
+        scopes: 'read',
+      }),
+    );
+
+    expect([res.statusCode, res.body]).toEqual([403, 'this route needs the action scope']);
+    expect(await store.auditTrail('acme')).toEqual([]);
+  });
+
+  it('shows a tenant-limited token only its tenants; another answers as unknown (404)', async () => {
+    const { call } = api();
+    const limited = { principal: 'acme-rm', tenants: 'acme' };
+
+    const list = await call(event('GET', '/tenants', { routeKey: 'GET /tenants', ...limited }));
+    const other = await call(
+      event('GET', '/tenants/beta/status', {
+        routeKey: 'GET /tenants/{id}/status',
+        pathParameters: { id: 'beta' },
+        ...limited,
+      }),
+    );
+    const page = await call(event('GET', '/status', { routeKey: 'GET /status', ...limited }));
+
+    const body = JSON.parse(list.body ?? '') as { tenants: { tenant: string }[] };
+    expect(body.tenants.map((t) => t.tenant)).toEqual(['acme']);
+    expect([other.statusCode, other.body]).toEqual([404, 'unknown tenant "beta"']);
+    expect(page.body).not.toContain('beta');
+  });
+
+  it('sends security headers, and the CSP on HTML', async () => {
+    const { call } = api();
+
+    const page = await call(event('GET', '/status', { routeKey: 'GET /status' }));
+    const json = await call(event('GET', '/tenants', { routeKey: 'GET /tenants' }));
+    const refused = await call(event('GET', '/tenants', { routeKey: 'GET /tenants', principal: null }));
+
+    const csp = page.headers?.['Content-Security-Policy'];
+    expect(String(csp).split('; ').sort()).toEqual(
+      [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+      ].sort(),
+    );
+    for (const res of [page, json, refused]) {
+      expect(res.headers?.['X-Content-Type-Options']).toBe('nosniff');
+    }
+    expect(page.headers?.['X-Frame-Options']).toBe('DENY');
   });
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../src/api/index.js';
-import { authorizeRequest, hashToken } from '../../../src/auth/index.js';
+import { authorizeRequest, hashToken, type TokenTable } from '../../../src/auth/index.js';
 import { logger, metrics } from '../../../src/observability/index.js';
 import { canonicalJson } from '../../../src/release/index.js';
 import { memoryStore } from '../../support/memoryStore.js';
@@ -57,7 +57,7 @@ async function api() {
         requestContext: {
           http: { method, path },
           routeKey,
-          authorizer: { lambda: { principal: 'alice' } },
+          authorizer: { lambda: { principal: 'alice', scopes: 'read,action', tenants: '*' } },
         },
       } as unknown as APIGatewayProxyEventV2,
       context,
@@ -246,12 +246,16 @@ describe('pages, assets and sign-in', () => {
   });
 
   it('lets the authorizer read the session cookie (header or payload-2.0 cookies)', () => {
-    const table = new Map([['alice', hashToken('good-token')]]);
-    expect(authorizeRequest({ headers: { Cookie: 'a=b; soakwatch_session=good-token' } }, [table])).toBe(
-      'alice',
-    );
-    expect(authorizeRequest({ cookies: ['soakwatch_session=good-token'] }, [table])).toBe('alice');
-    expect(authorizeRequest({ cookies: ['soakwatch_session=bad'] }, [table])).toBeUndefined();
-    expect(authorizeRequest({ headers: { authorization: 'Bearer good-token' } }, [table])).toBe('alice');
+    const table: TokenTable = new Map([
+      ['alice', { hash: hashToken('good-token'), scopes: ['read'], tenants: '*' }],
+    ]);
+    const principal = (request: Parameters<typeof authorizeRequest>[0]) => {
+      const outcome = authorizeRequest({ requestContext: { http: { method: 'GET' } }, ...request }, [table]);
+      return outcome.ok ? outcome.grant.principal : undefined;
+    };
+    expect(principal({ headers: { Cookie: 'a=b; soakwatch_session=good-token' } })).toBe('alice');
+    expect(principal({ cookies: ['soakwatch_session=good-token'] })).toBe('alice');
+    expect(principal({ cookies: ['soakwatch_session=bad'] })).toBeUndefined();
+    expect(principal({ headers: { authorization: 'Bearer good-token' } })).toBe('alice');
   });
 });

@@ -1,10 +1,13 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSecretResolver, SecretResolutionError } from '../../../src/redis/index.js';
 
 const sm = mockClient(SecretsManagerClient);
-afterEach(() => sm.reset());
+afterEach(() => {
+  sm.reset();
+  vi.useRealTimers();
+});
 
 describe('createSecretResolver', () => {
   it('returns an inline secret as it is and reads an environment variable', async () => {
@@ -26,20 +29,19 @@ describe('createSecretResolver', () => {
     sm.on(GetSecretValueCommand, { SecretId: 'acme/redis' }).resolves({
       SecretString: JSON.stringify({ password: 'pw-1' }),
     });
-    let now = 0;
-    const secrets = createSecretResolver({
-      secretsManager: new SecretsManagerClient({}),
-      now: () => now,
-      ttlMs: 60_000,
-    });
+    // Powertools' cache reads the clock itself: only Date is faked (the SDK's own timers stay real).
+    vi.useFakeTimers({ toFake: ['Date'], now: 0 });
+    const secrets = createSecretResolver({ secretsManager: new SecretsManagerClient({}), ttlMs: 60_000 });
 
     expect(await secrets.resolve({ secretId: 'acme/redis', field: 'password' })).toBe('pw-1');
-    now = 59_000;
+    vi.setSystemTime(59_000);
     expect(await secrets.resolve({ secretId: 'acme/redis', field: 'password' })).toBe('pw-1');
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
-    now = 61_000;
+    expect(secrets.stats()).toEqual({ lookups: 2, fetches: 1 });
+    vi.setSystemTime(61_000);
     await secrets.resolve({ secretId: 'acme/redis', field: 'password' });
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(secrets.stats()).toEqual({ lookups: 3, fetches: 2 });
   });
 
   it('does not cache a failed read and wraps it with the secret id, not its value', async () => {

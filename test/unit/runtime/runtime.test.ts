@@ -239,6 +239,7 @@ describe('runTick (the scheduled handler’s tick)', () => {
       ['TenantTicks', 1],
       ['SamplesCollected', 1],
       ['SamplesJudged', 1],
+      ['OutboxPending', 0],
       ['FutureSamples', 0],
       ['TickFailures', 1],
     ]);
