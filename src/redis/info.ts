@@ -64,7 +64,10 @@ export function parseInfo(text: unknown): InfoSections {
       continue;
     }
     if (text.charCodeAt(start) === HASH) {
-      const name = text.slice(start + 1, end).trim().toLowerCase();
+      const name = text
+        .slice(start + 1, end)
+        .trim()
+        .toLowerCase();
       if (name) out.sections.add(name);
       start = next;
       continue;
