@@ -21,6 +21,9 @@ import { runTick } from '../src/tick/runTick.js';
 import { type RedisProcess, startCluster, startStandalone } from '../tools/local/index.js';
 import { type SchedSnapshot, schedDelta, schedOf } from './procSched.js';
 
+// The bench's admin connections, by name: their PING after each sample separates samples in the slowlog.
+const BENCH_ADMIN = 'soakwatch-bench-admin';
+
 // The sampler's per-process cache, as a warm container keeps it (one for the whole file).
 const cache = createSamplingCache();
 
@@ -228,7 +231,7 @@ export async function runSampleBench(opts: {
     // One admin connection per node: RESETSTAT and commandstats between chunks, and the cold PING.
     const admins = await Promise.all(
       nodes.map(async (n) => {
-        const c = new Redis({ port: n.port, lazyConnect: true });
+        const c = new Redis({ port: n.port, lazyConnect: true, connectionName: BENCH_ADMIN });
         await c.connect();
         return c;
       }),
@@ -323,7 +326,9 @@ export async function runSampleBench(opts: {
             current += Number(us);
             const command = (args ?? []).slice(0, 4).map(String).join(' ');
             total.commands.push({ us: Number(us), command, sample });
-          } else if (String(args?.[0]).toUpperCase() === 'PING') {
+          } else if (String(name) === BENCH_ADMIN && String(args?.[0]).toUpperCase() === 'PING') {
+            // Only the bench's own PING ends a sample: a primary also PINGs its replicas every 10 s
+            // (repl-ping-replica-period), and a replica logs what its primary sends.
             total.perSample.push(current);
             current = 0;
             sample++;
