@@ -55,30 +55,57 @@ export async function runTenantTask(
     return { ...base, outcome: 'stale', durationMs: 0 };
   }
   const budget = taskTimeoutMs(task, started, opts.remainingMs, TASK_MARGIN_MS);
+  const inFlight = rt.pool ? inFlightOf(rt.pool) : undefined;
+  inFlight?.set(task.tenantId, (inFlight.get(task.tenantId) ?? 0) + 1);
+  let outcome: 'ticked' | 'timeout' = 'ticked';
+  let tenantReport: TenantTickReport | undefined;
   try {
     const report = await withTimeout(
       runTick(rt, { now: task.now, tenantId: task.tenantId }),
       budget,
       () => new TaskTimeoutError(task.tenantId, budget),
     );
-    return {
-      ...base,
-      outcome: 'ticked',
-      durationMs: opts.clock() - started,
-      ...(report.tenants[0] ? { tenantReport: report.tenants[0] } : {}),
-      ...(await boundConnections(rt)),
-    };
+    tenantReport = report.tenants[0];
   } catch (error) {
     if (!(error instanceof TaskTimeoutError)) throw error;
+    outcome = 'timeout';
     rt.metrics.addMetric('TenantTickTimeouts', 'Count', 1);
     rt.deps.log.error('tenant tick timed out', { tenant: task.tenantId, budgetMs: budget });
-    return {
-      ...base,
-      outcome: 'timeout',
-      durationMs: opts.clock() - started,
-      ...(await boundConnections(rt)),
-    };
+  } finally {
+    const left = (inFlight?.get(task.tenantId) ?? 1) - 1;
+    if (left > 0) inFlight?.set(task.tenantId, left);
+    else inFlight?.delete(task.tenantId);
   }
+  const out: TaskReport = {
+    ...base,
+    outcome,
+    durationMs: opts.clock() - started,
+    ...(tenantReport ? { tenantReport } : {}),
+    ...(await boundConnections(rt)),
+  };
+  // One line per task: the fleet's per-tenant latency and delivery delay (Logs Insights, test/scale).
+  rt.deps.log.info('tenant tick done', {
+    tenant: out.tenant,
+    round: task.now,
+    outcome: out.outcome,
+    judged: tenantReport?.judged === true,
+    startDelayMs: out.startDelayMs,
+    durationMs: out.durationMs,
+    ...(out.openConnections !== undefined ? { openConnections: out.openConnections } : {}),
+  });
+  return out;
+}
+
+// Tenants whose tick is running on each pool: never closed under a running tick (the dispatcher's own
+// process, or an emulator running several invocations in one process, ticks several tenants at once).
+const inFlightByPool = new WeakMap<ConnectionPool, Map<string, number>>();
+function inFlightOf(pool: ConnectionPool): Map<string, number> {
+  let map = inFlightByPool.get(pool);
+  if (!map) {
+    map = new Map();
+    inFlightByPool.set(pool, map);
+  }
+  return map;
 }
 
 class TaskTimeoutError extends Error {
@@ -100,9 +127,10 @@ async function boundConnections(rt: {
 }): Promise<{ openConnections?: number }> {
   const pool = rt.pool;
   if (!pool) return {};
-  const tenants = pool.tenants();
-  const excess = tenants.length - (rt.warmTenants ?? Number.POSITIVE_INFINITY);
-  if (excess > 0) await Promise.all(tenants.slice(0, excess).map((t) => pool.closeTenant(t)));
+  const busy = inFlightOf(pool);
+  const idle = pool.tenants().filter((t) => !busy.has(t));
+  const excess = idle.length + busy.size - (rt.warmTenants ?? Number.POSITIVE_INFINITY);
+  if (excess > 0) await Promise.all(idle.slice(0, excess).map((t) => pool.closeTenant(t)));
   const open = pool.openConnections();
   rt.metrics.addMetric('RedisConnectionsHeld', 'Count', open);
   return { openConnections: open };
