@@ -13,7 +13,7 @@ import { startOffline } from '../support/offline.js';
 
 /*
  * The fleet on this machine (issue 11): N tenants sharing a few local topologies — two legacy
- * standalones (one db per tenant), one 3-master cluster target (a key prefix per tenant), one state
+ * standalones of 16 tenants each (one db per tenant), one 3-master cluster target (a key prefix per tenant), one state
  * store — ticked (1) by today's single in-process loop (runTick over every tenant, four at a time), then
  * (2) by the scheduled tick as a dispatcher through serverless offline's Lambda Invoke API, one
  * asynchronous tickTenant invocation per tenant (offline runs each concurrent invocation in a worker of
@@ -105,24 +105,24 @@ export async function runFleetScale(opts: {
 }): Promise<FleetResult> {
   const n = opts.tenants;
   const log = opts.log ?? (() => undefined);
-  const dbs = Math.max(16, Math.ceil(n / 2) + 1);
+  // The config allows legacy dbs 0–15: sixteen tenants per legacy standalone.
+  const legacyCount = Math.ceil(n / 16);
   const dir = mkdtempSync(join(tmpdir(), 'soakwatch-scale-'));
-  const [legacyA, legacyB, target, state] = await Promise.all([
-    startStandalone({ config: { databases: String(dbs) } }),
-    startStandalone({ config: { databases: String(dbs) } }),
+  const [legacies, target, state] = await Promise.all([
+    Promise.all(Array.from({ length: legacyCount }, () => startStandalone())),
     startCluster({ masters: 3, replicasPerMaster: 0 }),
     startStandalone(),
   ]);
   const admins: { address: string; client: Redis }[] = [];
   let offline: Awaited<ReturnType<typeof startOffline>> | undefined;
   try {
-    // ── Tenants: tenant i is db ⌊i/2⌋ of legacy A or B, and prefix `t<i>:` on the target.
-    const legacyOf = (i: number) => (i % 2 === 0 ? legacyA : legacyB);
-    const dbOf = (i: number) => Math.floor(i / 2);
-    const seedLegacy = async (server: typeof legacyA, parity: number) => {
+    // ── Tenants: tenant i is db i mod 16 of legacy ⌊i/16⌋, and prefix `t<i>:` on the target.
+    const legacyOf = (i: number) => legacies[Math.floor(i / 16)] ?? legacies[0];
+    const dbOf = (i: number) => i % 16;
+    const seedLegacy = async (server: (typeof legacies)[number], index: number) => {
       const c = new Redis(server.node.url);
       const pipe = c.pipeline();
-      for (let i = parity; i < n; i += 2) {
+      for (let i = index * 16; i < Math.min(n, index * 16 + 16); i++) {
         pipe.select(dbOf(i));
         for (let k = 0; k < KEYS_PER_TENANT; k++) pipe.set(`k:${k}`, `v${i}:${k}`);
       }
@@ -133,8 +133,7 @@ export async function runFleetScale(opts: {
       { host: target.masters[0]?.host ?? '127.0.0.1', port: target.masters[0]?.port ?? 0 },
     ]);
     await Promise.all([
-      seedLegacy(legacyA, 0),
-      seedLegacy(legacyB, 1),
+      ...legacies.map((l, index) => seedLegacy(l, index)),
       (async () => {
         for (let i = 0; i < n; i++)
           await Promise.all(
@@ -145,7 +144,7 @@ export async function runFleetScale(opts: {
     cluster.disconnect();
     const tenants = Array.from({ length: n }, (_, i) => ({
       id: `t${i}`,
-      legacy: { url: legacyOf(i).node.url, dbs: [dbOf(i)], heartbeat: { enabled: false } },
+      legacy: { url: legacyOf(i)?.node.url ?? '', dbs: [dbOf(i)], heartbeat: { enabled: false } },
       target: { url: target.url, cluster: true, dbMap: { [String(dbOf(i))]: `t${i}:` } },
     }));
     const rawConfig = {
@@ -157,7 +156,7 @@ export async function runFleetScale(opts: {
     const config = configSchema.parse(rawConfig);
     const configPath = join(dir, 'soakwatch.config.json');
     writeFileSync(configPath, JSON.stringify(rawConfig));
-    for (const node of [legacyA.node, legacyB.node, ...target.masters]) {
+    for (const node of [...legacies.map((l) => l.node), ...target.masters]) {
       admins.push({ address: `${node.host}:${node.port}`, client: new Redis(node.port, node.host) });
     }
     const stateClient = new Redis(state.node.url);
@@ -200,7 +199,9 @@ export async function runFleetScale(opts: {
     log(`in-process loop: ${inProcess.judged}/${n} judged in ${inWall.toFixed(0)} ms`);
 
     // ── (2) The dispatcher and tickTenant under serverless offline.
-    offline = await startOffline({ env: { SOAKWATCH_CONFIG: configPath } });
+    offline = await startOffline({
+      env: { SOAKWATCH_CONFIG: configPath, SOAKWATCH_OFFLINE_IN_PROCESS: 'true' },
+    });
     log(`offline started in ${offline.startupMs} ms`);
     const pgid = offline.pid;
     const fanOutRound = async (): Promise<RoundFigures> => {
@@ -236,7 +237,7 @@ export async function runFleetScale(opts: {
           }
         });
       let done: Done[] = [];
-      const deadline = Date.now() + 120_000;
+      const deadline = Date.now() + 90_000;
       while (Date.now() < deadline) {
         done = doneLines();
         if (new Set(done.map((d) => d.tenant)).size >= n) break;
@@ -244,6 +245,10 @@ export async function runFleetScale(opts: {
       }
       const wallMs = performance.now() - t0;
       const peaks = await stop();
+      if (new Set(done.map((d) => d.tenant)).size < n)
+        log(
+          `round incomplete; offline output (tail):\n${(offline?.logs().slice(logFrom) ?? '').slice(-4_000)}`,
+        );
       const ticked = done.filter((d) => d.outcome === 'ticked');
       return {
         wallMs,
@@ -276,14 +281,14 @@ export async function runFleetScale(opts: {
     };
     const fanOutCold = await fanOutRound();
     log(`fan-out cold round: ${fanOutCold.judged}/${n} judged in ${fanOutCold.wallMs.toFixed(0)} ms`);
-    const fanOutWarm = await fanOutRound();
+    const fanOutWarm = fanOutCold.judged === 0 ? fanOutCold : await fanOutRound();
     log(`fan-out warm round: ${fanOutWarm.judged}/${n} judged in ${fanOutWarm.wallMs.toFixed(0)} ms`);
     stateClient.disconnect();
     return { tenants: n, inProcess, fanOutCold, fanOutWarm, offlineStartupMs: offline.startupMs };
   } finally {
     await offline?.stop().catch(() => undefined);
     for (const a of admins) a.client.disconnect();
-    await Promise.allSettled([legacyA.stop(), legacyB.stop(), target.stop(), state.stop()]);
+    await Promise.allSettled([...legacies.map((l) => l.stop()), target.stop(), state.stop()]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -298,7 +303,7 @@ export function formatFleet(r: FleetResult): string {
   const row = (name: string, x: RoundFigures) =>
     `  ${name.padEnd(18)} round ${f(x.wallMs).padStart(6)} ms (${f(r.inProcess.wallMs / x.wallMs, 2)}× faster than in-process)  dispatch ${f(x.dispatchMs)} ms  judged ${x.judged}/${r.tenants}  stale ${x.stale}  tick p50 ${f(x.tickMs.p50)} ms p99 ${f(x.tickMs.p99)} ms  start delay p50 ${f(x.startDelayMs?.p50)} p99 ${f(x.startDelayMs?.p99)} ms  RSS ${f(x.rssMb)} MB  connections/node: ${conns(x.connectionsPerNode)}`;
   return [
-    `fleet of ${r.tenants} tenants (2 legacy standalones, a 3-master cluster target, one state store); offline started in ${r.offlineStartupMs} ms`,
+    `fleet of ${r.tenants} tenants (${Math.ceil(r.tenants / 16)} legacy standalones, a 3-master cluster target, one state store); offline started in ${r.offlineStartupMs} ms`,
     row('in-process loop', r.inProcess),
     row('fan-out (cold)', r.fanOutCold),
     row('fan-out (warm)', r.fanOutWarm),
