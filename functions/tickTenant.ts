@@ -5,10 +5,9 @@ import type { Context } from 'aws-lambda';
 import { logger, metrics } from '../src/observability/index.js';
 import { loadConfigFromEnv } from '../src/runtime/config.js';
 import { readEnv } from '../src/runtime/env.js';
-import { runTenantTask } from '../src/runtime/fanout.js';
+import { parseTenantTask, runTenantTask } from '../src/runtime/fanout.js';
 import { lazily } from '../src/runtime/lazy.js';
 import { openTickRuntime } from '../src/runtime/tick.js';
-import { parseTenantTask } from '../src/tick/fanout.js';
 
 const env = readEnv();
 // Built at the first task and kept while the container is warm: the state store connection, and the

@@ -7,12 +7,15 @@ import {
   type DispatchReport,
   dispatchTasks,
   isStale,
+  parseTenantTask,
   roundTasks,
   type TenantTask,
   taskTimeoutMs,
 } from '../tick/fanout.js';
 import type { TenantTickReport, TickDeps, TickReport } from '../tick/types.js';
 import { type MetricsSink, runTick } from './tick.js';
+
+export { parseTenantTask };
 
 /** Kept between the per-tenant tick's end and its function's timeout: report, release the lock, flush metrics. */
 export const TASK_MARGIN_MS = 3_000;
