@@ -8,14 +8,17 @@ import { loadConfigFromEnv } from '../src/runtime/config.js';
 import { readEnv } from '../src/runtime/env.js';
 import { lambdaTaskSender, runRound } from '../src/runtime/fanout.js';
 import { lazily } from '../src/runtime/lazy.js';
-import { openTickRuntime, runTick } from '../src/runtime/tick.js';
 
 const env = readEnv();
 const config = lazily(async () => loadConfigFromEnv(env));
 // The state store, the pool of connections to the tenants' nodes, SNS, CloudWatch and ElastiCache, and
 // the warm cache: built only when this process ticks tenants itself (a small fleet, or one tenant asked
 // for); the dispatcher of a large fleet never connects to Redis.
-const runtime = lazily(async () => openTickRuntime(await config(), { log: logger, metrics, aws: true }));
+// Imported on first use too: a dispatcher's module init evaluates none of the tick's clients.
+const tickModule = lazily(() => import('../src/runtime/tick.js'));
+const runtime = lazily(async () =>
+  (await tickModule()).openTickRuntime(await config(), { log: logger, metrics, aws: true }),
+);
 const functionName = env.SOAKWATCH_TICK_TENANT_FUNCTION?.trim();
 const send = functionName ? lambdaTaskSender(functionName) : undefined;
 
@@ -42,7 +45,10 @@ export const handler = middy(async (event: unknown, context: Context) => {
   const now = input.data.now ?? (input.data.time ? Date.parse(input.data.time) : Date.now());
   // One tenant asked for: ticked here, as before (an operator's replay of a minute).
   if (input.data.tenantId)
-    return runTick({ deps: (await runtime()).deps, metrics }, { now, tenantId: input.data.tenantId });
+    return (await tickModule()).runTick(
+      { deps: (await runtime()).deps, metrics },
+      { now, tenantId: input.data.tenantId },
+    );
   // Throws when the state store is unreachable (in-process) or no tenant could be dispatched: the
   // invocation then counts as a Lambda error, which the tick-errors alarm watches.
   return runRound(

@@ -1,6 +1,5 @@
 import pLimit from 'p-limit';
 import type { Config } from '../config/index.js';
-import { withTimeout } from '../redis/nodeClient.js';
 import type { ConnectionPool } from '../redis/pool.js';
 import { TickError } from '../tick/errors.js';
 import {
@@ -13,7 +12,7 @@ import {
   taskTimeoutMs,
 } from '../tick/fanout.js';
 import type { TenantTickReport, TickDeps, TickReport } from '../tick/types.js';
-import { type MetricsSink, runTick } from './tick.js';
+import type { MetricsSink } from './tick.js';
 
 export { parseTenantTask };
 
@@ -63,6 +62,9 @@ export async function runTenantTask(
   let outcome: 'ticked' | 'timeout' = 'ticked';
   let tenantReport: TenantTickReport | undefined;
   try {
+    // Imported on first use: the dispatcher of a large fleet never ticks, and its module init must not
+    // evaluate the tick's clients (SNS, CloudWatch, ElastiCache SDKs, ioredis).
+    const { runTick } = await import('./tick.js');
     const report = await withTimeout(
       runTick(rt, { now: task.now, tenantId: task.tenantId }),
       budget,
@@ -109,6 +111,15 @@ function inFlightOf(pool: ConnectionPool): Map<string, number> {
     inFlightByPool.set(pool, map);
   }
   return map;
+}
+
+/** Rejects with `onTimeout()` after `ms` (the work itself is not stopped); not redis/'s, which loads ioredis. */
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 class TaskTimeoutError extends Error {
