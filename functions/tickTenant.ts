@@ -7,12 +7,20 @@ import { loadConfigFromEnv } from '../src/runtime/config.js';
 import { readEnv } from '../src/runtime/env.js';
 import { parseTenantTask, runTenantTask } from '../src/runtime/fanout.js';
 import { lazily } from '../src/runtime/lazy.js';
-import { openTickRuntime } from '../src/runtime/tick.js';
 
 const env = readEnv();
 // Built at the first task and kept while the container is warm: the state store connection, and the
 // pool of Redis connections (the recent `fleet.warmTenants` tenants' are kept, the others closed).
-const runtime = lazily(() => openTickRuntime(loadConfigFromEnv(env), { log: logger, metrics, aws: true }));
+// The tick's clients (ioredis, the SNS, CloudWatch and ElastiCache SDKs) are imported at the first task,
+// not at module init: the same code is evaluated either way, but a container that is created and never
+// used (Lambda pre-warms for a burst) does not pay for it, and init stays small.
+const runtime = lazily(async () =>
+  (await import('../src/runtime/tick.js')).openTickRuntime(loadConfigFromEnv(env), {
+    log: logger,
+    metrics,
+    aws: true,
+  }),
+);
 
 /**
  * One tenant's tick of a round, invoked asynchronously by the dispatcher (`tick`) with
