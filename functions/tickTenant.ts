@@ -12,8 +12,8 @@ const env = readEnv();
 // Built at the first task and kept while the container is warm: the state store connection, and the
 // pool of Redis connections (the recent `fleet.warmTenants` tenants' are kept, the others closed).
 // The tick's clients (ioredis, the SNS, CloudWatch and ElastiCache SDKs) are imported at the first task,
-// not at module init: the same code is evaluated either way, but a container that is created and never
-// used (Lambda pre-warms for a burst) does not pay for it, and init stays small.
+// not at module init: the same code is evaluated either way (the first task pays it instead), but the
+// init phase stays small and an environment Lambda initializes without using it costs nothing more.
 const runtime = lazily(async () =>
   (await import('../src/runtime/tick.js')).openTickRuntime(loadConfigFromEnv(env), {
     log: logger,
