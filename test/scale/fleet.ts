@@ -245,6 +245,9 @@ export async function runFleetScale(opts: {
       }
       const wallMs = performance.now() - t0;
       const peaks = await stop();
+      const full = process.env.SOAKWATCH_SCALE_LOG;
+      if (full && new Set(done.map((d) => d.tenant)).size < n)
+        writeFileSync(full, offline?.logs().slice(logFrom) ?? '');
       if (new Set(done.map((d) => d.tenant)).size < n)
         log(
           `round incomplete; offline output (tail):\n${(offline?.logs().slice(logFrom) ?? '').slice(-4_000)}`,
