@@ -8,13 +8,21 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { SNSClient } from '@aws-sdk/client-sns';
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
-import { tenantSchema } from '../src/config/schema.js';
+import { configSchema, tenantSchema } from '../src/config/schema.js';
 import { CONNECTION_NAME, createConnectionPool } from '../src/redis/index.js';
+import { createSecretResolver } from '../src/redis/secrets.js';
+import { tickDeps } from '../src/runtime/tick.js';
 import { collectSample, createSamplingCache, type Sample } from '../src/sampling/index.js';
+import { openStateStore } from '../src/store/connect.js';
+import { runTick } from '../src/tick/runTick.js';
 import { type RedisProcess, startCluster, startStandalone } from '../tools/local/index.js';
 import { type SchedSnapshot, schedDelta, schedOf } from './procSched.js';
+
+// The bench's admin connections, by name: their PING after each sample separates samples in the slowlog.
+const BENCH_ADMIN = 'soakwatch-bench-admin';
 
 // The sampler's per-process cache, as a warm container keeps it (one for the whole file).
 const cache = createSamplingCache();
@@ -27,6 +35,8 @@ export interface SampleBenchResult {
   sampleMs: { p50: number; p99: number; max: number };
   /** One PING round trip on an open connection, same run. */
   pingMs: { p50: number; p99: number };
+  /** One PING to each of the 8 nodes at once (one connection each), same run: a one-round-trip sample's floor. */
+  parallelPingMs: { p50: number; p99: number };
   /**
    * Server time of soakwatch's commands per node per sample, µs (every command in commandstats but
    * the replication stream's own REPLCONF/PSYNC), with the share of each command.
@@ -72,6 +82,12 @@ export interface SampleBenchResult {
   serverUsMedianMax: number;
   /** Server time of a PING (commandstats) on an open connection in a tight loop, µs. */
   pingServerUs: number;
+  /**
+   * The whole tick of this healthy tenant (sample with its replication-phase spot-check, store, judge,
+   * alerts) on a real state store, same run; the heartbeat is off (no replication tool copies legacy to
+   * target here, so its marker would never arrive).
+   */
+  tickMs: { p50: number; p99: number; ticks: number; judged: number; messages: number };
   loadAverage: number;
 }
 
@@ -217,7 +233,7 @@ export async function runSampleBench(opts: {
     // One admin connection per node: RESETSTAT and commandstats between chunks, and the cold PING.
     const admins = await Promise.all(
       nodes.map(async (n) => {
-        const c = new Redis({ port: n.port, lazyConnect: true });
+        const c = new Redis({ port: n.port, lazyConnect: true, connectionName: BENCH_ADMIN });
         await c.connect();
         return c;
       }),
@@ -312,7 +328,9 @@ export async function runSampleBench(opts: {
             current += Number(us);
             const command = (args ?? []).slice(0, 4).map(String).join(' ');
             total.commands.push({ us: Number(us), command, sample });
-          } else if (String(args?.[0]).toUpperCase() === 'PING') {
+          } else if (String(name) === BENCH_ADMIN && String(args?.[0]).toUpperCase() === 'PING') {
+            // Only the bench's own PING ends a sample: a primary also PINGs its replicas every 10 s
+            // (repl-ping-replica-period), and a replica logs what its primary sends.
             total.perSample.push(current);
             current = 0;
             sample++;
@@ -321,6 +339,13 @@ export async function runSampleBench(opts: {
         if (sample !== done)
           throw new Error(`slowlog of ${nodes[k]?.port} lost entries (${sample} of ${done})`);
       });
+    }
+    // The floor of any sample that reads 8 nodes in one round trip each: 8 PINGs at once, one per node.
+    const parallelPings: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const t0 = performance.now();
+      await Promise.all(admins.map((c) => c.ping()));
+      parallelPings.push(performance.now() - t0);
     }
     for (const c of admins) c.disconnect();
     const roles = new Map(
@@ -391,6 +416,12 @@ export async function runSampleBench(opts: {
     });
     legacy.disconnect();
     for (const m of masters) m.client.disconnect();
+    const tickMs = await benchTick(
+      primary.node.url,
+      cluster.url,
+      pool,
+      Math.max(20, Math.floor(samples / 5)),
+    );
 
     return {
       keys: opts.keys,
@@ -398,15 +429,63 @@ export async function runSampleBench(opts: {
       samples,
       sampleMs: { p50: percentile(times, 0.5), p99: percentile(times, 0.99), max: Math.max(...times) },
       pingMs: { p50: percentile(pings, 0.5), p99: percentile(pings, 0.99) },
+      parallelPingMs: { p50: percentile(parallelPings, 0.5), p99: percentile(parallelPings, 0.99) },
       serverUsPerNode,
       serverUsMax: Math.max(...serverUsPerNode.map((n) => n.usPerSample)),
       serverUsMedianMax: Math.max(...serverUsPerNode.map((n) => n.usPerSampleMedian)),
       pingServerUs,
+      tickMs,
       loadAverage: loadavg()[0] ?? 0,
     };
   } finally {
     await pool.closeAll();
     await Promise.all([primary.stop(), replica.stop(), cluster.stop()]);
+  }
+}
+
+/** Times `ticks` whole ticks of one healthy tenant over the bench's clusters, on a fresh state store. */
+async function benchTick(
+  legacyUrl: string,
+  targetUrl: string,
+  pool: ReturnType<typeof createConnectionPool>,
+  ticks: number,
+): Promise<SampleBenchResult['tickMs']> {
+  const stateRedis = await startStandalone();
+  const config = configSchema.parse({
+    stateStore: { url: stateRedis.node.url },
+    tenants: [
+      {
+        id: 'bench-tick',
+        legacy: { url: legacyUrl, dbs: [0], heartbeat: { enabled: false } },
+        target: { url: targetUrl, cluster: true, dbMap: { '0': '' } },
+      },
+    ],
+  });
+  const secrets = createSecretResolver();
+  const state = await openStateStore(config.stateStore, secrets);
+  const sns = new SNSClient({ region: 'us-east-1' });
+  const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  try {
+    const { deps } = tickDeps(config, { store: state.store, pool, secrets, sns }, { log: quiet });
+    const times: number[] = [];
+    let judged = 0;
+    let messages = 0;
+    for (let i = 0; i < ticks + 5; i++) {
+      const t0 = performance.now();
+      const report = await runTick(deps, { now: Date.now() });
+      const ms = performance.now() - t0;
+      const t = report.tenants[0];
+      if (!t?.ok) throw new Error(`tick ${i} failed: ${t?.error ?? 'no report'}`);
+      if (i < 5) continue; // warm-up
+      times.push(ms);
+      if (t.judged) judged++;
+      messages += t.messages;
+    }
+    return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), ticks, judged, messages };
+  } finally {
+    sns.destroy();
+    state.close();
+    await stateRedis.stop();
   }
 }
 
@@ -420,6 +499,15 @@ function print(r: SampleBenchResult): void {
   );
   console.log(`  PING round trip:          p50 ${f(r.pingMs.p50)} ms   p99 ${f(r.pingMs.p99)} ms`);
   console.log(
+    `  8 PINGs at once (1/node): p50 ${f(r.parallelPingMs.p50)} ms   p99 ${f(r.parallelPingMs.p99)} ms   = ${f(r.parallelPingMs.p50 / r.pingMs.p50, 1)}× PING`,
+  );
+  console.log(
+    `  whole sample / PING:      p50 ${f(r.sampleMs.p50 / r.pingMs.p50, 1)}×   (floor: ≤ 6×); / 8 PINGs at once ${f(r.sampleMs.p50 / r.parallelPingMs.p50, 1)}×`,
+  );
+  console.log(
+    `  whole tick, one healthy tenant (sample+spot-check, store, judge, alerts; heartbeat off): p50 ${f(r.tickMs.p50)} ms   p99 ${f(r.tickMs.p99)} ms   = ${f(r.tickMs.p50 / r.pingMs.p50, 1)}× PING; ${r.tickMs.judged}/${r.tickMs.ticks} judged, ${r.tickMs.messages} alert messages`,
+  );
+  console.log(
     '  server time per node per sample, µs: mean (commandstats), median and p90 of samples (slowlog), cold PING',
   );
   for (const n of r.serverUsPerNode) {
@@ -431,7 +519,7 @@ function print(r: SampleBenchResult): void {
     );
   }
   console.log(
-    `  max ${f(r.serverUsMax, 1)} µs (median of samples: max ${f(r.serverUsMedianMax, 1)} µs); PING server time in a tight loop ${f(r.pingServerUs, 2)} µs`,
+    `  max ${f(r.serverUsMax, 1)} µs (median of samples: max ${f(r.serverUsMedianMax, 1)} µs; floor ≤ 20 µs); PING server time in a tight loop ${f(r.pingServerUs, 2)} µs`,
   );
   printSched(r);
 }

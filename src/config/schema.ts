@@ -443,6 +443,22 @@ export const configSchema = z
         scanKeysPerTick: 10_000,
         maxClockSkewMs: 30_000,
       }),
+    /** How the scheduled tick spreads its round over Lambda (src/tick/fanout.ts, docs/scaling.md). */
+    fleet: z
+      .strictObject({
+        /**
+         * From this many tenants on, the scheduled tick hands each tenant to a per-tenant invocation;
+         * below it, it runs them in its own process with the same per-tenant code (small installs).
+         */
+        fanOutFrom: z.number().int().min(1).default(20),
+        /** Invoke calls in flight at once while a round is dispatched. */
+        dispatchConcurrency: z.number().int().min(1).max(512).default(64),
+        /** The schedule's period: a per-tenant tick starting after its round is over is dropped. */
+        roundMs: z.number().int().min(1_000).default(60_000),
+        /** Tenants a warm per-tenant container keeps connections for (least recently ticked closed first). */
+        warmTenants: z.number().int().min(1).default(4),
+      })
+      .default({ fanOutFrom: 20, dispatchConcurrency: 64, roundMs: 60_000, warmTenants: 4 }),
     tenants: z.array(tenantSchema).min(1),
   })
   .superRefine((cfg, ctx) => {

@@ -38,6 +38,8 @@ export interface LegacyHandle {
    * primary); for `write`, the primary.
    */
   legacyDb(db: number, use?: 'read' | 'write'): Promise<Redis>;
+  /** Connections this handle holds (nodes, Sentinels). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,8 @@ export interface TargetHandle {
   node(address: HostPort, db?: number): Promise<Redis>;
   /** The main client: an ioredis Cluster in cluster mode, else the entry node. */
   main(): Promise<Redis | Cluster>;
+  /** Connections this handle holds (direct node clients, the cluster client's nodes). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -67,6 +71,12 @@ export interface ConnectionPool {
   readonly timeouts: Timeouts;
   legacy(tenant: TenantConfig): Promise<LegacyHandle>;
   target(tenant: TenantConfig): Promise<TargetHandle>;
+  /** Tenants with open handles, least recently used first. */
+  tenants(): string[];
+  /** Closes one tenant's connections (a warm container keeps only its recent tenants'). */
+  closeTenant(tenantId: string): Promise<void>;
+  /** Connections open now to tenants' nodes (direct node clients and cluster clients' nodes). */
+  openConnections(): number;
   closeAll(): Promise<void>;
 }
 
@@ -104,6 +114,11 @@ class NodeClients {
     return opening;
   }
 
+  /** Connections held (open or opening). */
+  get size(): number {
+    return this.clients.size;
+  }
+
   async close(): Promise<void> {
     const all = [...this.clients.values()];
     this.clients.clear();
@@ -124,7 +139,15 @@ export function createConnectionPool(opts: ConnectionPoolOptions): ConnectionPoo
     commandTimeoutMs: opts.commandTimeoutMs,
   };
   const ledger = new TrafficLedger();
-  const handles = new Map<string, { fingerprint: string; handle: Promise<LegacyHandle | TargetHandle> }>();
+  const handles = new Map<
+    string,
+    {
+      fingerprint: string;
+      handle: Promise<LegacyHandle | TargetHandle>;
+      /** The handle once built: its connections are counted without awaiting. */
+      settled?: LegacyHandle | TargetHandle;
+    }
+  >();
 
   async function cached<T extends LegacyHandle | TargetHandle>(
     key: string,
@@ -132,10 +155,22 @@ export function createConnectionPool(opts: ConnectionPoolOptions): ConnectionPoo
     build: () => Promise<T>,
   ): Promise<T> {
     const hit = handles.get(key);
-    if (hit && hit.fingerprint === fingerprint) return (await hit.handle) as T;
+    if (hit && hit.fingerprint === fingerprint) {
+      // Re-inserted: the Map's order is the order tenants were last used in.
+      handles.delete(key);
+      handles.set(key, hit);
+      return (await hit.handle) as T;
+    }
     if (hit) await (await hit.handle.catch(() => undefined))?.close();
     const handle = build();
-    handles.set(key, { fingerprint, handle });
+    const entry: { fingerprint: string; handle: Promise<T>; settled?: T } = { fingerprint, handle };
+    handles.set(key, entry);
+    handle.then(
+      (h) => {
+        entry.settled = h;
+      },
+      () => undefined,
+    );
     handle.catch(() => {
       if (handles.get(key)?.handle === handle) handles.delete(key);
     });
@@ -153,6 +188,28 @@ export function createConnectionPool(opts: ConnectionPoolOptions): ConnectionPoo
       cached(`${tenant.id}:target`, JSON.stringify(tenant.target), () =>
         buildTarget(tenant, secrets, timeouts),
       ),
+    tenants() {
+      const seen = new Set<string>();
+      for (const key of handles.keys()) {
+        const tenant = key.slice(0, key.lastIndexOf(':'));
+        seen.delete(tenant);
+        seen.add(tenant);
+      }
+      return [...seen];
+    },
+    async closeTenant(tenantId) {
+      const mine = [`${tenantId}:legacy`, `${tenantId}:target`].flatMap((key) => {
+        const hit = handles.get(key);
+        handles.delete(key);
+        return hit ? [hit.handle] : [];
+      });
+      await Promise.all(mine.map(async (h) => (await h.catch(() => undefined))?.close()));
+    },
+    openConnections() {
+      let count = 0;
+      for (const { settled } of handles.values()) count += settled?.connections() ?? 0;
+      return count;
+    },
     async closeAll() {
       const all = [...handles.values()];
       handles.clear();
@@ -230,6 +287,7 @@ async function buildLegacy(
       const primary = handle.primary ?? (await handle.locatePrimary());
       return nodes.get(primary, db);
     },
+    connections: () => nodes.size + (sentinels?.size ?? 0),
     async close() {
       await Promise.all([nodes.close(), sentinels?.close()]);
     },
@@ -248,6 +306,7 @@ async function buildTarget(
   const nodes = new NodeClients(auth, timeouts, undefined);
   const entry = urlAddress(cfg.url);
   let cluster: Promise<Cluster> | undefined;
+  let clusterClient: Cluster | undefined;
 
   const handle: TargetHandle = {
     tenant: tenant.id,
@@ -300,9 +359,19 @@ async function buildTarget(
         timeouts.connectTimeoutMs + 2 * timeouts.commandTimeoutMs,
       );
       cluster = opening;
+      opening.then(
+        (c) => {
+          if (cluster === opening) clusterClient = c;
+        },
+        () => undefined,
+      );
       return opening;
     },
+    connections: () =>
+      nodes.size +
+      (clusterClient && clusterClient.status === 'ready' ? clusterClient.nodes('all').length : 0),
     async close() {
+      clusterClient = undefined;
       const c = cluster ? await cluster.catch(() => undefined) : undefined;
       c?.disconnect();
       cluster = undefined;

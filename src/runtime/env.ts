@@ -15,6 +15,8 @@ const envSchema = z.object({
   SOAKWATCH_API_TOKEN_HASHES: z.string().optional(),
   /** A Secrets Manager secret holding more token hashes (`{"alice": "<sha256 hex>"}`); blank: none. */
   SOAKWATCH_API_TOKENS_SECRET_ID: z.string().optional(),
+  /** The per-tenant tick function the scheduled tick fans out to (serverless.yml sets it); blank: in-process. */
+  SOAKWATCH_TICK_TENANT_FUNCTION: z.string().optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
 });
 export type Env = z.infer<typeof envSchema>;

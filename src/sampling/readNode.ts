@@ -184,11 +184,22 @@ async function roundTrip(
   mode: 'multi' | 'per-section';
 }> {
   const multi = !perSection.has(client);
-  const pipe = client.pipeline();
-  if (multi) pipe.info(...sections);
-  else for (const s of sections) pipe.info(s);
-  if (clientList) pipe.client('LIST');
-  const replies = (await pipe.exec()) ?? [];
+  let replies: [Error | null, unknown][];
+  if (multi && !clientList) {
+    // The common case, one command: sent as is (a pipeline's bookkeeping costs more than the parse).
+    replies = await client.info(...sections).then(
+      (text): [Error | null, unknown][] => [[null, text]],
+      (error: unknown): [Error | null, unknown][] => [
+        [error instanceof Error ? error : new Error(String(error)), undefined],
+      ],
+    );
+  } else {
+    const pipe = client.pipeline();
+    if (multi) pipe.info(...sections);
+    else for (const s of sections) pipe.info(s);
+    if (clientList) pipe.client('LIST');
+    replies = (await pipe.exec()) ?? [];
+  }
   const infoCount = multi ? 1 : sections.length;
   const infoReplies = replies.slice(0, infoCount);
   const firstError = infoReplies.find(([e]) => e)?.[0];

@@ -1,0 +1,282 @@
+import pLimit from 'p-limit';
+import type { Config } from '../config/index.js';
+import type { ConnectionPool } from '../redis/pool.js';
+import { TickError } from '../tick/errors.js';
+import {
+  type DispatchReport,
+  dispatchTasks,
+  isStale,
+  parseTenantTask,
+  roundTasks,
+  type TenantTask,
+  taskTimeoutMs,
+} from '../tick/fanout.js';
+import type { TenantTickReport, TickDeps, TickReport } from '../tick/types.js';
+import type { MetricsSink } from './tick.js';
+
+export { parseTenantTask };
+
+/** Kept between the per-tenant tick's end and its function's timeout: report, release the lock, flush metrics. */
+export const TASK_MARGIN_MS = 3_000;
+
+/** What one per-tenant task did: its tick's report, or why it was not judged. */
+export interface TaskReport {
+  tenant: string;
+  /** The round's time the task carried (the tick's `now`). */
+  now: number;
+  /** `stale`: started after its round was over, dropped (StaleTicksDropped). `timeout`: ran out of time. */
+  outcome: 'ticked' | 'stale' | 'timeout';
+  /** How late the task started after its round's time, ms (the delivery delay). */
+  startDelayMs: number;
+  durationMs: number;
+  tenantReport?: TenantTickReport;
+  /** Connections the process holds to tenants' nodes after the task (warm containers: bounded by fleet.warmTenants). */
+  openConnections?: number;
+}
+
+/**
+ * One tenant's tick as a task of the round — the same code whether the per-tenant Lambda or the
+ * dispatcher's own process runs it. A task that starts after its round is over is dropped and counted,
+ * not judged late; the tick gets until the round's end or the function's timeout less a margin.
+ * Throws only what the tick throws (an unreachable state store): the invocation then fails loudly.
+ */
+export async function runTenantTask(
+  rt: { deps: TickDeps; metrics: MetricsSink; pool?: ConnectionPool; warmTenants?: number },
+  task: TenantTask,
+  opts: { clock: () => number; remainingMs: number },
+): Promise<TaskReport> {
+  const started = opts.clock();
+  const base = { tenant: task.tenantId, now: task.now, startDelayMs: Math.max(0, started - task.now) };
+  if (isStale(task, started)) {
+    rt.metrics.addMetric('StaleTicksDropped', 'Count', 1);
+    rt.deps.log.warn('tenant tick dropped: its round is over', {
+      tenant: task.tenantId,
+      round: task.now,
+      lateMs: started - task.roundEndsAt,
+    });
+    return { ...base, outcome: 'stale', durationMs: 0 };
+  }
+  const budget = taskTimeoutMs(task, started, opts.remainingMs, TASK_MARGIN_MS);
+  const inFlight = rt.pool ? inFlightOf(rt.pool) : undefined;
+  inFlight?.set(task.tenantId, (inFlight.get(task.tenantId) ?? 0) + 1);
+  let outcome: 'ticked' | 'timeout' = 'ticked';
+  let tenantReport: TenantTickReport | undefined;
+  try {
+    // Imported on first use: the dispatcher of a large fleet never ticks, and its module init must not
+    // evaluate the tick's clients (SNS, CloudWatch, ElastiCache SDKs, ioredis).
+    const { runTick } = await import('./tick.js');
+    const report = await withTimeout(
+      runTick(rt, { now: task.now, tenantId: task.tenantId }),
+      budget,
+      () => new TaskTimeoutError(task.tenantId, budget),
+    );
+    tenantReport = report.tenants[0];
+  } catch (error) {
+    if (!(error instanceof TaskTimeoutError)) throw error;
+    outcome = 'timeout';
+    rt.metrics.addMetric('TenantTickTimeouts', 'Count', 1);
+    rt.deps.log.error('tenant tick timed out', { tenant: task.tenantId, budgetMs: budget });
+  } finally {
+    const left = (inFlight?.get(task.tenantId) ?? 1) - 1;
+    if (left > 0) inFlight?.set(task.tenantId, left);
+    else inFlight?.delete(task.tenantId);
+  }
+  const out: TaskReport = {
+    ...base,
+    outcome,
+    durationMs: opts.clock() - started,
+    ...(tenantReport ? { tenantReport } : {}),
+    ...(await boundConnections(rt)),
+  };
+  // One line per task: the fleet's per-tenant latency and delivery delay (Logs Insights, test/scale).
+  rt.deps.log.info('tenant tick done', {
+    tenant: out.tenant,
+    round: task.now,
+    outcome: out.outcome,
+    judged: tenantReport?.judged === true,
+    startDelayMs: out.startDelayMs,
+    durationMs: out.durationMs,
+    ...(out.openConnections !== undefined ? { openConnections: out.openConnections } : {}),
+  });
+  return out;
+}
+
+// Tenants whose tick is running on each pool: never closed under a running tick (the dispatcher's own
+// process, or an emulator running several invocations in one process, ticks several tenants at once).
+const inFlightByPool = new WeakMap<ConnectionPool, Map<string, number>>();
+function inFlightOf(pool: ConnectionPool): Map<string, number> {
+  let map = inFlightByPool.get(pool);
+  if (!map) {
+    map = new Map();
+    inFlightByPool.set(pool, map);
+  }
+  return map;
+}
+
+/** Rejects with `onTimeout()` after `ms` (the work itself is not stopped); not redis/'s, which loads ioredis. */
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+class TaskTimeoutError extends Error {
+  constructor(tenant: string, ms: number) {
+    super(`the tick of ${tenant} did not finish within ${ms} ms`);
+    this.name = 'TaskTimeoutError';
+  }
+}
+
+/**
+ * A warm container keeps the connections of its `warmTenants` most recent tenants and closes the rest:
+ * each cluster then sees at most (containers × warmTenants) soakwatch clients per node. The count held
+ * is reported (RedisConnectionsHeld) after every task.
+ */
+async function boundConnections(rt: {
+  pool?: ConnectionPool;
+  warmTenants?: number;
+  metrics: MetricsSink;
+}): Promise<{ openConnections?: number }> {
+  const pool = rt.pool;
+  if (!pool) return {};
+  const busy = inFlightOf(pool);
+  const idle = pool.tenants().filter((t) => !busy.has(t));
+  const excess = idle.length + busy.size - (rt.warmTenants ?? Number.POSITIVE_INFINITY);
+  if (excess > 0) await Promise.all(idle.slice(0, excess).map((t) => pool.closeTenant(t)));
+  const open = pool.openConnections();
+  rt.metrics.addMetric('RedisConnectionsHeld', 'Count', open);
+  return { openConnections: open };
+}
+
+/** Hands one task to a per-tenant invocation (the Lambda adapter below; a stub in tests). */
+export type TaskSender = (task: TenantTask) => Promise<void>;
+
+/** What a round did: fanned out, or run here (below fleet.fanOutFrom, or no per-tenant function). */
+export type RoundReport =
+  | DispatchReport
+  | (TickReport & { mode: 'in-process'; stale: number; timedOut: number; tasks: TaskReport[] });
+
+/**
+ * The scheduled tick's round. With at least `fleet.fanOutFrom` tenants and a sender, each tenant's
+ * task goes to its own invocation (bounded concurrency) and the dispatcher opens no Redis at all; below
+ * it, the tasks run here, four at a time, through the same `runTenantTask`.
+ */
+export async function runRound(
+  config: Config,
+  input: { now: number },
+  how: {
+    send?: TaskSender;
+    /** Built only for the in-process path: the dispatcher of a large fleet never connects to Redis. */
+    local: () => Promise<{ deps: TickDeps; metrics: MetricsSink; pool?: ConnectionPool }>;
+    metrics: MetricsSink;
+    clock: () => number;
+    remainingMs: () => number;
+  },
+): Promise<RoundReport> {
+  const fleet = config.fleet;
+  const tasks = roundTasks(
+    config.tenants.map((t) => t.id),
+    input.now,
+    fleet.roundMs,
+  );
+  if (how.send && tasks.length >= fleet.fanOutFrom) {
+    const report = await dispatchTasks(tasks, how.send, {
+      concurrency: fleet.dispatchConcurrency,
+      clock: how.clock,
+    });
+    how.metrics.addMetric('TenantTicksDispatched', 'Count', report.dispatched);
+    how.metrics.addMetric('TenantDispatchFailures', 'Count', report.failed.length);
+    // Every tenant refused is a tenant unwatched this round: the dispatcher's invocation fails (its alarm).
+    if (report.failed.length > 0 && report.dispatched === 0)
+      throw new Error(`no tenant tick could be dispatched: ${report.failed[0]?.error ?? ''}`);
+    return report;
+  }
+  const started = how.clock();
+  const local = await how.local();
+  const limit = pLimit(IN_PROCESS_CONCURRENCY);
+  const failures: unknown[] = [];
+  const reports = await Promise.all(
+    tasks.map((task) =>
+      limit(() =>
+        runTenantTask(local, task, { clock: how.clock, remainingMs: how.remainingMs() }).catch(
+          (error: unknown): TaskReport => {
+            failures.push(error);
+            return {
+              tenant: task.tenantId,
+              now: task.now,
+              outcome: 'ticked',
+              startDelayMs: 0,
+              durationMs: 0,
+              tenantReport: {
+                tenant: task.tenantId,
+                ok: false,
+                error: error instanceof Error ? error.message : String(error),
+                transitions: [],
+                messages: 0,
+                hooks: [],
+              },
+            };
+          },
+        ),
+      ),
+    ),
+  );
+  const report = {
+    mode: 'in-process' as const,
+    at: input.now,
+    durationMs: how.clock() - started,
+    tenants: reports.flatMap((r) => (r.tenantReport ? [r.tenantReport] : [])),
+    stale: reports.filter((r) => r.outcome === 'stale').length,
+    timedOut: reports.filter((r) => r.outcome === 'timeout').length,
+    tasks: reports,
+  };
+  // As the single loop did: the state store failing fails the round loudly, after every tenant had its chance.
+  if (failures.length > 0)
+    throw new TickError('the state store failed during the tick', report, { cause: failures[0] });
+  return report;
+}
+
+/** Tenants ticked at once in-process: each sample already fans out to every node of two clusters. */
+const IN_PROCESS_CONCURRENCY = 4;
+
+/**
+ * The Lambda adapter: an asynchronous Invoke (InvocationType Event) of the per-tenant function per task.
+ * The SDK is imported on first use, so the dispatcher's module init does not pay for it (and a small
+ * install running in-process never loads it). AWS_ENDPOINT_URL_LAMBDA points it at serverless offline.
+ */
+export function lambdaTaskSender(functionName: string): TaskSender & { destroy(): void } {
+  let client: Promise<{ send: (task: TenantTask) => Promise<void>; destroy(): void }> | undefined;
+  const open = async () => {
+    const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+    const lambda = new LambdaClient({ maxAttempts: 2 });
+    return {
+      async send(task: TenantTask) {
+        const out = await lambda.send(
+          new InvokeCommand({
+            FunctionName: functionName,
+            InvocationType: 'Event',
+            Payload: new TextEncoder().encode(JSON.stringify(task)),
+          }),
+        );
+        if (out.StatusCode !== undefined && out.StatusCode !== 202)
+          throw new Error(`invoke of ${functionName} for ${task.tenantId} answered ${out.StatusCode}`);
+      },
+      destroy: () => lambda.destroy(),
+    };
+  };
+  const sender = async (task: TenantTask) => {
+    client ??= open().catch((error: unknown) => {
+      client = undefined;
+      throw error;
+    });
+    await (await client).send(task);
+  };
+  return Object.assign(sender, {
+    destroy() {
+      client?.then((c) => c.destroy()).catch(() => undefined);
+      client = undefined;
+    },
+  });
+}

@@ -1,0 +1,314 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Cluster, Redis } from 'ioredis';
+import { configSchema } from '../../src/config/index.js';
+import { CONNECTION_NAME } from '../../src/redis/options.js';
+import { openTickRuntime } from '../../src/runtime/tick.js';
+import type { StateStore } from '../../src/store/index.js';
+import { runTick } from '../../src/tick/runTick.js';
+import { startCluster, startStandalone } from '../../tools/local/index.js';
+import { startOffline } from '../support/offline.js';
+
+/*
+ * The fleet on this machine (issue 11): N tenants sharing a few local topologies — two legacy
+ * standalones of 16 tenants each (one db per tenant), one 3-master cluster target (a key prefix per tenant), one state
+ * store — ticked (1) by today's single in-process loop (runTick over every tenant, four at a time), then
+ * (2) by the scheduled tick as a dispatcher through serverless offline's Lambda Invoke API, one
+ * asynchronous tickTenant invocation per tenant (offline runs each concurrent invocation in a worker of
+ * its own, as Lambda runs each in a container), a cold round then a warm one. Measured: wall time per
+ * full round, per-tenant tick latency, soakwatch's connections per Redis node, the offline process
+ * group's memory. Used by test/scale/fleet.test.ts (40 tenants) and bench/fleet.bench.ts (200).
+ */
+
+export interface RoundFigures {
+  /** From the round's start to the last tenant judged, ms. */
+  wallMs: number;
+  /** The dispatcher's own time (the invoke of tick, which returns once every task is sent), ms. */
+  dispatchMs?: number;
+  judged: number;
+  stale: number;
+  /** Per-tenant tick, ms (in-process: lock held; fan-out: the task's own duration). */
+  tickMs: { p50: number; p99: number; max: number };
+  /** Delivery delay: the task's start after the round's time, ms (fan-out only). */
+  startDelayMs?: { p50: number; p99: number };
+  /** Peak soakwatch connections (CLIENT LIST name=soakwatch) per tenant Redis node during the round. */
+  connectionsPerNode: Record<string, number>;
+  /** Peak resident memory, MB: the offline process group (fan-out), this process (in-process). */
+  rssMb: number;
+}
+
+export interface FleetResult {
+  tenants: number;
+  inProcess: RoundFigures;
+  fanOutCold: RoundFigures;
+  fanOutWarm: RoundFigures;
+  offlineStartupMs: number;
+}
+
+const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const KEYS_PER_TENANT = 5;
+
+function percentile(values: number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+/** Resident memory of a process group (osls, esbuild, the handlers' workers), MB. */
+function groupRssMb(pgid: number): number {
+  let kb = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pgid) continue;
+      const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'));
+      kb += Number(rss?.[1] ?? 0);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return kb / 1024;
+}
+
+/** Samples soakwatch's connections on every node and a memory figure until stopped; keeps the peaks. */
+function watchPeaks(nodes: { address: string; client: Redis }[], rss: () => number) {
+  const peaks: Record<string, number> = {};
+  let rssPeak = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await Promise.all(
+        nodes.map(async (n) => {
+          const list = String(await n.client.client('LIST').catch(() => ''));
+          const count = list.split('\n').filter((l) => l.includes(` name=${CONNECTION_NAME} `)).length;
+          peaks[n.address] = Math.max(peaks[n.address] ?? 0, count);
+        }),
+      );
+      rssPeak = Math.max(rssPeak, rss());
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    return { connectionsPerNode: peaks, rssMb: rssPeak };
+  };
+}
+
+export async function runFleetScale(opts: {
+  tenants: number;
+  log?: (line: string) => void;
+}): Promise<FleetResult> {
+  const n = opts.tenants;
+  const log = opts.log ?? (() => undefined);
+  // The config allows legacy dbs 0–15: sixteen tenants per legacy standalone.
+  const legacyCount = Math.ceil(n / 16);
+  const dir = mkdtempSync(join(tmpdir(), 'soakwatch-scale-'));
+  const [legacies, target, state] = await Promise.all([
+    Promise.all(Array.from({ length: legacyCount }, () => startStandalone())),
+    startCluster({ masters: 3, replicasPerMaster: 0 }),
+    startStandalone(),
+  ]);
+  const admins: { address: string; client: Redis }[] = [];
+  let offline: Awaited<ReturnType<typeof startOffline>> | undefined;
+  try {
+    // ── Tenants: tenant i is db i mod 16 of legacy ⌊i/16⌋, and prefix `t<i>:` on the target.
+    const legacyOf = (i: number) => legacies[Math.floor(i / 16)] ?? legacies[0];
+    const dbOf = (i: number) => i % 16;
+    const seedLegacy = async (server: (typeof legacies)[number], index: number) => {
+      const c = new Redis(server.node.url);
+      const pipe = c.pipeline();
+      for (let i = index * 16; i < Math.min(n, index * 16 + 16); i++) {
+        pipe.select(dbOf(i));
+        for (let k = 0; k < KEYS_PER_TENANT; k++) pipe.set(`k:${k}`, `v${i}:${k}`);
+      }
+      await pipe.exec();
+      c.disconnect();
+    };
+    const cluster = new Cluster([
+      { host: target.masters[0]?.host ?? '127.0.0.1', port: target.masters[0]?.port ?? 0 },
+    ]);
+    await Promise.all([
+      ...legacies.map((l, index) => seedLegacy(l, index)),
+      (async () => {
+        for (let i = 0; i < n; i++)
+          await Promise.all(
+            Array.from({ length: KEYS_PER_TENANT }, (_, k) => cluster.set(`t${i}:k:${k}`, `v${i}:${k}`)),
+          );
+      })(),
+    ]);
+    cluster.disconnect();
+    const tenants = Array.from({ length: n }, (_, i) => ({
+      id: `t${i}`,
+      legacy: { url: legacyOf(i)?.node.url ?? '', dbs: [dbOf(i)], heartbeat: { enabled: false } },
+      target: { url: target.url, cluster: true, dbMap: { [String(dbOf(i))]: `t${i}:` } },
+    }));
+    const rawConfig = {
+      stateStore: { url: `${state.node.url}/0`, keyPrefix: 'soakwatch-scale:' },
+      // Fan out from a single tenant: the dispatcher always hands tenants to tickTenant here.
+      fleet: { fanOutFrom: 1, dispatchConcurrency: 64, roundMs: 60_000, warmTenants: 4 },
+      tenants,
+    };
+    const config = configSchema.parse(rawConfig);
+    const configPath = join(dir, 'soakwatch.config.json');
+    writeFileSync(configPath, JSON.stringify(rawConfig));
+    for (const node of [...legacies.map((l) => l.node), ...target.masters]) {
+      admins.push({ address: `${node.host}:${node.port}`, client: new Redis(node.port, node.host) });
+    }
+    const stateClient = new Redis(state.node.url);
+
+    // ── (1) Today's single in-process loop, in this process.
+    const runtime = await openTickRuntime(config, { log: quiet, aws: false });
+    const lockAt = new Map<string, number>();
+    const tickMs: number[] = [];
+    const store: StateStore = runtime.deps.store;
+    const timedStore: StateStore = Object.create(store, {
+      acquireLock: {
+        value: async (tenant: string, name: string, ttl: number) => {
+          const lock = await store.acquireLock(tenant, name, ttl);
+          if (!lock) return lock;
+          lockAt.set(tenant, performance.now());
+          return {
+            ...lock,
+            release: async () => {
+              await lock.release();
+              tickMs.push(performance.now() - (lockAt.get(tenant) ?? 0));
+            },
+          };
+        },
+      },
+    });
+    const deps = { ...runtime.deps, store: timedStore };
+    const stopIn = watchPeaks(admins, () => process.memoryUsage().rss / 1024 / 1024);
+    const inStart = performance.now();
+    const inReport = await runTick(deps, { now: Date.now() });
+    const inWall = performance.now() - inStart;
+    const inPeaks = await stopIn();
+    await runtime.close();
+    const inProcess: RoundFigures = {
+      wallMs: inWall,
+      judged: inReport.tenants.filter((t) => t.judged).length,
+      stale: 0,
+      tickMs: { p50: percentile(tickMs, 0.5), p99: percentile(tickMs, 0.99), max: Math.max(...tickMs) },
+      ...inPeaks,
+    };
+    log(`in-process loop: ${inProcess.judged}/${n} judged in ${inWall.toFixed(0)} ms`);
+
+    // ── (2) The dispatcher and tickTenant under serverless offline.
+    offline = await startOffline({
+      env: { SOAKWATCH_CONFIG: configPath, SOAKWATCH_OFFLINE_IN_PROCESS: 'true' },
+    });
+    log(`offline started in ${offline.startupMs} ms`);
+    const pgid = offline.pid;
+    const fanOutRound = async (): Promise<RoundFigures> => {
+      const round = Date.now();
+      const logFrom = offline?.logs().length ?? 0;
+      const stop = watchPeaks(admins, () => groupRssMb(pgid));
+      const t0 = performance.now();
+      const dispatched = await offline?.invoke<{ dispatched?: number; failed?: unknown[] }>(
+        'tick',
+        { now: round },
+        60_000,
+      );
+      const dispatchMs = performance.now() - t0;
+      if (dispatched?.functionError || dispatched?.payload?.dispatched !== n)
+        throw new Error(`dispatch failed: ${JSON.stringify(dispatched?.payload).slice(0, 500)}`);
+      type Done = {
+        tenant: string;
+        round: number;
+        outcome: string;
+        judged: boolean;
+        durationMs: number;
+        startDelayMs: number;
+      };
+      const doneLines = (): Done[] =>
+        (offline?.logs().slice(logFrom) ?? '').split('\n').flatMap((line) => {
+          const at = line.indexOf('{"');
+          if (at < 0 || !line.includes('tenant tick done')) return [];
+          try {
+            const parsed = JSON.parse(line.slice(at)) as Done & { message?: string };
+            return parsed.message === 'tenant tick done' && parsed.round === round ? [parsed] : [];
+          } catch {
+            return [];
+          }
+        });
+      let done: Done[] = [];
+      const deadline = Date.now() + 90_000;
+      while (Date.now() < deadline) {
+        done = doneLines();
+        if (new Set(done.map((d) => d.tenant)).size >= n) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const wallMs = performance.now() - t0;
+      const peaks = await stop();
+      const full = process.env.SOAKWATCH_SCALE_LOG;
+      if (full && new Set(done.map((d) => d.tenant)).size < n)
+        writeFileSync(full, offline?.logs().slice(logFrom) ?? '');
+      if (new Set(done.map((d) => d.tenant)).size < n)
+        log(
+          `round incomplete; offline output (tail):\n${(offline?.logs().slice(logFrom) ?? '').slice(-4_000)}`,
+        );
+      const ticked = done.filter((d) => d.outcome === 'ticked');
+      return {
+        wallMs,
+        dispatchMs,
+        judged: new Set(done.filter((d) => d.judged).map((d) => d.tenant)).size,
+        stale: done.filter((d) => d.outcome === 'stale').length,
+        tickMs: {
+          p50: percentile(
+            ticked.map((d) => d.durationMs),
+            0.5,
+          ),
+          p99: percentile(
+            ticked.map((d) => d.durationMs),
+            0.99,
+          ),
+          max: Math.max(...ticked.map((d) => d.durationMs)),
+        },
+        startDelayMs: {
+          p50: percentile(
+            done.map((d) => d.startDelayMs),
+            0.5,
+          ),
+          p99: percentile(
+            done.map((d) => d.startDelayMs),
+            0.99,
+          ),
+        },
+        ...peaks,
+      };
+    };
+    const fanOutCold = await fanOutRound();
+    log(`fan-out cold round: ${fanOutCold.judged}/${n} judged in ${fanOutCold.wallMs.toFixed(0)} ms`);
+    const fanOutWarm = fanOutCold.judged === 0 ? fanOutCold : await fanOutRound();
+    log(`fan-out warm round: ${fanOutWarm.judged}/${n} judged in ${fanOutWarm.wallMs.toFixed(0)} ms`);
+    stateClient.disconnect();
+    return { tenants: n, inProcess, fanOutCold, fanOutWarm, offlineStartupMs: offline.startupMs };
+  } finally {
+    await offline?.stop().catch(() => undefined);
+    for (const a of admins) a.client.disconnect();
+    await Promise.allSettled([...legacies.map((l) => l.stop()), target.stop(), state.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The figures as the test and the bench print them, with the ratios against the in-process loop. */
+export function formatFleet(r: FleetResult): string {
+  const f = (x: number | undefined, d = 0) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+  const conns = (c: Record<string, number>) =>
+    Object.entries(c)
+      .map(([a, v]) => `${a.split(':')[1]}=${v}`)
+      .join(' ');
+  const row = (name: string, x: RoundFigures) =>
+    `  ${name.padEnd(18)} round ${f(x.wallMs).padStart(6)} ms (${f(r.inProcess.wallMs / x.wallMs, 2)}× faster than in-process)  dispatch ${f(x.dispatchMs)} ms  judged ${x.judged}/${r.tenants}  stale ${x.stale}  tick p50 ${f(x.tickMs.p50)} ms p99 ${f(x.tickMs.p99)} ms  start delay p50 ${f(x.startDelayMs?.p50)} p99 ${f(x.startDelayMs?.p99)} ms  RSS ${f(x.rssMb)} MB  connections/node: ${conns(x.connectionsPerNode)}`;
+  return [
+    `fleet of ${r.tenants} tenants (${Math.ceil(r.tenants / 16)} legacy standalones, a 3-master cluster target, one state store); offline started in ${r.offlineStartupMs} ms`,
+    row('in-process loop', r.inProcess),
+    row('fan-out (cold)', r.fanOutCold),
+    row('fan-out (warm)', r.fanOutWarm),
+  ].join('\n');
+}
