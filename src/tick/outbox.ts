@@ -3,6 +3,7 @@ import type { TenantConfig } from '../config/index.js';
 import { type HookTrigger, hookTriggers } from '../hooks/index.js';
 import type { JudgeResult } from '../soak/index.js';
 import type { OutboxEntry } from '../store/index.js';
+import { crashPoint } from '../util/crashPoint.js';
 import { errorCode } from '../util/errors.js';
 import type { HookOutcome, TickDeps } from './types.js';
 
@@ -106,8 +107,10 @@ export async function deliverOutbox(
         }
         report.messages++;
         entry = { ...entry, published: entry.published + 1 };
-        // Progress recorded per message: a crash after this one does not send it again.
+        // Progress recorded per message: a crash after this one does not send it again. (A crash between
+        // the publish and this write sends that one message again: at least once, never lost.)
         await deps.store.putOutbox(tenant.id, entry);
+        crashPoint('alert-published');
       }
       if (!entry.hooksDone && mode.hooks !== false) {
         const results = await deps.runHooks(tenant, entry.triggers, now);

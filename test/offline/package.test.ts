@@ -104,6 +104,22 @@ const FUNCTIONS: Record<string, { fn: string; role: string; sids: string[] }> = 
       'AllowListedScaling',
       'ReadSoakwatchSecrets',
       'InvokeHookFunctions',
+      'DispatchTenantTicks',
+    ],
+  },
+  // One tenant's tick of a fanned-out round: the tick's statements, and its on-failure queue.
+  TickTenantLambdaFunction: {
+    fn: 'tickTenant',
+    role: 'TickTenantRole',
+    sids: [
+      'OwnLogs',
+      'PublishAlertsMilestonesAndHooks',
+      'ReadElastiCacheMetrics',
+      'ReadElastiCacheEvents',
+      'AllowListedScaling',
+      'ReadSoakwatchSecrets',
+      'InvokeHookFunctions',
+      'TenantTickFailuresToQueue',
     ],
   },
   ApiLambdaFunction: {
@@ -215,6 +231,7 @@ describe('osls package: the CloudFormation a deployment creates', () => {
     expect(tenantSecrets.length).toBeGreaterThan(0);
     for (const id of tenantSecrets) {
       expect(reachesSecret('TickRole', id), id).toBe(true);
+      expect(reachesSecret('TickTenantRole', id), id).toBe(true);
       for (const other of ['ApiRole', 'AuthorizeRole', 'ElastiCacheEventsRole', 'AlarmEventsRole'])
         expect(reachesSecret(other, id), `${other} ${id}`).toBe(false);
     }
@@ -227,7 +244,7 @@ describe('osls package: the CloudFormation a deployment creates', () => {
     expect(reachesSecret('ApiRole', 'soakwatch/api-tokens')).toBe(false);
   });
 
-  it('throttles the HTTP API, reserves concurrency for the API, and puts every route behind the authorizer', () => {
+  it('throttles the HTTP API, reserves concurrency for the API, and puts every route but sign-in and the static assets behind the authorizer', () => {
     expect(resources.HttpApiStage?.Properties.DefaultRouteSettings).toEqual({
       ThrottlingRateLimit: 20,
       ThrottlingBurstLimit: 40,
@@ -238,8 +255,13 @@ describe('osls package: the CloudFormation a deployment creates', () => {
     expect(resources.TickLambdaFunction?.Properties.ReservedConcurrentExecutions).toBeUndefined();
     const routes = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
     expect(routes.length).toBeGreaterThanOrEqual(4);
-    for (const r of routes)
-      expect(r.Properties.AuthorizationType, String(r.Properties.RouteKey)).toBe('CUSTOM');
+    // The only routes without a principal serve no tenant data: the sign-in form and its POST (which is
+    // how a browser gets a session), and the pages' static script and style.
+    const open = routes
+      .filter((r) => r.Properties.AuthorizationType !== 'CUSTOM')
+      .map((r) => String(r.Properties.RouteKey))
+      .sort();
+    expect(open).toEqual(['GET /assets/{name}', 'GET /login', 'POST /login']);
   });
 
   it('has the alarms and the dashboard', () => {
