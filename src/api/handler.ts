@@ -18,6 +18,7 @@ import { releaseErrorsToHttp } from './errors.js';
 import { getTenantStatus, listTenants, performAction } from './handlers.js';
 import { json, parseOr400 } from './http.js';
 import { createPageRoutes, type TokenVerifier } from './pages.js';
+import { redactAddresses } from './redact.js';
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyResultV2;
@@ -142,6 +143,18 @@ export function createApiHandler(opts: ApiHandlerOptions) {
         ...pages,
       ]),
     )
+      // Every answer (pages, JSON, the evidence pack, errors) leaves without internal host:port: a node
+      // named in a status, a criterion's cause or a stored note becomes its pseudonym (src/api/redact.ts).
+      .use({
+        after: (request) => {
+          const response = request.response as { body?: unknown } | undefined;
+          if (response && typeof response.body === 'string') response.body = redactAddresses(response.body);
+        },
+        onError: (request) => {
+          const response = request.response as { body?: unknown } | undefined;
+          if (response && typeof response.body === 'string') response.body = redactAddresses(response.body);
+        },
+      })
       // Never log the event here, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries the bearer token.
       .use(injectLambdaContext(opts.logger, { logEvent: false }))
       // Every response (errors too): nosniff, frame denial…; HTML also the CSP the pages are written for.

@@ -8,7 +8,6 @@ import {
   type TenantStatus,
 } from '../release/index.js';
 import { redactAddresses } from './redact.js';
-import { renderStatusHtml } from './statusPage.js';
 
 // The API's operations: each calls the release service and shapes its answer. Refusals are the service's
 // error classes; src/api/errors.ts gives them their HTTP status.
@@ -25,11 +24,6 @@ export async function getTenantStatus(
   now: number,
 ): Promise<TenantStatus> {
   return redactAddresses(await getStatus(deps, tenantId, now));
-}
-
-/** The HTML status page for release managers. */
-export async function renderStatusPage(deps: StatusDeps, now: number): Promise<string> {
-  return renderStatusHtml(redactAddresses(await listStatuses(deps, now)), now);
 }
 
 /** A release-manager action by an authorised principal (the actor recorded in the audit trail). */

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../src/api/index.js';
+import { nodePseudonym } from '../../../src/api/redact.js';
 import { logger, metrics } from '../../../src/observability/index.js';
 import type { ReleaseDeps } from '../../../src/release/index.js';
 import type { SoakState } from '../../../src/soak/index.js';
@@ -154,6 +155,27 @@ describe('POST /tenants/{id}/actions/{action}', () => {
       expect.objectContaining({ actor: 'alice', action: 'aborted', reason: 'wrong cluster' }),
     ]);
     expect(recorded.published.map((m) => m.attributes.kind)).toEqual(['aborted']);
+  });
+
+  it('answers without internal host:port: an address in any answer becomes its pseudonym', async () => {
+    const { call, store } = api();
+
+    const res = await call(
+      action('acme', 'abort', {
+        principal: 'alice',
+        body: { reason: 'legacy 10.0.7.21:6379 is the wrong one' },
+      }),
+    );
+    const page = await call(event('GET', '/status', { routeKey: 'GET /status' }));
+
+    expect(res.statusCode).toBe(200);
+    expect(res.body).not.toContain('10.0.7.21:6379');
+    expect(res.body).toContain(nodePseudonym('10.0.7.21:6379'));
+    expect(page.body).not.toContain('10.0.7.21:6379');
+    // The audit trail itself keeps what the principal wrote; only what leaves the API is reduced.
+    expect((await store.auditTrail('acme'))[0]).toMatchObject({
+      reason: 'legacy 10.0.7.21:6379 is the wrong one',
+    });
   });
 
   it('needs no body for an action without a reason', async () => {
