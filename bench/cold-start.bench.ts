@@ -142,19 +142,29 @@ function initInputs(meta: Metafile, entry: string): Set<string> {
   return seen;
 }
 
+/** The build's output files ending in `ext`, as absolute paths (the metafile's are relative to ROOT). */
+const outputFiles = (meta: Metafile, ext: string) =>
+  Object.keys(meta.outputs)
+    .filter((file) => file.endsWith(ext))
+    .map((file) => resolve(ROOT, file));
+
 const packageOf = (path: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
 
 function explain(
   meta: Metafile,
   entry: string,
 ): Pick<FunctionColdStart, 'initBytes' | 'lazyBytes' | 'sharedBytes' | 'heaviest'> {
-  const output = Object.values(meta.outputs).find((o) => o.entryPoint === entry);
-  if (!output) throw new Error(`no output for ${entry} in the metafile`);
+  if (!Object.values(meta.outputs).some((o) => o.entryPoint === entry))
+    throw new Error(`no output for ${entry} in the metafile`);
   const atInit = initInputs(meta, entry);
   let initBytes = 0;
   let lazyBytes = 0;
   const bytesByPkg = new Map<string, number>();
-  for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+  // The bundle is split (serverless.yml `splitting`): the entry file and its chunks, each input in one of them.
+  const inputs = Object.entries(meta.outputs)
+    .filter(([file]) => !file.endsWith('.map'))
+    .flatMap(([, o]) => Object.entries(o.inputs));
+  for (const [path, { bytesInOutput }] of inputs) {
     if (atInit.has(path)) initBytes += bytesInOutput;
     else lazyBytes += bytesInOutput;
     const pkg = packageOf(path);
@@ -324,8 +334,9 @@ export async function runColdStartBench(opts: {
       return {
         name: b.name,
         entry: b.entry,
-        bundleBytes: statSync(b.file).size,
-        mapBytes: statSync(`${b.file}.map`, { throwIfNoEntry: false })?.size ?? 0,
+        // The entry file and its chunks (the split bundle's files, as the function's zip holds them).
+        bundleBytes: outputFiles(b.meta, '.js').reduce((n, f) => n + statSync(f).size, 0),
+        mapBytes: outputFiles(b.meta, '.js.map').reduce((n, f) => n + statSync(f).size, 0),
         initMs: median(runsMs),
         runsMs,
         ...explain(b.meta, b.entry),

@@ -43,11 +43,11 @@ const cold = await runColdStartBench({ smoke });
 console.log('');
 printColdStart(cold);
 
-if (judge.ratio > 1.5) {
-  console.log('FAIL: judge tick cost grows with the soak length');
-  process.exitCode = 1;
-}
-for (const failure of cold.failures) {
-  console.log(`FAIL: ${failure}`);
-  process.exitCode = 1;
-}
+// A floor missed fails the full run (`npm run bench`, the numbers a note quotes). The smoke run (CI, a few
+// rounds on a shared 2-core runner beside nothing else) proves every benchmark runs and prints the same
+// verdicts, marked MISSED, without failing the build on a timing: only a benchmark that cannot run fails it.
+const missed: string[] = [];
+if (judge.ratio > 1.5) missed.push('judge tick cost grows with the soak length');
+missed.push(...cold.failures);
+for (const m of missed) console.log(`${smoke ? 'MISSED (smoke: reported, not failing)' : 'FAIL'}: ${m}`);
+if (missed.length && !smoke) process.exitCode = 1;

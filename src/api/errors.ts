@@ -1,11 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import { createError } from '@middy/util';
-import {
-  ActionRefusedError,
-  ConcurrentChangeError,
-  InvalidInputError,
-  UnknownTenantError,
-} from '../release/index.js';
+import { ActionRefusedError, ConcurrentChangeError, InvalidInputError } from '../release/errors.js';
+import { UnknownTenantError } from '../tick/errors.js';
 
 /**
  * The one map from the release service's errors to HTTP statuses; their message is shown (it names the

@@ -1,12 +1,6 @@
-import {
-  type ActionOutcome,
-  getStatus,
-  listStatuses,
-  performAction as perform,
-  type ReleaseDeps,
-  type StatusDeps,
-  type TenantStatus,
-} from '../release/index.js';
+import { type ActionOutcome, performAction as perform } from '../release/actions.js';
+import { getStatus, listStatuses, type TenantStatus } from '../release/status.js';
+import type { ReleaseDeps, StatusDeps } from '../release/types.js';
 import { redactAddresses } from './redact.js';
 
 // The API's operations: each calls the release service and shapes its answer. Refusals are the service's

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import * as z from 'zod';
 import type { Scope } from '../auth/index.js';
 import { SESSION_COOKIE } from '../auth/index.js';
-import { tenantIdSchema } from '../config/index.js';
+import { tenantIdSchema } from '../config/schema.js';
 import { isKnownMetric, metricKey } from '../metrics/index.js';
 import {
   ASSETS,
@@ -18,17 +18,11 @@ import {
   safeNext,
   seriesOf,
 } from '../pages/index.js';
-import {
-  activeMutes,
-  evidenceReport,
-  FENCE_DOC,
-  type FenceRecord,
-  getStatus,
-  listStatuses,
-  muteTenant,
-  type StatusDeps,
-  unmuteTenant,
-} from '../release/index.js';
+import { FENCE_DOC, type FenceRecord } from '../release/fence.js';
+import { activeMutes, muteTenant, unmuteTenant } from '../release/mute.js';
+import { evidenceReport } from '../release/report.js';
+import { getStatus, listStatuses } from '../release/status.js';
+import type { StatusDeps } from '../release/types.js';
 import type { SoakEvent } from '../soak/index.js';
 import { SOAK_STATES } from '../soak/index.js';
 import { html, json, parseOr400 } from './http.js';

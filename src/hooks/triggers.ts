@@ -1,5 +1,5 @@
 import type { AlertTransition } from '../alerts/index.js';
-import { CRITERION_TRIGGER_PREFIX } from '../config/index.js';
+import { CRITERION_TRIGGER_PREFIX } from '../config/schema.js';
 import { transitionMeaning } from '../soak/index.js';
 import type { HookTrigger } from './types.js';
 

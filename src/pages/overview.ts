@@ -1,5 +1,5 @@
 import type { Mute } from '../alerts/index.js';
-import type { TenantView } from '../release/index.js';
+import type { TenantView } from '../release/status.js';
 import { SOAK_STATES, type SoakStateName } from '../soak/index.js';
 import { formatDuration } from '../util/duration.js';
 import { esc, tenantPath } from './escape.js';

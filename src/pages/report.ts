@@ -1,4 +1,4 @@
-import type { EvidenceReport } from '../release/index.js';
+import type { EvidenceReport } from '../release/report.js';
 import { formatDuration } from '../util/duration.js';
 import { ASSETS } from './assets.js';
 import { esc } from './escape.js';

@@ -1,6 +1,6 @@
 import type { Mute } from '../alerts/index.js';
 import { metricKey } from '../metrics/index.js';
-import { criterionWhy, type TenantView } from '../release/index.js';
+import { criterionWhy, type TenantView } from '../release/status.js';
 import type { SoakEvent } from '../soak/index.js';
 import type { AuditEntry } from '../store/index.js';
 import { formatDuration } from '../util/duration.js';

@@ -12,6 +12,7 @@ import {
   taskTimeoutMs,
 } from '../tick/fanout.js';
 import type { TenantTickReport, TickDeps, TickReport } from '../tick/types.js';
+import { importNamed } from '../util/importNamed.js';
 import type { MetricsSink } from './tick.js';
 
 export { parseTenantTask };
@@ -249,7 +250,9 @@ const IN_PROCESS_CONCURRENCY = 4;
 export function lambdaTaskSender(functionName: string): TaskSender & { destroy(): void } {
   let client: Promise<{ send: (task: TenantTask) => Promise<void>; destroy(): void }> | undefined;
   const open = async () => {
-    const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+    const sdk = await import('@aws-sdk/client-lambda');
+    const LambdaClient = importNamed(sdk, 'LambdaClient');
+    const InvokeCommand = importNamed(sdk, 'InvokeCommand');
     const lambda = new LambdaClient({ maxAttempts: 2 });
     return {
       async send(task: TenantTask) {

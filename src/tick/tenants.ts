@@ -1,7 +1,8 @@
-import type { TenantConfig } from '../config/index.js';
+import type { TenantConfig } from '../config/schema.js';
 import type { Sample } from '../sampling/types.js';
 import { initialSoakState, type SoakState } from '../soak/index.js';
-import { type StateStore, StoreLostError } from '../store/index.js';
+import { StoreLostError } from '../store/errors.js';
+import type { StateStore } from '../store/types.js';
 import { UnknownTenantError } from './errors.js';
 import type { SampleSummary } from './types.js';
 
