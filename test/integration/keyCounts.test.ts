@@ -109,6 +109,8 @@ interface TickRecord {
   completed: boolean;
   firing: boolean;
   state: string;
+  /** What keeps it from ready, when it is not: the clock, coverage and each criterion's status. */
+  why: string;
 }
 
 /** Ticks of one tenant one second apart, as the scheduled Lambda runs them (warm connections). */
@@ -162,6 +164,13 @@ function ticker(tenant: TenantConfig) {
           completed: (sample.checks?.prefixCounts as { completed?: boolean } | undefined)?.completed === true,
           firing: keyDrift?.firing === true,
           state: result.state.state,
+          why: JSON.stringify({
+            remainingMs: result.verdict.remainingMs,
+            coverage: result.verdict.coverage,
+            inconclusive: result.verdict.inconclusive,
+            tookMs: Date.now() - started,
+            criteria: result.verdict.criteria.map((c) => [c.id, c.status, c.value, c.cause ?? c.detail]),
+          }),
         };
         records.push(record);
         out.push(record);
@@ -204,7 +213,9 @@ describe('key counts like with like under a busy, growing keyspace', () => {
     for (const db of ['db0', 'db1', 'db2'])
       expect(worst(judged, `persistentKeyDriftRatio@${db}`)).toBeLessThan(0.0003);
     expect(records.some((r) => r.firing)).toBe(false);
-    expect(records.at(-1)?.state).toBe('CUTOVER_READY');
+    expect(records.at(-1)?.state, records.map((r) => `#${r.i} ${r.state} ${r.why}`).join('\n')).toBe(
+      'CUTOVER_READY',
+    );
     // The test is a real one: the pass count against the live legacy count (as before) is off by more.
     const naive = afterFirstPass.map((r) => {
       const k = r.sample.keys['1'];
