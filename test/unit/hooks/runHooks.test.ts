@@ -110,7 +110,9 @@ function deps(over: Partial<HookDeps> = {}) {
     },
     secrets: () => Promise.resolve(SECRET),
     clock: () => T0,
-    webhookTimeoutMs: 300,
+    // The production default: a loopback receiver answers in milliseconds, but the first fetch of a
+    // process (undici's start) on a loaded runner took more than the 300 ms this once was.
+    webhookTimeoutMs: 5_000,
     ...over,
   };
   return { d, audit, claimed };
@@ -240,7 +242,7 @@ describe('runHooks', () => {
     const h = hook({ action: { type: 'webhook', url: `${baseUrl}/hang`, secret: 'inline' } });
 
     const started = performance.now();
-    const [result] = await runHooks([plan(h)], deps().d, ctx);
+    const [result] = await runHooks([plan(h)], deps({ webhookTimeoutMs: 300 }).d, ctx);
 
     expect(result?.status).toBe('failed');
     expect(result?.error).toMatch(/webhook POST to .* failed: .*timeout/i);
