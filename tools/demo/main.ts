@@ -6,11 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import type { OutgoingMessage } from '../../src/alerts/index.js';
+import { stderrLog } from '../../src/cli/log.js';
 import { loadConfig } from '../../src/config/index.js';
 import { performAction } from '../../src/release/index.js';
 import { openTickRuntime } from '../../src/runtime/index.js';
 import type { SoakStateName } from '../../src/soak/index.js';
-import { type Log, runTick, type TickDeps } from '../../src/tick/index.js';
+import { runTick, type TickDeps } from '../../src/tick/index.js';
 import { formatDuration } from '../../src/util/duration.js';
 import { startCluster, startReplicated, startStandalone, stopAll } from '../local/index.js';
 import { startCopier } from './copier.js';
@@ -30,23 +31,6 @@ const step = (text: string) => say(`\n── ${text} ${'─'.repeat(Math.max(0, 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const DB_MAP = { '0': '', '1': 'orders:', '2': 'impact:' };
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
-
-/** The demo's log: warnings and errors on stderr; everything with SOAKWATCH_DEMO_VERBOSE set. */
-function demoLog(verbose: boolean): Log {
-  const write =
-    (level: string, always: boolean) =>
-    (message: string, ...extra: Record<string, unknown>[]) => {
-      if (!verbose && !always) return;
-      const detail = extra.length ? ` ${JSON.stringify(Object.assign({}, ...extra))}` : '';
-      process.stderr.write(`${level} ${message}${detail}\n`);
-    };
-  return {
-    debug: write('debug', false),
-    info: write('info', false),
-    warn: write('warn', true),
-    error: write('error', true),
-  };
-}
 
 /**
  * Runs `soakwatch <args>` as a release manager would, and returns what it printed. Exit 1 is an answer
@@ -207,7 +191,8 @@ async function main(): Promise<void> {
     const tenant = config.tenants[0];
     if (!tenant) throw new Error('no tenant');
     const runtime = await openTickRuntime(config, {
-      log: demoLog(Boolean(process.env.SOAKWATCH_DEMO_VERBOSE)),
+      // Warnings and errors on stderr; everything with SOAKWATCH_DEMO_VERBOSE set (the CLI's own log).
+      log: stderrLog(Boolean(process.env.SOAKWATCH_DEMO_VERBOSE)),
       aws: false,
     });
     // No AWS here: the SNS messages are printed instead of published.
