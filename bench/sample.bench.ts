@@ -53,6 +53,14 @@ export interface SampleBenchResult {
     /** A PING sent to the node right after every sample, from another connection: the cold floor. */
     coldPingUs: number;
     /**
+     * The node's own INFO of the sample (the same sections) sent in a tight loop on the admin
+     * connection: its server time with the server's caches warm (commandstats µs per call), beside
+     * the per-sample figures, where the node was idle between samples.
+     */
+    hotInfoUs: number;
+    /** The INFO soakwatch sent this node most often, as sent. */
+    infoCommand: string;
+    /**
      * Scheduler evidence from /proc (null where unreadable): samples during which the node's main
      * thread was preempted (involuntary context switch), the mean server time of the others and of
      * those, and the off-CPU time counted as command time (Σ per sample of SLOWLOG µs − main-thread
@@ -326,7 +334,9 @@ export async function runSampleBench(opts: {
           const [, , us, args, , name] = entry as [unknown, unknown, number, unknown[], unknown, unknown];
           if (String(name) === CONNECTION_NAME) {
             current += Number(us);
-            const command = (args ?? []).slice(0, 4).map(String).join(' ');
+            // INFO whole (its sections are what it costs), other commands by their first words.
+            const words = String(args?.[0]).toLowerCase() === 'info' ? 16 : 4;
+            const command = (args ?? []).slice(0, words).map(String).join(' ');
             total.commands.push({ us: Number(us), command, sample });
           } else if (String(name) === BENCH_ADMIN && String(args?.[0]).toUpperCase() === 'PING') {
             // Only the bench's own PING ends a sample: a primary also PINGs its replicas every 10 s
@@ -347,6 +357,25 @@ export async function runSampleBench(opts: {
       await Promise.all(admins.map((c) => c.ping()));
       parallelPings.push(performance.now() - t0);
     }
+    // The same INFO each node was sent, hot: a tight loop on the admin connection, one node at a time
+    // (8 loops at once on 2 cores would preempt the servers inside their commands).
+    const HOT_CALLS = 500;
+    const hot: { command: string; us: number }[] = [];
+    for (const [k, c] of admins.entries())
+      hot.push(
+        await (async () => {
+          const seen = new Map<string, number>();
+          for (const cmd of totals[k]?.commands ?? [])
+            if (/^info /i.test(cmd.command)) seen.set(cmd.command, (seen.get(cmd.command) ?? 0) + 1);
+          const command = [...seen].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'info';
+          const [, ...sections] = command.split(' ');
+          await c.config('RESETSTAT');
+          for (let i = 0; i < HOT_CALLS; i++) await c.info(...sections);
+          const m = /^cmdstat_info:calls=(\d+),usec=(\d+)/m.exec(await c.info('commandstats'));
+          // The commandstats INFO above is not counted yet when it reports (a command is counted after it runs).
+          return { command, us: m ? Number(m[2]) / Number(m[1]) : Number.NaN };
+        })(),
+      );
     for (const c of admins) c.disconnect();
     const roles = new Map(
       previous.legacy.nodes.concat(previous.target.nodes).map((n) => [n.address, n.role]),
@@ -397,6 +426,8 @@ export async function runSampleBench(opts: {
         usPerSampleP90: percentile(total.perSample, 0.9),
         byCommand,
         coldPingUs: (total.byCommand.ping ?? 0) / samples,
+        hotInfoUs: hot[k]?.us ?? Number.NaN,
+        infoCommand: hot[k]?.command ?? '',
       };
     });
 
@@ -508,18 +539,24 @@ function print(r: SampleBenchResult): void {
     `  whole tick, one healthy tenant (sample+spot-check, store, judge, alerts; heartbeat off): p50 ${f(r.tickMs.p50)} ms   p99 ${f(r.tickMs.p99)} ms   = ${f(r.tickMs.p50 / r.pingMs.p50, 1)}× PING; ${r.tickMs.judged}/${r.tickMs.ticks} judged, ${r.tickMs.messages} alert messages`,
   );
   console.log(
-    '  server time per node per sample, µs: mean (commandstats), median and p90 of samples (slowlog), cold PING',
+    '  server time per node per sample, µs: mean (commandstats), median and p90 of samples (slowlog), cold PING, the same INFO hot (tight loop)',
   );
   for (const n of r.serverUsPerNode) {
     const parts = Object.entries(n.byCommand)
       .map(([c, us]) => `${c} ${f(us, 1)}`)
       .join(', ');
     console.log(
-      `    ${n.address.padEnd(16)} ${n.role.padEnd(8)} ${f(n.usPerSample, 1).padStart(6)} ${f(n.usPerSampleMedian, 1).padStart(6)} ${f(n.usPerSampleP90, 1).padStart(6)} ${f(n.coldPingUs, 2).padStart(5)}  (${parts})`,
+      `    ${n.address.padEnd(16)} ${n.role.padEnd(8)} ${f(n.usPerSample, 1).padStart(6)} ${f(n.usPerSampleMedian, 1).padStart(6)} ${f(n.usPerSampleP90, 1).padStart(6)} ${f(n.coldPingUs, 2).padStart(5)} ${f(n.hotInfoUs, 1).padStart(6)}  (${parts})`,
     );
   }
   console.log(
     `  max ${f(r.serverUsMax, 1)} µs (median of samples: max ${f(r.serverUsMedianMax, 1)} µs; floor ≤ 20 µs); PING server time in a tight loop ${f(r.pingServerUs, 2)} µs`,
+  );
+  const hotMax = Math.max(...r.serverUsPerNode.map((n) => n.hotInfoUs));
+  const coldPing =
+    r.serverUsPerNode.map((n) => n.coldPingUs).sort((a, b) => a - b)[r.serverUsPerNode.length >> 1] ?? 0;
+  console.log(
+    `  the same INFO hot: max ${f(hotMax, 1)} µs per node (median of samples / hot = ${f(r.serverUsMedianMax / hotMax, 1)}×; a PING cold / hot = ${f(coldPing / r.pingServerUs, 1)}×)`,
   );
   printSched(r);
 }
