@@ -5,6 +5,7 @@ import type { JudgeResult } from '../soak/index.js';
 import type { OutboxEntry } from '../store/index.js';
 import { crashPoint } from '../util/crashPoint.js';
 import { errorCode } from '../util/errors.js';
+import { alertPlanOptions } from './notify.js';
 import type { HookOutcome, TickDeps } from './types.js';
 
 /**
@@ -87,12 +88,8 @@ export async function deliverOutbox(
     return report;
   }
   try {
-    const { notifications } = deps.config;
-    const opts = {
-      repeatEveryMs: notifications.repeatEvery,
-      ...(notifications.alertTopicArn ? { alertTopicArn: notifications.alertTopicArn } : {}),
-      ...(notifications.releaseTopicArn ? { releaseTopicArn: notifications.releaseTopicArn } : {}),
-    };
+    // The same options as the tick's alerts: a milestone links the tenant page like every alert.
+    const opts = alertPlanOptions(deps.config.notifications);
     for (const owed of await deps.store.outbox<Delivery>(tenant.id)) {
       let entry = owed;
       let failure: string | undefined;

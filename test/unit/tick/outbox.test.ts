@@ -64,6 +64,38 @@ describe('deliverOutbox', () => {
     expect(recorded.published.filter((m) => m.topic === 'release')).toHaveLength(1);
     expect(await store.outbox('acme')).toEqual([]);
   });
+  it('plans a milestone with the same options as the tick: the tenant page linked', async () => {
+    const linked = {
+      ...config,
+      notifications: { ...config.notifications, statusPageUrl: 'https://soak.example.com' },
+    };
+    const store = memoryStore({ now: T0 });
+    const { deps, recorded } = unitTickDeps(linked, store);
+    const entry = deliveryOf(
+      'acme',
+      {
+        state: {} as never,
+        verdict: {} as never,
+        transitions: [
+          { at: T0, kind: 'aborted', from: 'REPLICATING', to: 'ABORTED', reason: 'test' } as never,
+        ],
+      },
+      {
+        tenant: 'acme',
+        now: T0,
+        state: 'ABORTED',
+        firing: [],
+        transitions: [],
+        coverage: null,
+        remainingMs: null,
+      },
+    );
+    if (!entry) throw new Error('no entry');
+    await store.casState('acme', 0, { any: 1 }, [], [entry]);
+    expect(await deliverOutbox(deps, tenant, T0 + 1)).toMatchObject({ messages: 1, pending: 0 });
+    const [message] = recorded.published.filter((m) => m.topic === 'release');
+    expect(JSON.stringify(message)).toContain('https://soak.example.com/tenants/acme');
+  });
 });
 
 describe('a failed hook of a firing criterion', () => {
