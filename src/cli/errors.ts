@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
-import { ActionRefusedError, ConcurrentChangeError } from '../release/errors.js';
+import { ActionRefusedError, ConcurrentChangeError, StoreRestartRefusedError } from '../release/errors.js';
 import { SoakwatchError } from '../util/errors.js';
 import { redactUrl } from '../util/redact.js';
 
@@ -21,7 +21,12 @@ export class UsageError extends SoakwatchError {
  */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-  if (error instanceof ActionRefusedError || error instanceof ConcurrentChangeError) return 1;
+  if (
+    error instanceof ActionRefusedError ||
+    error instanceof ConcurrentChangeError ||
+    error instanceof StoreRestartRefusedError
+  )
+    return 1;
   return 2;
 }
 

@@ -129,6 +129,20 @@ export function program(): Command {
     });
 
   cli
+    .command('restart-store')
+    .description(
+      'after the state store was lost (flushed, replaced): start every soak over, audited; refused otherwise',
+    )
+    .requiredOption('--actor <name>', "who (recorded in every tenant's audit trail)")
+    .requiredOption('--reason <text>', 'why (recorded)')
+    .option('--json', 'print JSON')
+    .action(function (this: Command) {
+      return run(async () =>
+        (await import('./storeRestart.js')).storeRestartCommand({ ...globals(), ...this.opts() }, print),
+      )();
+    });
+
+  cli
     .command('fence')
     .description("after cutover: take legacy's application users' writes away (ACL), --undo restores them")
     .requiredOption('--tenant <id>', 'the tenant')

@@ -76,3 +76,13 @@ export class NoHistoryError extends ReleaseError {
     this.tenant = tenant;
   }
 }
+
+/** A restart of the state store that would throw away soaks (no loss is on record); nothing was written. */
+export class StoreRestartRefusedError extends ReleaseError {
+  readonly reason: string;
+  constructor(reason: string) {
+    super(`store restart refused: ${reason}`);
+    this.name = 'StoreRestartRefusedError';
+    this.reason = reason;
+  }
+}

@@ -18,6 +18,7 @@ export {
   InvalidInputError,
   NoHistoryError,
   ReleaseError,
+  StoreRestartRefusedError,
 } from './errors.js';
 export type { FenceDeps, FenceRecord, FenceStatus, RejectedWrite } from './fence.js';
 export { FENCE_DOC, fenceLegacy, fenceStatus, planFence, unfenceLegacy } from './fence.js';
@@ -28,4 +29,6 @@ export type { EvidenceCheck, EvidenceReport } from './report.js';
 export { canonicalJson, EVIDENCE_SCHEMA, evidenceReport } from './report.js';
 export type { TenantStatus, TenantView } from './status.js';
 export { allowedActions, criterionWhy, getStatus, inconclusiveReasonsOf, listStatuses } from './status.js';
+export type { StoreRestartOutcome } from './storeRestart.js';
+export { restartStoreAfterLoss, STORE_RESTART_ACTION } from './storeRestart.js';
 export type { ReleaseDeps, StatusDeps } from './types.js';

@@ -396,6 +396,9 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
         throw new StoreError('unexpected reply from the state store (checkEpoch)', ctx);
       const doc = parseJson<StoreEpochDoc>(reply[1], 'store identity', ctx);
       if (doc.status === 'lost') return doc;
+      // An operator's restart after the loss of the identity this process saw: the new identity is the
+      // store's now, not a replacement (every warm process sees the restart once, and follows it).
+      if (witness !== undefined && doc.id !== witness && doc.restartOf === witness) witness = doc.id;
       if (witness !== undefined && doc.id !== witness) {
         // Another identity under the same address: a different, emptied or restored store. Recorded as
         // lost for everyone, unless another tick recorded it first.
@@ -415,7 +418,18 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
     async restartAfterLoss(now: number): Promise<StoreEpoch> {
       const ctx = { operation: 'restartAfterLoss' };
       requireInteger(now, 'now', 0, ctx);
-      const fresh = { status: 'ok', id: randomUUID(), createdAt: now } as const;
+      const current = await attempt(ctx, 'could not read the identity of the state store', () =>
+        redis.get(epochKey(prefix)),
+      );
+      const record = current === null ? undefined : parseJson<StoreEpochDoc>(current, 'store identity', ctx);
+      // The identity that was lost: warm processes that still remember it follow the new one.
+      const lostId = record?.status === 'lost' ? record.previousId : undefined;
+      const fresh = {
+        status: 'ok',
+        id: randomUUID(),
+        createdAt: now,
+        ...(lostId ? { restartOf: lostId } : {}),
+      } as const;
       await attempt(ctx, 'could not write a new identity to the state store', () =>
         redis.set(epochKey(prefix), JSON.stringify(fresh)),
       );

@@ -48,7 +48,13 @@ export interface StateStoreOptions {
 
 /** What the epoch key holds: the store's identity, or the record that it was found emptied. */
 export type StoreEpochDoc =
-  | { status: 'ok'; id: string; createdAt: number }
+  | {
+      status: 'ok';
+      id: string;
+      createdAt: number;
+      /** Set by `restartAfterLoss`: the identity that was lost, which warm processes still remember. */
+      restartOf?: string;
+    }
   | { status: 'lost'; detectedAt: number; reason: string; previousId?: string };
 
 /**

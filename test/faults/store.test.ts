@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getStatus } from '../../src/release/index.js';
+import { getStatus, restartStoreAfterLoss } from '../../src/release/index.js';
 import { StoreError, StoreLostError } from '../../src/store/index.js';
 import { runTick, STORE_LOST_ALERT_ID, TickError } from '../../src/tick/index.js';
 import {
@@ -148,8 +148,13 @@ describe('(a) the state store emptied', () => {
     ).rejects.toBeInstanceOf(StoreLostError);
     for (const id of ids) expect(await h.clients.store.getState(id)).toBeUndefined();
 
-    // Only a deliberate restart starts the soaks over.
-    await h.clients.store.restartAfterLoss(t0 + 7 * SECOND);
+    // Only a deliberate restart starts the soaks over (what `soakwatch restart-store` calls), audited.
+    const restart = await restartStoreAfterLoss(
+      h.deps,
+      { actor: 'ops@test', reason: 'the store was flushed' },
+      t0 + 7 * SECOND,
+    );
+    expect(restart.tenants).toEqual(ids);
     const fresh = await h.tick('flush-a', t0 + 8 * SECOND);
     expect(fresh).toMatchObject({ ok: true, state: 'REPLICATING' });
     recordRow({
