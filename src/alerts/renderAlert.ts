@@ -1,3 +1,4 @@
+import { describeMismatches, describePatterns } from '../metrics/index.js';
 import { formatDuration } from '../util/duration.js';
 import {
   formatCoverage,
@@ -242,6 +243,11 @@ function renderFiring(
     );
     if (f.cause) lines.push(`  Why no data: ${f.cause}`);
     if (f.detail) lines.push(`  Detail: ${f.detail}`);
+    if (f.mismatches)
+      lines.push(
+        `  Mismatches: ${describeMismatches(f.mismatches)}`,
+        `  By pattern: ${describePatterns(f.mismatches)}`,
+      );
     lines.push(`  Runbook: ${f.runbook ?? 'none configured for this criterion'}`);
   }
   if (firing.length > BODY_LIST_MAX) lines.push(`- … and ${firing.length - BODY_LIST_MAX} more`);
@@ -256,7 +262,7 @@ function renderFiring(
     dedupeKey: `${input.tenant}:${kind}:${firing.map((f) => `${f.id}=${f.severity}`).join(',')}:${input.now}`,
   };
   return structure(message, link, input.now, {
-    firing: firing.map(({ id, metric, severity: sev, value, threshold, op, since }) => ({
+    firing: firing.map(({ id, metric, severity: sev, value, threshold, op, since, mismatches }) => ({
       id,
       metric,
       severity: sev,
@@ -264,6 +270,7 @@ function renderFiring(
       threshold,
       op,
       since,
+      ...(mismatches ? { mismatches } : {}),
     })),
     ...(cleared.length ? { cleared } : {}),
     ...(root

@@ -1,3 +1,4 @@
+import type { MismatchSummary } from '../metrics/index.js';
 import type { AlertKind, FiringCriterion, Milestone, OutgoingMessage } from './types.js';
 
 /** The schema of the machine-readable payload; bumped on any change a subscriber would notice. */
@@ -16,7 +17,13 @@ export interface AlertPayload {
   link?: string;
   /** A replication failure that explains the other firing criteria (folded into this one alert). */
   rootCause?: { criterion: string; metric: string; cause: string; forMs: number | null; symptoms: string[] };
-  firing?: Pick<FiringCriterion, 'id' | 'metric' | 'severity' | 'value' | 'threshold' | 'op' | 'since'>[];
+  /**
+   * A spot-check criterion carries `mismatches`: its window's confirmed mismatches by db, key pattern,
+   * type, TTL class and kind, the finding and hint codes (fields added to v1: optional, nothing removed).
+   */
+  firing?: (Pick<FiringCriterion, 'id' | 'metric' | 'severity' | 'value' | 'threshold' | 'op' | 'since'> & {
+    mismatches?: MismatchSummary;
+  })[];
   cleared?: string[];
   transition?: { from: string; to: string; reason: string; actor?: string };
 }

@@ -1,3 +1,4 @@
+import type { MismatchSummary } from '../metrics/index.js';
 import type { Milestone } from '../soak/index.js';
 
 export type Severity = 'warn' | 'critical' | 'fatal';
@@ -18,6 +19,8 @@ export interface FiringCriterion {
   cause?: string;
   /** What the value is made of, in words: the nodes that could not be read, the counts compared… */
   detail?: string;
+  /** A spot-check criterion: its window's confirmed mismatches by db, key pattern, type, TTL class, kind. */
+  mismatches?: MismatchSummary;
 }
 
 /** A state change of the tenant's soak, as the judge recorded it (`kind`: see the judge's TRANSITIONS). */

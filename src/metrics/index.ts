@@ -14,6 +14,35 @@ export {
   metricInfoOf,
   metricKey,
 } from './catalogue.js';
+export type {
+  HintCode,
+  MismatchDescriptor,
+  MismatchFinding,
+  MismatchKind,
+  MismatchSummary,
+  TtlClass,
+} from './mismatchSummary.js';
+export {
+  CONCENTRATED_SHARE,
+  dbLabel,
+  describeMismatches,
+  describePatterns,
+  HINT_CODES,
+  HINT_LABELS,
+  KIND_LABELS,
+  keyTtlOf,
+  MAX_PATTERN_LENGTH,
+  MAX_PATTERNS,
+  MAX_TYPES,
+  MISMATCH_KINDS,
+  mergeMismatchSummaries,
+  mismatchSummarySchema,
+  parseMismatchSummary,
+  summarizeMismatches,
+  TTL_CLASSES,
+  TTL_LABELS,
+  ttlClassOf,
+} from './mismatchSummary.js';
 export {
   ALARM_EVIDENCE_PREFIX,
   ALARM_METRIC,

@@ -8,6 +8,7 @@ import { type Marker, renderChart, renderSparkline } from './chart.js';
 import { downsample } from './downsample.js';
 import { esc } from './escape.js';
 import { layout } from './layout.js';
+import { mismatchRow } from './mismatches.js';
 import { type HistoryEntry, MISMATCH_BOUND, scopedKeys, seriesOf } from './series.js';
 import { formatValue, unitOf } from './units.js';
 
@@ -93,7 +94,7 @@ function criteriaSection(s: TenantView, history: readonly HistoryEntry[], to: nu
       const status = `${c.status}${c.firing ? ' (firing)' : ''}`;
       return `<tr class="${esc(c.status)}${c.firing ? ' firing' : ''}" data-criterion="${esc(c.id)}"><td>${esc(c.id)}</td><td>${esc(key)}</td>
 <td>${esc(formatValue(c.value, unit))}</td><td>${esc(`${c.aggregate} ${c.op} ${formatValue(c.threshold, unit)}`)}</td>
-<td class="wide">${esc(formatValue(c.worst, unit))}</td><td>${esc(status)}</td><td class="wide">${esc(criterionWhy(c) ?? '')}</td><td>${spark}</td></tr>`;
+<td class="wide">${esc(formatValue(c.worst, unit))}</td><td>${esc(status)}</td><td class="wide">${esc(criterionWhy(c) ?? '')}</td><td>${spark}</td></tr>${mismatchRow(c, 8)}`;
     })
     .join('\n');
   return `<h2>Criteria (${esc(s.phase)})</h2><div class="scroll"><table id="criteria"><thead><tr><th>criterion</th><th>metric</th><th>value</th><th>threshold</th><th class="wide">worst</th><th>status</th><th class="wide">why / no-data cause</th><th>recent</th></tr></thead><tbody>${rows}</tbody></table></div>`;

@@ -112,5 +112,5 @@ export type { ReadNodeOptions } from './readNode.js';
 export { INFO_SECTIONS, parseClientList, readNode, toNodeSample } from './readNode.js';
 export type { ReplicationChecksOptions } from './replicationChecks.js';
 export { heartbeatKey, runReplicationChecks } from './replicationChecks.js';
-export { parseSample, sampleSchema } from './schema.js';
+export { parseSample, sampleSchema, spotCheckSummaryOf } from './schema.js';
 export type { CdcLink, ClusterSide, NodeSample, Sample } from './types.js';

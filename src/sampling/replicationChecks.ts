@@ -8,6 +8,7 @@ import {
 } from '../redis/index.js';
 import {
   type CdcProgress,
+  MISMATCH_CLASSES,
   parseSpotCheckState,
   type SpotCheckState,
   SpotCheckTick,
@@ -191,7 +192,7 @@ export async function runReplicationChecks(
       // Saved even when the budget has run out: the suspects found must reach the next tick.
       if (store) await store.save(next);
       else opts.suspects.set(target, next);
-      record.spotCheck = result;
+      record.spotCheck = withoutKeyNames(result);
       spotCheckInputs(inputs, result);
     } catch (error) {
       record.spotCheck = { error: describeFailure(error) };
@@ -239,6 +240,16 @@ export async function runReplicationChecks(
 function spotCheckInputs(inputs: DeriveInputs, result: SpotCheckTickResult): void {
   inputs.spotCheckMismatches = result.mismatches;
   inputs.spotCheckChecked = result.checked;
+}
+
+/**
+ * The tick's result as the sample stores it: the example keys of each class are dropped (key names may
+ * hold customer data and never leave the sampler); `summary` names the mismatches by key pattern.
+ */
+function withoutKeyNames(result: SpotCheckTickResult): SpotCheckTickResult {
+  const byClass = { ...result.byClass };
+  for (const cls of MISMATCH_CLASSES) byClass[cls] = { count: result.byClass[cls].count, examples: [] };
+  return { ...result, byClass };
 }
 
 function finiteOrNull(value: number | null | undefined): number | null {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { type MismatchSummary, parseMismatchSummary } from '../metrics/index.js';
 import type { Sample } from './types.js';
 
 const count = z.number().finite();
@@ -125,4 +126,13 @@ export const sampleSchema = z.object({
 export function parseSample(raw: unknown): Sample | undefined {
   const parsed = sampleSchema.safeParse(raw);
   return parsed.success ? (parsed.data as Sample) : undefined;
+}
+
+/**
+ * The spot-check's mismatch summary a sample carries (in its spot-check record, bounded by the summary's
+ * schema), or undefined when the sample confirmed no mismatch or the record is not one.
+ */
+export function spotCheckSummaryOf(sample: Pick<Sample, 'checks'>): MismatchSummary | undefined {
+  const spot = sample.checks?.spotCheck as { summary?: unknown } | undefined;
+  return spot?.summary === undefined ? undefined : parseMismatchSummary(spot.summary);
 }

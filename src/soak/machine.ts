@@ -6,6 +6,7 @@ import { creditClock, startClock } from './clock.js';
 import { criterionKey, evaluateCriterion, phaseCriteria } from './criteria.js';
 import { JudgeInputError } from './errors.js';
 import { FULL_COMPARE_EVENT } from './fullCompare.js';
+import { addMismatches, MISMATCH_METRIC } from './mismatches.js';
 import { readinessRules } from './modes.js';
 import type { Ctx, Look } from './readiness.js';
 import { addToSeries, bucketWidth, emptySeries } from './series.js';
@@ -199,6 +200,15 @@ function onSample(s: SoakState, sample: JudgeSample, ctx: Ctx): void {
   const derived = { ...sample.derived };
   const notes = { ...sample.notes };
   accumulateSpotCheck(s, sample);
+  const mismatchWindow = addMismatches(
+    s.mismatchWindow,
+    at,
+    sample.mismatches,
+    ctx.tracked[s.phase].get(MISMATCH_METRIC),
+    ctx.policy.sampleInterval,
+  );
+  if (mismatchWindow) s.mismatchWindow = mismatchWindow;
+  else delete s.mismatchWindow;
   // The judge owns the bound: it alone sees the whole replication phase.
   derived.spotCheckMismatchRateUpper = wilsonUpper(s.spotCheck.mismatches, s.spotCheck.checked);
   notes.spotCheckMismatchRateUpper =
@@ -521,6 +531,7 @@ function enterReplication(s: SoakState, at: number): void {
   s.resetCount = 0;
   s.autoCutoverStreak = 0;
   s.spotCheck = { checked: 0, mismatches: 0 };
+  delete s.mismatchWindow;
   s.openAlarms = {};
   delete s.fullCompare;
 }

@@ -1,4 +1,4 @@
-import type { DerivedMetrics, MetricNotes, Phase } from '../metrics/index.js';
+import type { DerivedMetrics, MetricNotes, MismatchSummary, Phase } from '../metrics/index.js';
 import type { ActionType, AlarmState, SoakStateName, TransitionKind } from './vocabulary.js';
 
 /** What the judge needs of a sample: when, the derived metrics (`null` = no data), whether every node answered. */
@@ -14,6 +14,8 @@ export interface JudgeSample {
   since?: number | null;
   /** Per metric key: why a `null` has no data, or what a value is made of (for people; never parsed). */
   notes?: MetricNotes;
+  /** The spot-check's confirmed mismatches of this sample by db, key pattern, type, TTL class, kind. */
+  mismatches?: MismatchSummary;
 }
 
 /** Something that happened to a tenant outside the sample stream. */
@@ -123,6 +125,8 @@ export interface CriterionEvidence {
   cause?: string;
   /** What the value is made of: the latest sample's note for the metric, and how a partial window breached. */
   detail?: string;
+  /** A criterion on `spotCheckMismatches`: the mismatches of its window, summarized (absent when none). */
+  mismatches?: MismatchSummary;
 }
 
 export interface Verdict {
@@ -195,6 +199,14 @@ export interface Series {
   missing?: { at: number; cause: string };
 }
 
+/** The samples' mismatch summaries over the largest window reading `spotCheckMismatches`, merged per bucket. */
+export interface MismatchWindow {
+  /** Bucket width (ms). */
+  w: number;
+  /** Oldest first: bucket index floor(at / w), the latest sample time in it, the merged summary. */
+  b: { i: number; l: number; s: MismatchSummary }[];
+}
+
 /** A clock that only counts time where samples arrived. */
 export interface SoakClock {
   startedAt: number;
@@ -231,6 +243,8 @@ export interface SoakState {
   resetCount: number;
   /** Spot-check totals of the current replication phase. */
   spotCheck: { checked: number; mismatches: number };
+  /** The confirmed mismatches of the recent samples, for the evidence of the criteria on them (absent: none). */
+  mismatchWindow?: MismatchWindow;
   /** CloudWatch alarms in ALARM: name → since. */
   openAlarms: Record<string, number>;
   /** Samples in a row where writes had moved from legacy to target (auto cutover). */

@@ -3,6 +3,7 @@ import { ALARM_EVIDENCE_PREFIX, ALARM_METRIC } from '../metrics/index.js';
 import { clockCoverage } from './clock.js';
 import { criterionKey, evaluateCriterion, phaseCriteria } from './criteria.js';
 import { describeFullCompare, isClean } from './fullCompare.js';
+import { MISMATCH_METRIC, mismatchesWithin } from './mismatches.js';
 import { readinessRules } from './modes.js';
 import { wilsonUpper } from './stats.js';
 import { TERMINAL } from './step.js';
@@ -38,6 +39,10 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
     if (c.scope) evidence.scope = c.scope;
     if (e.cause !== undefined) evidence.cause = e.cause;
     if (e.detail !== undefined) evidence.detail = e.detail;
+    if (c.metric === MISMATCH_METRIC) {
+      const mismatches = mismatchesWithin(state.mismatchWindow, at, c.window);
+      if (mismatches) evidence.mismatches = mismatches;
+    }
     return evidence;
   });
   // Sampled criteria only: a full compare not run yet is a step still to take, not a blind sampler.

@@ -47,6 +47,7 @@ export function toAlertInput(
         ...(runbook ? { runbook } : {}),
         ...(c.cause ? { cause: c.cause } : {}),
         ...(detail ? { detail } : {}),
+        ...(c.mismatches ? { mismatches: c.mismatches } : {}),
       };
     }),
     transitions: result.transitions,

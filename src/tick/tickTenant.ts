@@ -1,7 +1,7 @@
 import { cloudWatchLookbackMs } from '../aws/cloudwatch.js';
 import type { TenantConfig } from '../config/index.js';
 import { CLOUDWATCH_PREFIX } from '../metrics/index.js';
-import { parseSample } from '../sampling/schema.js';
+import { parseSample, spotCheckSummaryOf } from '../sampling/schema.js';
 import type { Sample } from '../sampling/types.js';
 import { type JudgeSample, judgeSoak, type SoakEvent, type SoakState } from '../soak/index.js';
 import { StoreLostError } from '../store/index.js';
@@ -76,6 +76,7 @@ export async function tickTenant(
     const fresh = await deps.store.appendSample(tenant.id, sample, sampleRetentionMs(tenant));
     if (!fresh) return { ...report, ok: true, skipped: 'duplicate', state: state.state };
     crashPoint('sample');
+    const mismatches = spotCheckSummaryOf(sample);
     const judged: JudgeSample = {
       at: sample.at,
       derived: sample.derived,
@@ -83,6 +84,7 @@ export async function tickTenant(
       // The interval the sample's deltas cover began here: the judge gives each delta to its phase.
       since: sample.since !== undefined ? sample.since : (previous?.at ?? null),
       ...(sample.notes ? { notes: sample.notes } : {}),
+      ...(mismatches ? { mismatches } : {}),
     };
     await deps.store.appendHistory(tenant.id, judged, deps.config.stateStore.historyRetention);
     crashPoint('history');

@@ -2,12 +2,14 @@ export type { BinKey } from './binaryKey.js';
 export { binFromBuffer, binFromText, binToBuffer, binToText } from './binaryKey.js';
 export type { ByClass, MismatchClass } from './classify.js';
 export { addMismatch, classify, emptyByClass, MISMATCH_CLASSES, totalMismatches } from './classify.js';
+export { describeMismatch } from './descriptor.js';
 export { DIGEST_LUA, DIGEST_SHA } from './digestScript.js';
 export { ConsistencyError, ConsistencyInputError, DigestError } from './errors.js';
 export type { FullCompareCursor, FullCompareOptions, FullCompareResult } from './fullCompare.js';
 export { fullCompare, fullCompareCursorSchema, newFullCompareCursor } from './fullCompare.js';
 export type { KeyMapper } from './keyMap.js';
 export { keyMapper } from './keyMap.js';
+export { keyPattern, patternOfText } from './keyPattern.js';
 export type {
   BoundedObservations,
   CompareOutcome,

@@ -1,8 +1,10 @@
 import type { Redis } from 'ioredis';
+import { type MismatchDescriptor, type MismatchSummary, summarizeMismatches } from '../../metrics/index.js';
 import { BudgetExhaustedError } from '../../redis/errors.js';
 import { beforeDeadline } from '../../redis/nodeClient.js';
 import { type BinKey, binToText } from './binaryKey.js';
 import { addMismatch, type ByClass, classify, emptyByClass } from './classify.js';
+import { describeMismatch } from './descriptor.js';
 import { ConsistencyInputError } from './errors.js';
 import { type KeyMapper, keyMapper } from './keyMap.js';
 import {
@@ -194,6 +196,11 @@ export interface SpotCheckTickResult {
   /** Suspects of earlier ticks confirmed this tick (a subset of `checked`), by class in `byClass`. */
   mismatches: number;
   byClass: ByClass;
+  /**
+   * The confirmed mismatches by db, key pattern, type, TTL class and kind (no key names), when there
+   * were some: what the sample carries on to the judge and on-call.
+   */
+  summary?: MismatchSummary;
   /** Keys drawn and looked at this tick (both sides read). */
   sampled: number;
   /** Of those, the ones that differed: new suspects, judged at a later tick. */
@@ -253,6 +260,7 @@ export class SpotCheckTick {
   private earlier: StoredSuspect[];
   private readonly carried: StoredSuspect[] = [];
   private readonly fresh: StoredSuspect[] = [];
+  private readonly confirmed: MismatchDescriptor[] = [];
 
   constructor(private readonly opts: SpotCheckTickOptions) {
     checkCount('keysPerDb', opts.keysPerDb);
@@ -438,6 +446,7 @@ export class SpotCheckTick {
           r.mismatches++;
           r.checked++;
           addMismatch(r.byClass, verdict.cls, displayKey(pairOf(s)), this.opts.maxExamples);
+          this.confirmed.push(describeMismatch(pairOf(s), verdict.cls, obs));
           break;
         case 'flux':
           this.carried.push(verdict.suspect);
@@ -456,7 +465,11 @@ export class SpotCheckTick {
       if (suspects.length >= this.maxSuspects) this.r.abandoned++;
       else suspects.push(s);
     }
-    const result = { ...this.r, pending: suspects.length };
+    const result: SpotCheckTickResult = {
+      ...this.r,
+      pending: suspects.length,
+      ...(this.confirmed.length > 0 ? { summary: summarizeMismatches(this.confirmed) } : {}),
+    };
     return {
       result,
       state: { version: 1, lastAt: this.replay ? this.opts.state.lastAt : this.start, suspects },

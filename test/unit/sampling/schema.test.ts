@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deriveMetrics, parseSample, type Sample } from '../../../src/sampling/index.js';
+import { summarizeMismatches } from '../../../src/metrics/index.js';
+import { deriveMetrics, parseSample, type Sample, spotCheckSummaryOf } from '../../../src/sampling/index.js';
 import { inProgress, node, own, tenant } from './fixtures.js';
 
 describe('parseSample', () => {
@@ -36,5 +37,44 @@ describe('parseSample', () => {
   it('refuses a record that is not a sample', () => {
     expect(parseSample({ tenant: 'acme', at: 'yesterday' })).toBeUndefined();
     expect(parseSample(null)).toBeUndefined();
+  });
+});
+
+describe('spotCheckSummaryOf', () => {
+  const summary = summarizeMismatches([
+    {
+      db: 2,
+      pattern: 'session:*',
+      kind: 'missing',
+      legacyType: 'string',
+      targetType: 'none',
+      legacyTtl: 'lt60s',
+      targetTtl: 'absent',
+    },
+  ]);
+
+  it("reads the summary a stored sample's spot-check carries, and nothing from one that is not a summary", () => {
+    const p = inProgress([node('legacy', '10.0.0.1:6379')], [node('target', '10.1.0.1:6379')]);
+    const { keys, derived, notes } = deriveMetrics(p, undefined, tenant());
+    const sample: Sample = {
+      ...p,
+      since: null,
+      keys,
+      derived,
+      notes,
+      complete: true,
+      checks: { spotCheck: { checked: 10, mismatches: 1, summary } },
+    };
+    const back = parseSample(JSON.parse(JSON.stringify(sample)));
+    expect(back && spotCheckSummaryOf(back)).toEqual(summary);
+    // A damaged summary is no summary, and the sample is still good (its rates are computed).
+    const damaged = parseSample(
+      JSON.parse(
+        JSON.stringify({ ...sample, checks: { spotCheck: { summary: { ...summary, total: 'many' } } } }),
+      ),
+    );
+    expect(damaged).toBeDefined();
+    expect(damaged && spotCheckSummaryOf(damaged)).toBeUndefined();
+    expect(spotCheckSummaryOf({})).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type Policy, policySchema } from '../../../src/config/schema.js';
-import type { DerivedMetrics } from '../../../src/metrics/index.js';
+import type { DerivedMetrics, MismatchSummary } from '../../../src/metrics/index.js';
 import {
   type Action,
   applyAction,
@@ -96,11 +96,13 @@ export class Sim {
       events?: SoakEvent[];
       since?: number | null;
       notes?: Record<string, string>;
+      mismatches?: MismatchSummary;
     } = {},
   ): JudgeResult {
     const sample: JudgeSample = { at, derived, complete: opts.complete ?? true };
     if (opts.since !== undefined) sample.since = opts.since;
     if (opts.notes !== undefined) sample.notes = opts.notes;
+    if (opts.mismatches !== undefined) sample.mismatches = opts.mismatches;
     const r = judgeSoak(this.state, { now: at, samples: [sample], events: opts.events ?? [] }, this.policy);
     this.state = r.state;
     this.transitions.push(...r.transitions);
