@@ -8,9 +8,18 @@ export type ByClass = Record<MismatchClass, { count: number; examples: string[] 
 
 /**
  * Compares one key's legacy and target observations. `null` when they agree (or both are absent).
- * TTLs agree when both have none, or both have one within `ttlToleranceMs`.
+ * TTLs agree when both have none, or both have one within `ttlToleranceMs` — or the target's ends later
+ * than legacy's by at most `ttlToleranceMs + laterSlackMs`: a CDC tool that copies a key as DUMP + PTTL,
+ * then RESTOREs it with that TTL, gives the copy a TTL that ends later by the copy's latency at the time,
+ * for as long as the key lives (`laterSlackMs`: the highest CDC lag seen, which bounds that latency). A
+ * TTL that ends earlier on the target (the data goes away too soon) or is dropped is never excused so.
  */
-export function classify(legacy: KeyDigest, target: KeyDigest, ttlToleranceMs: number): MismatchClass | null {
+export function classify(
+  legacy: KeyDigest,
+  target: KeyDigest,
+  ttlToleranceMs: number,
+  laterSlackMs = 0,
+): MismatchClass | null {
   if (legacy.type === 'none' && target.type === 'none') return null;
   if (legacy.type === 'none') return 'extra';
   if (target.type === 'none') return 'missing';
@@ -19,7 +28,8 @@ export function classify(legacy: KeyDigest, target: KeyDigest, ttlToleranceMs: n
   const lp = legacy.pttl;
   const tp = target.pttl;
   if (lp < 0 || tp < 0) return lp === tp ? null : 'ttl';
-  return Math.abs(lp - tp) <= ttlToleranceMs ? null : 'ttl';
+  if (Math.abs(lp - tp) <= ttlToleranceMs) return null;
+  return tp > lp && tp - lp <= ttlToleranceMs + laterSlackMs ? null : 'ttl';
 }
 
 export function emptyByClass(): ByClass {

@@ -308,6 +308,15 @@ export class SpotCheckTick {
     return this.opts.targetKeys ?? this.opts.keysPerDb * this.opts.dbs.length;
   }
 
+  /** The highest CDC lag told so far (the stored state's and this tick's): see `classify`. */
+  private lagPeakMs = 0;
+
+  /** Remembers a measured CDC lag; returns the highest so far, the slack of a TTL ending later on the target. */
+  private noteLag(lagMs: number | null | undefined): number {
+    this.lagPeakMs = Math.max(this.lagPeakMs, this.opts.state.lagPeakMs ?? 0, lagMs ?? 0);
+    return this.lagPeakMs;
+  }
+
   private readonly failed = (error: unknown): void => {
     if (error instanceof BudgetExhaustedError) this.r.budgetExhausted = true;
     this.r.lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -345,6 +354,7 @@ export class SpotCheckTick {
   private async look(deadline: number, cdcLagMs: number | null): Promise<void> {
     const { opts, map, r } = this;
     const tolerance = Math.max(opts.ttlToleranceMs, cdcLagMs ?? 0);
+    const laterSlack = this.noteLag(cdcLagMs);
     // A key that is already a suspect is judged by its re-check, not looked at twice.
     const known = new Set(this.earlier.map((s) => s.targetKey));
     const pairs: KeyPair[] = [];
@@ -399,7 +409,7 @@ export class SpotCheckTick {
         return;
       }
       r.sampled++;
-      const cls = classify(obs.legacy, obs.target, tolerance + obs.spanMs);
+      const cls = classify(obs.legacy, obs.target, tolerance + obs.spanMs, laterSlack);
       if (cls === null) {
         r.checked++;
         return;
@@ -412,6 +422,7 @@ export class SpotCheckTick {
   private async recheck(deadline: number, cdc: CdcProgress): Promise<void> {
     const { r } = this;
     const tolerance = Math.max(this.opts.ttlToleranceMs, cdc.lagMs ?? 0);
+    const laterSlack = this.noteLag(cdc.lagMs);
     const due: StoredSuspect[] = [];
     for (const s of this.earlier) {
       const caughtUp =
@@ -435,7 +446,7 @@ export class SpotCheckTick {
         return;
       }
       r.rechecked++;
-      const cls = classify(obs.legacy, obs.target, tolerance + obs.spanMs);
+      const cls = classify(obs.legacy, obs.target, tolerance + obs.spanMs, laterSlack);
       const verdict = judgeRecheck(s, cls, obs, at, wallAt);
       switch (verdict.kind) {
         case 'cleared':
@@ -472,7 +483,12 @@ export class SpotCheckTick {
     };
     return {
       result,
-      state: { version: 1, lastAt: this.replay ? this.opts.state.lastAt : this.start, suspects },
+      state: {
+        version: 1,
+        lastAt: this.replay ? this.opts.state.lastAt : this.start,
+        suspects,
+        ...(this.noteLag(undefined) > 0 ? { lagPeakMs: this.lagPeakMs } : {}),
+      },
     };
   }
 }

@@ -54,6 +54,12 @@ export const spotCheckStateSchema = z.object({
   /** Sampler clock of the tick that saved it; a tick not after it (a re-delivered tick) judges no suspect. */
   lastAt: z.number().nullable(),
   suspects: z.array(suspectSchema),
+  /**
+   * The highest CDC lag (ms) the spot-check has been told of while this state lived: a key copied during
+   * a lag spike keeps a TTL that ends later on the target by up to that much (see `classify`). Absent in
+   * states saved before it was kept.
+   */
+  lagPeakMs: z.number().nonnegative().optional(),
 });
 export type SpotCheckState = z.infer<typeof spotCheckStateSchema>;
 

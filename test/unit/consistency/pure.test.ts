@@ -64,6 +64,16 @@ describe('classify', () => {
     expect(classify(str({ pttl: 10_000 }), str({ pttl: 8_000 }), 1000)).toBe('ttl');
     expect(classify(str({ pttl: 10_000 }), str({ pttl: -1 }), 1e9)).toBe('ttl');
   });
+
+  it('excuses a TTL that ends later on the target by up to the CDC lag peak, never one that ends earlier or is gone', () => {
+    // Copied during a 4 s lag spike: the copy's TTL ends 4 s later.
+    expect(classify(str({ pttl: 10_000 }), str({ pttl: 14_000 }), 1000)).toBe('ttl');
+    expect(classify(str({ pttl: 10_000 }), str({ pttl: 14_000 }), 1000, 4_000)).toBeNull();
+    expect(classify(str({ pttl: 10_000 }), str({ pttl: 15_500 }), 1000, 4_000)).toBe('ttl');
+    expect(classify(str({ pttl: 10_000 }), str({ pttl: 6_000 }), 1000, 4_000)).toBe('ttl');
+    expect(classify(str({ pttl: 10_000 }), str({ pttl: -1 }), 1000, 1e9)).toBe('ttl');
+    expect(classify(str({ pttl: -1 }), str({ pttl: 10_000 }), 1000, 1e9)).toBe('ttl');
+  });
 });
 
 describe('addMismatch', () => {
