@@ -163,20 +163,22 @@ export async function runFleetScale(opts: {
 
     // ── (1) Today's single in-process loop, in this process.
     const runtime = await openTickRuntime(config, { log: quiet, aws: false });
-    const lockAt = new Map<string, number>();
     const tickMs: number[] = [];
     const store: StateStore = runtime.deps.store;
+    // A tenant's tick is the time its `tick` lock is held. Only that lock: the tick also takes the
+    // tenant's `outbox` lock inside it, whose few milliseconds would otherwise count as ticks of their own.
     const timedStore: StateStore = Object.create(store, {
       acquireLock: {
         value: async (tenant: string, name: string, ttl: number) => {
           const lock = await store.acquireLock(tenant, name, ttl);
-          if (!lock) return lock;
-          lockAt.set(tenant, performance.now());
+          if (!lock || name !== 'tick') return lock;
+          const at = performance.now();
           return {
             ...lock,
             release: async () => {
-              await lock.release();
-              tickMs.push(performance.now() - (lockAt.get(tenant) ?? 0));
+              const released = await lock.release();
+              tickMs.push(performance.now() - at);
+              return released;
             },
           };
         },
@@ -204,9 +206,39 @@ export async function runFleetScale(opts: {
     });
     log(`offline started in ${offline.startupMs} ms`);
     const pgid = offline.pid;
+    type Done = {
+      tenant: string;
+      round: number;
+      outcome: string;
+      judged: boolean;
+      durationMs: number;
+      startDelayMs: number;
+    };
     const fanOutRound = async (): Promise<RoundFigures> => {
       const round = Date.now();
-      const logFrom = offline?.logs().length ?? 0;
+      // The round's output is read as it streams: offline.logs() keeps only a tail, and a round of 100+
+      // invocations prints more than that (reading a tail from a stale offset lost most "done" lines).
+      let text = '';
+      let partial = '';
+      const done: Done[] = [];
+      const seen = new Set<string>();
+      const unsubscribe = offline?.onOutput((chunk) => {
+        text += chunk;
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          const at = line.indexOf('{"');
+          if (at < 0 || !line.includes('tenant tick done')) continue;
+          try {
+            const parsed = JSON.parse(line.slice(at)) as Done & { message?: string };
+            if (parsed.message !== 'tenant tick done' || parsed.round !== round) continue;
+            done.push(parsed);
+            seen.add(parsed.tenant);
+          } catch {
+            // not one of ours
+          }
+        }
+      });
       const stop = watchPeaks(admins, () => groupRssMb(pgid));
       const t0 = performance.now();
       const dispatched = await offline?.invoke<{ dispatched?: number; failed?: unknown[] }>(
@@ -215,43 +247,19 @@ export async function runFleetScale(opts: {
         60_000,
       );
       const dispatchMs = performance.now() - t0;
-      if (dispatched?.functionError || dispatched?.payload?.dispatched !== n)
+      if (dispatched?.functionError || dispatched?.payload?.dispatched !== n) {
+        unsubscribe?.();
         throw new Error(`dispatch failed: ${JSON.stringify(dispatched?.payload).slice(0, 500)}`);
-      type Done = {
-        tenant: string;
-        round: number;
-        outcome: string;
-        judged: boolean;
-        durationMs: number;
-        startDelayMs: number;
-      };
-      const doneLines = (): Done[] =>
-        (offline?.logs().slice(logFrom) ?? '').split('\n').flatMap((line) => {
-          const at = line.indexOf('{"');
-          if (at < 0 || !line.includes('tenant tick done')) return [];
-          try {
-            const parsed = JSON.parse(line.slice(at)) as Done & { message?: string };
-            return parsed.message === 'tenant tick done' && parsed.round === round ? [parsed] : [];
-          } catch {
-            return [];
-          }
-        });
-      let done: Done[] = [];
-      const deadline = Date.now() + 90_000;
-      while (Date.now() < deadline) {
-        done = doneLines();
-        if (new Set(done.map((d) => d.tenant)).size >= n) break;
-        await new Promise((r) => setTimeout(r, 50));
       }
+      const deadline = Date.now() + 90_000;
+      while (Date.now() < deadline && seen.size < n) await new Promise((r) => setTimeout(r, 50));
       const wallMs = performance.now() - t0;
+      unsubscribe?.();
       const peaks = await stop();
+      log(`offline printed ${(text.length / 1024).toFixed(0)} KiB during the round`);
       const full = process.env.SOAKWATCH_SCALE_LOG;
-      if (full && new Set(done.map((d) => d.tenant)).size < n)
-        writeFileSync(full, offline?.logs().slice(logFrom) ?? '');
-      if (new Set(done.map((d) => d.tenant)).size < n)
-        log(
-          `round incomplete; offline output (tail):\n${(offline?.logs().slice(logFrom) ?? '').slice(-4_000)}`,
-        );
+      if (full && seen.size < n) writeFileSync(full, text);
+      if (seen.size < n) log(`round incomplete; offline output (tail):\n${text.slice(-4_000)}`);
       const ticked = done.filter((d) => d.outcome === 'ticked');
       return {
         wallMs,
