@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -45,6 +45,8 @@ export interface FleetResult {
   fanOutCold: RoundFigures;
   fanOutWarm: RoundFigures;
   offlineStartupMs: number;
+  /** The tenant nodes watched (`connectionsPerNode`'s keys), by side. */
+  nodes: { legacy: string[]; targetMasters: string[] };
 }
 
 const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -257,8 +259,9 @@ export async function runFleetScale(opts: {
       unsubscribe?.();
       const peaks = await stop();
       log(`offline printed ${(text.length / 1024).toFixed(0)} KiB during the round`);
+      // SOAKWATCH_SCALE_LOG=<file> keeps every round's whole offline output (appended, one header per round).
       const full = process.env.SOAKWATCH_SCALE_LOG;
-      if (full && seen.size < n) writeFileSync(full, text);
+      if (full) appendFileSync(full, `--- round ${round}: ${seen.size}/${n} tenants done ---\n${text}\n`);
       if (seen.size < n) log(`round incomplete; offline output (tail):\n${text.slice(-4_000)}`);
       const ticked = done.filter((d) => d.outcome === 'ticked');
       return {
@@ -295,7 +298,15 @@ export async function runFleetScale(opts: {
     const fanOutWarm = fanOutCold.judged === 0 ? fanOutCold : await fanOutRound();
     log(`fan-out warm round: ${fanOutWarm.judged}/${n} judged in ${fanOutWarm.wallMs.toFixed(0)} ms`);
     stateClient.disconnect();
-    return { tenants: n, inProcess, fanOutCold, fanOutWarm, offlineStartupMs: offline.startupMs };
+    const address = (node: { host: string; port: number }) => `${node.host}:${node.port}`;
+    return {
+      tenants: n,
+      inProcess,
+      fanOutCold,
+      fanOutWarm,
+      offlineStartupMs: offline.startupMs,
+      nodes: { legacy: legacies.map((l) => address(l.node)), targetMasters: target.masters.map(address) },
+    };
   } finally {
     await offline?.stop().catch(() => undefined);
     for (const a of admins) a.client.disconnect();
@@ -304,19 +315,31 @@ export async function runFleetScale(opts: {
   }
 }
 
-/** The figures as the test and the bench print them, with the ratios against the in-process loop. */
+/** The figures as the test and the bench print them, each fan-out figure with its ratio to the loop's. */
 export function formatFleet(r: FleetResult): string {
   const f = (x: number | undefined, d = 0) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
-  const conns = (c: Record<string, number>) =>
-    Object.entries(c)
-      .map(([a, v]) => `${a.split(':')[1]}=${v}`)
-      .join(' ');
+  const base = r.inProcess;
+  // "×" is this round's figure over the in-process loop's, measured in the same run.
+  const ratio = (x: number | undefined, b: number) => (x === undefined ? '' : ` (${f(x / b, 2)}×)`);
+  const conns = (x: RoundFigures) => {
+    const at = (a: string) => x.connectionsPerNode[a] ?? 0;
+    return `legacy max ${Math.max(0, ...r.nodes.legacy.map(at))} (${r.nodes.legacy.length} nodes); target masters ${r.nodes.targetMasters.map(at).join(', ')}`;
+  };
   const row = (name: string, x: RoundFigures) =>
-    `  ${name.padEnd(18)} round ${f(x.wallMs).padStart(6)} ms (${f(r.inProcess.wallMs / x.wallMs, 2)}× faster than in-process)  dispatch ${f(x.dispatchMs)} ms  judged ${x.judged}/${r.tenants}  stale ${x.stale}  tick p50 ${f(x.tickMs.p50)} ms p99 ${f(x.tickMs.p99)} ms  start delay p50 ${f(x.startDelayMs?.p50)} p99 ${f(x.startDelayMs?.p99)} ms  RSS ${f(x.rssMb)} MB  connections/node: ${conns(x.connectionsPerNode)}`;
+    [
+      `  ${name}: judged ${x.judged}/${r.tenants}, stale ${x.stale}`,
+      `    round ${f(x.wallMs)} ms${x === base ? '' : ratio(x.wallMs, base.wallMs)}${x.dispatchMs === undefined ? '' : `, of which dispatch ${f(x.dispatchMs)} ms`}`,
+      `    tick p50 ${f(x.tickMs.p50)} ms${x === base ? '' : ratio(x.tickMs.p50, base.tickMs.p50)}, p99 ${f(x.tickMs.p99)} ms${x === base ? '' : ratio(x.tickMs.p99, base.tickMs.p99)}, max ${f(x.tickMs.max)} ms`,
+      ...(x.startDelayMs
+        ? [`    start delay p50 ${f(x.startDelayMs.p50)} ms, p99 ${f(x.startDelayMs.p99)} ms`]
+        : []),
+      `    peak RSS ${f(x.rssMb)} MB${x === base ? ' (this process)' : `${ratio(x.rssMb, base.rssMb)} (offline's process group)`}`,
+      `    peak soakwatch connections per node: ${conns(x)}`,
+    ].join('\n');
   return [
-    `fleet of ${r.tenants} tenants (${Math.ceil(r.tenants / 16)} legacy standalones, a 3-master cluster target, one state store); offline started in ${r.offlineStartupMs} ms`,
-    row('in-process loop', r.inProcess),
-    row('fan-out (cold)', r.fanOutCold),
-    row('fan-out (warm)', r.fanOutWarm),
+    `fleet of ${r.tenants} tenants (${r.nodes.legacy.length} legacy standalones, a 3-master cluster target, one state store); offline started in ${r.offlineStartupMs} ms; × = over the in-process loop of this run`,
+    row('in-process loop (4 at a time)', base),
+    row('fan-out through serverless offline, cold', r.fanOutCold),
+    row('fan-out through serverless offline, warm', r.fanOutWarm),
   ].join('\n');
 }
