@@ -16,8 +16,9 @@ import { startOffline } from '../support/offline.js';
  * standalones of 16 tenants each (one db per tenant), one 3-master cluster target (a key prefix per tenant), one state
  * store — ticked (1) by today's single in-process loop (runTick over every tenant, four at a time), then
  * (2) by the scheduled tick as a dispatcher through serverless offline's Lambda Invoke API, one
- * asynchronous tickTenant invocation per tenant (offline runs each concurrent invocation in a worker of
- * its own, as Lambda runs each in a container), a cold round then a warm one. Measured: wall time per
+ * asynchronous tickTenant invocation per tenant, a cold round then a warm one. Offline runs the handlers
+ * in its own process (`useInProcess`, SOAKWATCH_OFFLINE_IN_PROCESS): every invocation shares one module,
+ * one connection pool and the two cores, where Lambda would give each its container. Measured: wall time per
  * full round, per-tenant tick latency, soakwatch's connections per Redis node, the offline process
  * group's memory. Used by test/scale/fleet.test.ts (40 tenants) and bench/fleet.bench.ts (200).
  */
