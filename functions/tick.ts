@@ -20,7 +20,12 @@ const runtime = lazily(async () =>
   (await tickModule()).openTickRuntime(await config(), { log: logger, metrics, aws: true }),
 );
 const functionName = env.SOAKWATCH_TICK_TENANT_FUNCTION?.trim();
-const send = functionName ? lambdaTaskSender(functionName) : undefined;
+// Built at the first round, once the config is read: its sockets are fleet.dispatchConcurrency.
+const sender = functionName
+  ? lazily(async () =>
+      lambdaTaskSender(functionName, { maxSockets: (await config()).fleet.dispatchConcurrency }),
+    )
+  : undefined;
 
 // The schedule's event carries its scheduled `time` (the round's time; its other keys are dropped); a
 // direct invocation (the offline test, an operator replaying a minute) may pass `{ "now": <epoch ms>,
@@ -55,7 +60,7 @@ export const handler = middy(async (event: unknown, context: Context) => {
     await config(),
     { now },
     {
-      ...(send ? { send } : {}),
+      ...(sender ? { send: await sender() } : {}),
       local: async () => {
         const rt = await runtime();
         return { deps: rt.deps, metrics, pool: rt.clients.pool };

@@ -246,14 +246,24 @@ const IN_PROCESS_CONCURRENCY = 4;
  * The Lambda adapter: an asynchronous Invoke (InvocationType Event) of the per-tenant function per task.
  * The SDK is imported on first use, so the dispatcher's module init does not pay for it (and a small
  * install running in-process never loads it). AWS_ENDPOINT_URL_LAMBDA points it at serverless offline.
+ * `maxSockets` is the invokes the client may have in flight: `fleet.dispatchConcurrency`.
  */
-export function lambdaTaskSender(functionName: string): TaskSender & { destroy(): void } {
+export function lambdaTaskSender(
+  functionName: string,
+  opts: { maxSockets: number },
+): TaskSender & { destroy(): void } {
   let client: Promise<{ send: (task: TenantTask) => Promise<void>; destroy(): void }> | undefined;
   const open = async () => {
     const sdk = await import('@aws-sdk/client-lambda');
     const LambdaClient = importNamed(sdk, 'LambdaClient');
     const InvokeCommand = importNamed(sdk, 'InvokeCommand');
-    const lambda = new LambdaClient({ maxAttempts: 2 });
+    // The SDK's agent keeps 50 sockets per host: past 50 the invokes would wait for a socket, and a
+    // dispatchConcurrency above it would be silently capped (test/integration/dispatchSockets.test.ts).
+    const agent = { maxSockets: opts.maxSockets };
+    const lambda = new LambdaClient({
+      maxAttempts: 2,
+      requestHandler: { httpsAgent: agent, httpAgent: agent },
+    });
     return {
       async send(task: TenantTask) {
         const out = await lambda.send(

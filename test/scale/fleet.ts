@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,8 +16,9 @@ import { startOffline } from '../support/offline.js';
  * standalones of 16 tenants each (one db per tenant), one 3-master cluster target (a key prefix per tenant), one state
  * store — ticked (1) by today's single in-process loop (runTick over every tenant, four at a time), then
  * (2) by the scheduled tick as a dispatcher through serverless offline's Lambda Invoke API, one
- * asynchronous tickTenant invocation per tenant (offline runs each concurrent invocation in a worker of
- * its own, as Lambda runs each in a container), a cold round then a warm one. Measured: wall time per
+ * asynchronous tickTenant invocation per tenant, a cold round then a warm one. Offline runs the handlers
+ * in its own process (`useInProcess`, SOAKWATCH_OFFLINE_IN_PROCESS): every invocation shares one module,
+ * one connection pool and the two cores, where Lambda would give each its container. Measured: wall time per
  * full round, per-tenant tick latency, soakwatch's connections per Redis node, the offline process
  * group's memory. Used by test/scale/fleet.test.ts (40 tenants) and bench/fleet.bench.ts (200).
  */
@@ -45,6 +46,8 @@ export interface FleetResult {
   fanOutCold: RoundFigures;
   fanOutWarm: RoundFigures;
   offlineStartupMs: number;
+  /** The tenant nodes watched (`connectionsPerNode`'s keys), by side. */
+  nodes: { legacy: string[]; targetMasters: string[] };
 }
 
 const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -163,20 +166,22 @@ export async function runFleetScale(opts: {
 
     // ── (1) Today's single in-process loop, in this process.
     const runtime = await openTickRuntime(config, { log: quiet, aws: false });
-    const lockAt = new Map<string, number>();
     const tickMs: number[] = [];
     const store: StateStore = runtime.deps.store;
+    // A tenant's tick is the time its `tick` lock is held. Only that lock: the tick also takes the
+    // tenant's `outbox` lock inside it, whose few milliseconds would otherwise count as ticks of their own.
     const timedStore: StateStore = Object.create(store, {
       acquireLock: {
         value: async (tenant: string, name: string, ttl: number) => {
           const lock = await store.acquireLock(tenant, name, ttl);
-          if (!lock) return lock;
-          lockAt.set(tenant, performance.now());
+          if (!lock || name !== 'tick') return lock;
+          const at = performance.now();
           return {
             ...lock,
             release: async () => {
-              await lock.release();
-              tickMs.push(performance.now() - (lockAt.get(tenant) ?? 0));
+              const released = await lock.release();
+              tickMs.push(performance.now() - at);
+              return released;
             },
           };
         },
@@ -204,9 +209,39 @@ export async function runFleetScale(opts: {
     });
     log(`offline started in ${offline.startupMs} ms`);
     const pgid = offline.pid;
+    type Done = {
+      tenant: string;
+      round: number;
+      outcome: string;
+      judged: boolean;
+      durationMs: number;
+      startDelayMs: number;
+    };
     const fanOutRound = async (): Promise<RoundFigures> => {
       const round = Date.now();
-      const logFrom = offline?.logs().length ?? 0;
+      // The round's output is read as it streams: offline.logs() keeps only a tail, and a round of 100+
+      // invocations prints more than that (reading a tail from a stale offset lost most "done" lines).
+      let text = '';
+      let partial = '';
+      const done: Done[] = [];
+      const seen = new Set<string>();
+      const unsubscribe = offline?.onOutput((chunk) => {
+        text += chunk;
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          const at = line.indexOf('{"');
+          if (at < 0 || !line.includes('tenant tick done')) continue;
+          try {
+            const parsed = JSON.parse(line.slice(at)) as Done & { message?: string };
+            if (parsed.message !== 'tenant tick done' || parsed.round !== round) continue;
+            done.push(parsed);
+            seen.add(parsed.tenant);
+          } catch {
+            // not one of ours
+          }
+        }
+      });
       const stop = watchPeaks(admins, () => groupRssMb(pgid));
       const t0 = performance.now();
       const dispatched = await offline?.invoke<{ dispatched?: number; failed?: unknown[] }>(
@@ -215,43 +250,20 @@ export async function runFleetScale(opts: {
         60_000,
       );
       const dispatchMs = performance.now() - t0;
-      if (dispatched?.functionError || dispatched?.payload?.dispatched !== n)
+      if (dispatched?.functionError || dispatched?.payload?.dispatched !== n) {
+        unsubscribe?.();
         throw new Error(`dispatch failed: ${JSON.stringify(dispatched?.payload).slice(0, 500)}`);
-      type Done = {
-        tenant: string;
-        round: number;
-        outcome: string;
-        judged: boolean;
-        durationMs: number;
-        startDelayMs: number;
-      };
-      const doneLines = (): Done[] =>
-        (offline?.logs().slice(logFrom) ?? '').split('\n').flatMap((line) => {
-          const at = line.indexOf('{"');
-          if (at < 0 || !line.includes('tenant tick done')) return [];
-          try {
-            const parsed = JSON.parse(line.slice(at)) as Done & { message?: string };
-            return parsed.message === 'tenant tick done' && parsed.round === round ? [parsed] : [];
-          } catch {
-            return [];
-          }
-        });
-      let done: Done[] = [];
-      const deadline = Date.now() + 90_000;
-      while (Date.now() < deadline) {
-        done = doneLines();
-        if (new Set(done.map((d) => d.tenant)).size >= n) break;
-        await new Promise((r) => setTimeout(r, 50));
       }
+      const deadline = Date.now() + 90_000;
+      while (Date.now() < deadline && seen.size < n) await new Promise((r) => setTimeout(r, 50));
       const wallMs = performance.now() - t0;
+      unsubscribe?.();
       const peaks = await stop();
+      log(`offline printed ${(text.length / 1024).toFixed(0)} KiB during the round`);
+      // SOAKWATCH_SCALE_LOG=<file> keeps every round's whole offline output (appended, one header per round).
       const full = process.env.SOAKWATCH_SCALE_LOG;
-      if (full && new Set(done.map((d) => d.tenant)).size < n)
-        writeFileSync(full, offline?.logs().slice(logFrom) ?? '');
-      if (new Set(done.map((d) => d.tenant)).size < n)
-        log(
-          `round incomplete; offline output (tail):\n${(offline?.logs().slice(logFrom) ?? '').slice(-4_000)}`,
-        );
+      if (full) appendFileSync(full, `--- round ${round}: ${seen.size}/${n} tenants done ---\n${text}\n`);
+      if (seen.size < n) log(`round incomplete; offline output (tail):\n${text.slice(-4_000)}`);
       const ticked = done.filter((d) => d.outcome === 'ticked');
       return {
         wallMs,
@@ -287,7 +299,15 @@ export async function runFleetScale(opts: {
     const fanOutWarm = fanOutCold.judged === 0 ? fanOutCold : await fanOutRound();
     log(`fan-out warm round: ${fanOutWarm.judged}/${n} judged in ${fanOutWarm.wallMs.toFixed(0)} ms`);
     stateClient.disconnect();
-    return { tenants: n, inProcess, fanOutCold, fanOutWarm, offlineStartupMs: offline.startupMs };
+    const address = (node: { host: string; port: number }) => `${node.host}:${node.port}`;
+    return {
+      tenants: n,
+      inProcess,
+      fanOutCold,
+      fanOutWarm,
+      offlineStartupMs: offline.startupMs,
+      nodes: { legacy: legacies.map((l) => address(l.node)), targetMasters: target.masters.map(address) },
+    };
   } finally {
     await offline?.stop().catch(() => undefined);
     for (const a of admins) a.client.disconnect();
@@ -296,19 +316,31 @@ export async function runFleetScale(opts: {
   }
 }
 
-/** The figures as the test and the bench print them, with the ratios against the in-process loop. */
+/** The figures as the test and the bench print them, each fan-out figure with its ratio to the loop's. */
 export function formatFleet(r: FleetResult): string {
   const f = (x: number | undefined, d = 0) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
-  const conns = (c: Record<string, number>) =>
-    Object.entries(c)
-      .map(([a, v]) => `${a.split(':')[1]}=${v}`)
-      .join(' ');
+  const base = r.inProcess;
+  // "×" is this round's figure over the in-process loop's, measured in the same run.
+  const ratio = (x: number | undefined, b: number) => (x === undefined ? '' : ` (${f(x / b, 2)}×)`);
+  const conns = (x: RoundFigures) => {
+    const at = (a: string) => x.connectionsPerNode[a] ?? 0;
+    return `legacy max ${Math.max(0, ...r.nodes.legacy.map(at))} (${r.nodes.legacy.length} nodes); target masters ${r.nodes.targetMasters.map(at).join(', ')}`;
+  };
   const row = (name: string, x: RoundFigures) =>
-    `  ${name.padEnd(18)} round ${f(x.wallMs).padStart(6)} ms (${f(r.inProcess.wallMs / x.wallMs, 2)}× faster than in-process)  dispatch ${f(x.dispatchMs)} ms  judged ${x.judged}/${r.tenants}  stale ${x.stale}  tick p50 ${f(x.tickMs.p50)} ms p99 ${f(x.tickMs.p99)} ms  start delay p50 ${f(x.startDelayMs?.p50)} p99 ${f(x.startDelayMs?.p99)} ms  RSS ${f(x.rssMb)} MB  connections/node: ${conns(x.connectionsPerNode)}`;
+    [
+      `  ${name}: judged ${x.judged}/${r.tenants}, stale ${x.stale}`,
+      `    round ${f(x.wallMs)} ms${x === base ? '' : ratio(x.wallMs, base.wallMs)}${x.dispatchMs === undefined ? '' : `, of which dispatch ${f(x.dispatchMs)} ms`}`,
+      `    tick p50 ${f(x.tickMs.p50)} ms${x === base ? '' : ratio(x.tickMs.p50, base.tickMs.p50)}, p99 ${f(x.tickMs.p99)} ms${x === base ? '' : ratio(x.tickMs.p99, base.tickMs.p99)}, max ${f(x.tickMs.max)} ms`,
+      ...(x.startDelayMs
+        ? [`    start delay p50 ${f(x.startDelayMs.p50)} ms, p99 ${f(x.startDelayMs.p99)} ms`]
+        : []),
+      `    peak RSS ${f(x.rssMb)} MB${x === base ? ' (this process)' : `${ratio(x.rssMb, base.rssMb)} (offline's process group)`}`,
+      `    peak soakwatch connections per node: ${conns(x)}`,
+    ].join('\n');
   return [
-    `fleet of ${r.tenants} tenants (${Math.ceil(r.tenants / 16)} legacy standalones, a 3-master cluster target, one state store); offline started in ${r.offlineStartupMs} ms`,
-    row('in-process loop', r.inProcess),
-    row('fan-out (cold)', r.fanOutCold),
-    row('fan-out (warm)', r.fanOutWarm),
+    `fleet of ${r.tenants} tenants (${r.nodes.legacy.length} legacy standalones, a 3-master cluster target, one state store); offline started in ${r.offlineStartupMs} ms; × = over the in-process loop of this run`,
+    row('in-process loop (4 at a time)', base),
+    row('fan-out through serverless offline, cold', r.fanOutCold),
+    row('fan-out through serverless offline, warm', r.fanOutWarm),
   ].join('\n');
 }

@@ -66,8 +66,13 @@ export interface Offline {
   topicArn(short: string): string;
   /** Invokes a function through the Lambda Invoke API (RequestResponse). */
   invoke<T = unknown>(short: string, payload: unknown, timeoutMs?: number): Promise<InvokeResult<T>>;
-  /** Everything osls printed so far (handler logs included), for failure messages. */
+  /** What osls printed lately (handler logs included), for failure messages: only the tail is kept. */
   logs(): string;
+  /**
+   * Calls `listener` with every chunk osls prints from now on; returns the unsubscribe. For readers of
+   * more output than `logs()` keeps (a round of hundreds of invocations prints megabytes).
+   */
+  onOutput(listener: (chunk: string) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -138,8 +143,11 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
   const group = new ProcessGroup(child);
 
   let output = '';
+  const listeners = new Set<(chunk: string) => void>();
   const onData = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
+    const text = chunk.toString('utf8');
+    for (const listener of listeners) listener(text);
+    output += text;
     // Keep the tail: a long test produces a lot of handler logs.
     if (output.length > 400_000) output = output.slice(-200_000);
   };
@@ -202,6 +210,10 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
       return result;
     },
     logs: () => output,
+    onOutput(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async stop() {
       lambda.destroy();
       await group.stop();

@@ -28,7 +28,9 @@ describe('the dispatcher', () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
     const tenants = Array.from({ length: 1_000 }, (_, i) => tenantInput(`t${i}`));
     const config = unitConfig(tenants);
-    const send = lambdaTaskSender('soakwatch-dev-tickTenant');
+    const send = lambdaTaskSender('soakwatch-dev-tickTenant', {
+      maxSockets: config.fleet.dispatchConcurrency,
+    });
     const metrics = countingMetrics();
     // First round: the SDK's import and client construction; the second is the warm container's.
     const rounds: number[] = [];
@@ -75,7 +77,7 @@ describe('the dispatcher', () => {
         Payload: new TextEncoder().encode(JSON.stringify(roundTasks(['t3'], T0, 60_000)[0])),
       })
       .rejects(new Error('TooManyRequestsException: Rate Exceeded.'));
-    const send = lambdaTaskSender('fn');
+    const send = lambdaTaskSender('fn', { maxSockets: config.fleet.dispatchConcurrency });
     const how = {
       send,
       local: () => Promise.reject(new Error('not in-process')),
