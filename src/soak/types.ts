@@ -123,6 +123,11 @@ export interface CriterionEvidence {
   cause?: string;
   /** What the value is made of: the latest sample's note for the metric, and how a partial window breached. */
   detail?: string;
+  /**
+   * `nodata` because the metric does not apply now (`legacy not fenced`): shown with its cause, but it
+   * makes nothing inconclusive and withholds no pass.
+   */
+  inapplicable?: true;
 }
 
 export interface Verdict {
@@ -191,8 +196,11 @@ export interface Series {
   last: number | null;
   /** The latest sample's note for this metric, if it had one. */
   note?: string;
-  /** The latest sample without a value, and why (its note, or the judge's cause). */
-  missing?: { at: number; cause: string };
+  /**
+   * The latest sample without a value, and why (its note, or the judge's cause); `inapplicable` when that
+   * sample did not measure the metric because it does not apply now (the catalogue's `absentCause`).
+   */
+  missing?: { at: number; cause: string; inapplicable?: true };
 }
 
 /** A clock that only counts time where samples arrived. */
