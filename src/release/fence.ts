@@ -98,7 +98,7 @@ export async function aclRefusal(client: Redis): Promise<string | undefined> {
   try {
     me = String(await client.call('ACL', 'WHOAMI'));
   } catch (error) {
-    return `soakwatch's legacy user may not run ACL WHOAMI (${firstLine(error)})`;
+    return `soakwatch's legacy user may not read or change ACLs (ACL WHOAMI: ${firstLine(error)})`;
   }
   for (const sub of FENCE_ACL_COMMANDS) {
     let answer: unknown;
@@ -107,17 +107,17 @@ export async function aclRefusal(client: Redis): Promise<string | undefined> {
     } catch (error) {
       const message = firstLine(error);
       if (!/unknown subcommand/i.test(message))
-        return `soakwatch's legacy user "${me}" may not check its ACL rights (ACL DRYRUN: ${message})`;
+        return `soakwatch's legacy user "${me}" may not read or change ACLs (ACL DRYRUN: ${message})`;
       // No DRYRUN (Redis 6): ACL LIST refused is the one thing that can be seen without changing anything.
       try {
         await client.call('ACL', 'LIST');
         return undefined;
       } catch (listError) {
-        return `soakwatch's legacy user "${me}" may not run ACL LIST (${firstLine(listError)})`;
+        return `soakwatch's legacy user "${me}" may not read or change ACLs (ACL LIST: ${firstLine(listError)})`;
       }
     }
     if (String(answer) !== 'OK')
-      return `soakwatch's legacy user "${me}" may not run ACL ${sub} (${String(answer)})`;
+      return `soakwatch's legacy user "${me}" may not read or change ACLs (ACL ${sub}: ${String(answer)})`;
   }
   return undefined;
 }
