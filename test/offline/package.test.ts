@@ -248,7 +248,7 @@ describe('osls package: the CloudFormation a deployment creates', () => {
     // The API token table: the authorizer, and the api's POST /login (the same table, one home).
     expect(reachesSecret('AuthorizeRole', 'soakwatch/api-tokens')).toBe(true);
     expect(reachesSecret('ApiRole', 'soakwatch/api-tokens')).toBe(true);
-    for (const role of ['TickTenantRole', 'ElastiCacheEventsRole', 'AlarmEventsRole'])
+    for (const role of ['ElastiCacheEventsRole', 'AlarmEventsRole'])
       expect(reachesSecret(role, 'soakwatch/api-tokens'), role).toBe(false);
     // Legacy passwords (under legacySecretPrefix): the tick, and the api for the fence of legacy.
     for (const role of ['TickRole', 'TickTenantRole', 'ApiRole'])
