@@ -18,13 +18,14 @@ import {
   safeNext,
   seriesOf,
 } from '../pages/index.js';
-import { FENCE_DOC, type FenceDeps, type FenceRecord, fenceStatus } from '../release/fence.js';
+import type { FenceDeps } from '../release/fence.js';
 import { activeMutes, muteTenant, unmuteTenant } from '../release/mute.js';
 import { evidenceReport } from '../release/report.js';
 import { getStatus, listStatuses } from '../release/status.js';
 import type { StatusDeps } from '../release/types.js';
 import type { SoakEvent } from '../soak/index.js';
 import { SOAK_STATES } from '../soak/index.js';
+import { FENCE_DOC, type FenceRecord } from '../tick/fence.js';
 import { html, json, jsonBody, parseOr400 } from './http.js';
 
 type Event = APIGatewayProxyEventV2;
@@ -162,7 +163,7 @@ export function createPageRoutes(opts: {
     // only where a fence is in force or the state offers one); without, the stored record alone.
     const [mutes, live, record] = await Promise.all([
       activeMutes(d, id, at),
-      pool ? fenceStatus({ ...d, pool }, id, at) : undefined,
+      pool ? import('../release/fence.js').then((f) => f.fenceStatus({ ...d, pool }, id, at)) : undefined,
       pool ? undefined : d.store.getDoc<FenceRecord>(id, FENCE_DOC),
     ]);
     const fence = live ? live.fenced : record;
