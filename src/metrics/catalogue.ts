@@ -211,7 +211,7 @@ export const METRIC_CATALOGUE = {
       'Commands of the fenced application users the legacy primary refused since the previous sample (its ACL LOG: NOPERM); read only while legacy is fenced (`soakwatch fence`), so a forgotten writer fails the soak before legacy is gone',
     unit: 'count',
     kind: 'delta',
-    phase: 'soak',
+    // No `phase`: it is not left out by phase but by the fence (read only in the soak, while fenced).
     absentCause: 'legacy not fenced',
   },
   samplerFailures: {
