@@ -40,13 +40,17 @@ export interface FenceOffer {
 
 /**
  * The states a fence may be put up in: after the cutover (applications are on the target), before the
- * scale-down (legacy still exists as the fallback). Unfencing is allowed in any state while fenced: a
+ * scale-down (legacy still exists as the fallback). Unfencing is allowed in any state while fenced but
+ * SCALED_DOWN (legacy is gone): a
  * rollback after FAILED or ABORTED needs legacy writable again.
  */
 export const FENCE_STATES: readonly SoakStateName[] = ['SOAKING', 'PASSED', 'SCALE_DOWN_APPROVED'];
 
 /** What the state and the record allow (pure); the ACL check on legacy comes on top (fenceOffer). */
 export function fenceRule(state: SoakStateName, fenced: boolean): FenceOffer {
+  // Scaled down, legacy is gone: nothing is left to fence or to restore.
+  if (state === 'SCALED_DOWN')
+    return { fence: false, unfence: false, why: 'legacy is scaled down: there is nothing to fence' };
   if (fenced) return { fence: false, unfence: true, why: 'legacy is already fenced (unfence first)' };
   if (!FENCE_STATES.includes(state))
     return {
@@ -178,13 +182,14 @@ export async function unfenceLegacy(
   input: { actor: string; reason?: string },
   now: number,
 ): Promise<FenceRecord> {
-  const tenant = findTenant(deps.config.tenants, tenantId);
   const { actor, reason } = parseInput(
     z.strictObject({ actor: actorSchema, reason: reasonSchema.optional() }),
     input,
   );
-  const record = await deps.store.getDoc<FenceRecord>(tenant.id, FENCE_DOC);
+  const { tenant, state, fenced: record } = await fenceState(deps, tenantId, now);
   if (!record) throw new ActionRefusedError(tenant.id, 'unfence', 'legacy is not fenced');
+  const rule = fenceRule(state, true);
+  if (!rule.unfence) throw new ActionRefusedError(tenant.id, 'unfence', rule.why ?? 'not offered');
   const { client } = await legacyPrimary(deps, tenant.id);
   for (const u of record.users) await client.call('ACL', 'SETUSER', u.name, 'reset', ...u.rules.split(' '));
   await deps.store.setDoc(tenant.id, FENCE_DOC, null);
@@ -214,9 +219,10 @@ export async function fenceStatus(deps: FenceDeps, tenantId: string, now = Date.
   } catch (error) {
     return {
       ...base,
+      // Both need the primary: neither is offered while it cannot be reached.
       offer: {
         fence: false,
-        unfence: offer.unfence,
+        unfence: false,
         why: `the legacy primary could not be reached: ${firstLine(error)}`,
       },
     };

@@ -71,12 +71,13 @@ const STATUS = 'GET /tenants/{id}/fence';
 const messageOf = (r: APIGatewayProxyStructuredResultV2) => r.body ?? '';
 
 describe('fenceRule: where the fence is offered', () => {
-  it('after the cutover and before the scale-down only; unfence wherever a fence is in force', () => {
+  it('after the cutover and before the scale-down only; unfence wherever a fence is in force and legacy exists', () => {
     for (const state of SOAK_STATES) {
       expect(fenceRule(state, false).fence, state).toBe(FENCE_STATES.includes(state));
       expect(fenceRule(state, false).unfence, state).toBe(false);
-      expect(fenceRule(state, true), state).toMatchObject({ fence: false, unfence: true });
+      expect(fenceRule(state, true), state).toMatchObject({ fence: false, unfence: state !== 'SCALED_DOWN' });
     }
+    expect(fenceRule('SCALED_DOWN', true).why).toContain('scaled down');
     expect(fenceRule('REPLICATING', false).why).toContain('the state is REPLICATING');
     expect(fenceRule('SOAKING', true).why).toContain('already fenced');
   });
