@@ -41,12 +41,11 @@ export interface FenceOffer {
 /**
  * The states a fence may be put up in: after the cutover (applications are on the target), before the
  * scale-down (legacy still exists as the fallback). Unfencing is allowed in any state while fenced but
- * SCALED_DOWN (legacy is gone): a
- * rollback after FAILED or ABORTED needs legacy writable again.
+ * SCALED_DOWN (legacy is gone): a rollback after FAILED or ABORTED needs legacy writable again.
  */
 export const FENCE_STATES: readonly SoakStateName[] = ['SOAKING', 'PASSED', 'SCALE_DOWN_APPROVED'];
 
-/** What the state and the record allow (pure); the ACL check on legacy comes on top (fenceOffer). */
+/** What the state and the record allow (pure); soakwatch's ACL rights on legacy come on top (aclRefusal). */
 export function fenceRule(state: SoakStateName, fenced: boolean): FenceOffer {
   // Scaled down, legacy is gone: nothing is left to fence or to restore.
   if (state === 'SCALED_DOWN')
@@ -89,7 +88,7 @@ async function legacyPrimary(deps: FenceDeps, tenantId: string): Promise<{ clien
 
 const firstLine = (error: unknown) => (error as Error).message.split('\n')[0] ?? '';
 
-/** The ACL subcommands a fence runs on the primary besides WHOAMI (which every user may run). */
+/** The ACL subcommands a fence runs on the primary besides WHOAMI (asked first: its refusal is the answer). */
 const FENCE_ACL_COMMANDS = ['LIST', 'SETUSER', 'LOG'] as const;
 
 /**
