@@ -27,6 +27,10 @@ export function createCollector(deps: CollectorDeps): TickDeps['collect'] {
     // The sampler's clock starts at the tick's `now` (which may be given, for replay and tests) and
     // advances: heartbeat lag and budgets are measured on it.
     const started = Date.now();
+    // In the soak, whether legacy is fenced: read from the store while the sample is taken.
+    const fenced =
+      ctx.phase === 'soak' ? store.getDoc<FenceRecord>(tenant.id, FENCE_DOC) : Promise.resolve(undefined);
+    fenced.catch(() => undefined); // awaited below; a failure there is the tick's
     const sample = await collectSample(tenant, {
       pool,
       cache,
@@ -54,7 +58,7 @@ export function createCollector(deps: CollectorDeps): TickDeps['collect'] {
     const stamped = { ...sample, at: ctx.now };
     // A fenced legacy (after the cutover): the writes it refused, from its ACL LOG. Never read otherwise,
     // so the metric stays absent ("legacy not fenced") and holds nothing back.
-    const fence = ctx.phase === 'soak' ? await store.getDoc<FenceRecord>(tenant.id, FENCE_DOC) : undefined;
+    const fence = await fenced;
     if (!fence) return stamped;
     const reading = await readRefusedWrites(pool, tenant, stamped, fence, Date.now());
     return withRefusedWrites(stamped, reading, ctx.previous);
