@@ -4,9 +4,9 @@ import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
 } from 'aws-lambda';
-import { authorizeRequest, grantContext, parseTokenSecret } from '../src/auth/index.js';
+import { authorizeRequest, grantContext } from '../src/auth/index.js';
 import { logger } from '../src/observability/index.js';
-import { authorizeRuntime } from '../src/runtime/authorize.js';
+import { authorizeRuntime, tokenTables } from '../src/runtime/authorize.js';
 import { readEnv } from '../src/runtime/env.js';
 
 /*
@@ -21,18 +21,15 @@ import { readEnv } from '../src/runtime/env.js';
  * `action`, a `{id}` path its tenant. Tokens never reach a log line.
  */
 
-const { fromEnv, secretId, secrets } = authorizeRuntime(readEnv());
+const runtime = authorizeRuntime(readEnv());
 
 type Context = { principal: string; scopes: string; tenants: string };
 type Result = APIGatewaySimpleAuthorizerWithContextResult<Context>;
 const DENIED: Result = { isAuthorized: false, context: { principal: '', scopes: '', tenants: '' } };
 
 async function authorize(event: APIGatewayRequestAuthorizerEventV2): Promise<Result> {
-  // Read through the same resolver (and cache: a revocation is seen within five minutes) as every secret.
-  const tables = secretId
-    ? [fromEnv, parseTokenSecret(parseJsonSecret(await secrets.resolve({ secretId })))]
-    : [fromEnv];
-  const outcome = authorizeRequest(event, tables);
+  // The environment's table and the secret's (src/runtime/authorize.ts: also POST /login's source).
+  const outcome = authorizeRequest(event, await tokenTables(runtime));
   if (!outcome.ok) {
     logger.warn('request refused', {
       reason: outcome.reason,
@@ -43,15 +40,6 @@ async function authorize(event: APIGatewayRequestAuthorizerEventV2): Promise<Res
   }
   logger.info('request authorised', { principal: outcome.grant.principal, routeKey: event.routeKey });
   return { isAuthorized: true, context: grantContext(outcome.grant) };
-}
-
-/** The token secret's JSON; its parse error is replaced (it would quote the secret's text). */
-function parseJsonSecret(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error('API token secret: not JSON');
-  }
 }
 
 export const handler = middy<APIGatewayRequestAuthorizerEventV2, Result>()

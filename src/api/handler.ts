@@ -12,10 +12,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import * as z from 'zod';
 import { AuthError, allows, type Grant, principalOf, type Scope } from '../auth/index.js';
 import { tenantIdSchema } from '../config/schema.js';
+import type { ConnectionPool } from '../redis/index.js';
 import { reasonSchema } from '../release/actions.js';
 import type { ReleaseDeps } from '../release/types.js';
 import { ACTIONS } from '../soak/index.js';
 import { releaseErrorsToHttp } from './errors.js';
+import { createFenceRoutes } from './fence.js';
 import { getTenantStatus, listTenants, performAction } from './handlers.js';
 import { json, parseOr400 } from './http.js';
 import { createPageRoutes, type TokenVerifier } from './pages.js';
@@ -59,9 +61,14 @@ export const CSP = {
   'upgrade-insecure-requests': false,
 } as const;
 
-/** What the API handler uses: the release service's dependencies (src/runtime's release runtime). */
+/** What the API handler uses: the release service's dependencies (src/runtime's api runtime). */
 export interface ApiRuntime {
   deps: ReleaseDeps;
+  /**
+   * Connections to the tenants' legacy Redis, for the fence (src/release/fence.ts); its clients connect
+   * at the first fence request. Absent: the fence routes answer 409 (no connection to legacy).
+   */
+  pool?: ConnectionPool;
 }
 
 export interface ApiHandlerOptions {
@@ -116,14 +123,13 @@ export function createApiHandler(opts: ApiHandlerOptions) {
     return json(await getTenantStatus(await depsFor(authorized(event, 'read', id)), id, now()));
   };
 
-  const pages = createPageRoutes({
-    access: async (event, scope, tenant) => {
-      const grant = authorized(event, scope, tenant);
-      return { principal: grant.principal, deps: await depsFor(grant) };
-    },
-    now,
-    verifyToken: opts.verifyToken,
-  });
+  const access = async (event: Event, scope: Scope, tenant?: string) => {
+    const grant = authorized(event, scope, tenant);
+    return { principal: grant.principal, deps: await depsFor(grant) };
+  };
+  const pool = async () => (await opts.runtime()).pool;
+  const pages = createPageRoutes({ access, pool, now, verifyToken: opts.verifyToken });
+  const fence = createFenceRoutes({ access, pool, now });
 
   const postAction = middy<Event, Result>()
     // Without a JSON content type the body stays a string (or absent) and is judged by the schema below.
@@ -141,6 +147,7 @@ export function createApiHandler(opts: ApiHandlerOptions) {
         { method: 'GET', path: '/tenants', handler: getTenants },
         { method: 'GET', path: '/tenants/{id}/status', handler: getStatus },
         { method: 'POST', path: '/tenants/{id}/actions/{action}', handler: postAction },
+        ...fence,
         ...pages,
       ]),
     )

@@ -1,5 +1,5 @@
 import { createError } from '@middy/util';
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type * as z from 'zod';
 
 /** Parses `value` with `schema`, or throws a 400 naming the first invalid field and why. */
@@ -27,4 +27,15 @@ export function html(body: string): APIGatewayProxyResultV2 {
     headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' },
     body,
   };
+}
+
+/** A JSON request body (undefined when there is none), or a 400 saying it is not JSON. */
+export function jsonBody(event: APIGatewayProxyEventV2): unknown {
+  if (!event.body) return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw createError(400, 'body: is not JSON', { expose: true });
+  }
 }

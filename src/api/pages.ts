@@ -18,14 +18,15 @@ import {
   safeNext,
   seriesOf,
 } from '../pages/index.js';
-import { FENCE_DOC, type FenceRecord } from '../release/fence.js';
+import type { FenceDeps } from '../release/fence.js';
 import { activeMutes, muteTenant, unmuteTenant } from '../release/mute.js';
 import { evidenceReport } from '../release/report.js';
 import { getStatus, listStatuses } from '../release/status.js';
 import type { StatusDeps } from '../release/types.js';
 import type { SoakEvent } from '../soak/index.js';
 import { SOAK_STATES } from '../soak/index.js';
-import { html, json, parseOr400 } from './http.js';
+import { FENCE_DOC, type FenceRecord } from '../tick/fence.js';
+import { html, json, jsonBody, parseOr400 } from './http.js';
 
 type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyResultV2;
@@ -96,16 +97,6 @@ const muteBody = z.strictObject({
 });
 const unmuteBody = z.strictObject({ criterion: z.string().min(1).max(200).optional() }).nullish();
 
-/** A JSON request body, or a 400 saying it is not JSON. */
-function jsonBody(event: Event): unknown {
-  if (!event.body) return undefined;
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw createError(400, 'body: is not JSON', { expose: true });
-  }
-}
 const reportQuery = z.strictObject({ format: z.enum(['html', 'json']).default('html') }).nullish();
 const assetParams = z.object({ name: z.string().max(64) });
 const loginForm = z.strictObject({
@@ -133,6 +124,8 @@ export function createPageRoutes(opts: {
    * see; a 401/403 without the scope, a 404 for a tenant it may not see (the API handler's one check).
    */
   access: (event: Event, scope: Scope, tenant?: string) => Promise<{ principal: string; deps: StatusDeps }>;
+  /** The connections to legacy Redis the tenant page's fence section reads through (none: the record only). */
+  pool?: () => Promise<FenceDeps['pool'] | undefined>;
   now: () => number;
   verifyToken?: TokenVerifier | undefined;
 }) {
@@ -165,10 +158,15 @@ export function createPageRoutes(opts: {
       d.store.history<HistoryEntry>(id, from, to, HISTORY_READ_CAP),
       d.store.events<SoakEvent>(id, from, to),
     ]);
-    const [mutes, fence] = await Promise.all([
+    const pool = await opts.pool?.();
+    // With a connection to legacy: the fence, what is offered and the writes it refused (legacy is asked
+    // only where a fence is in force or the state offers one); without, the stored record alone.
+    const [mutes, live, record] = await Promise.all([
       activeMutes(d, id, at),
-      d.store.getDoc<FenceRecord>(id, FENCE_DOC),
+      pool ? import('../release/fence.js').then((f) => f.fenceStatus({ ...d, pool }, id, at)) : undefined,
+      pool ? undefined : d.store.getDoc<FenceRecord>(id, FENCE_DOC),
     ]);
+    const fence = live ? live.fenced : record;
     return page(
       renderTenantPage({
         status,
@@ -177,6 +175,7 @@ export function createPageRoutes(opts: {
         audit: status.audit,
         mutes,
         ...(fence ? { fence } : {}),
+        ...(live ? { fenceStatus: live } : {}),
         from,
         to,
         now: at,

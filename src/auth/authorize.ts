@@ -2,6 +2,7 @@ import {
   bearerToken,
   type Grant,
   grantForToken,
+  mergeTokenTables,
   type Scope,
   sessionToken,
   type TokenTable,
@@ -43,8 +44,7 @@ export function authorizeRequest(
   request: AuthorizationRequest,
   tables: readonly TokenTable[],
 ): AuthorizeOutcome {
-  const table = new Map<string, TokenTable extends ReadonlyMap<string, infer E> ? E : never>();
-  for (const t of tables) for (const [principal, entry] of t) table.set(principal, entry);
+  const table = mergeTokenTables(tables);
   const header = headerOf(request.headers, 'authorization');
   const token = bearerToken(header) || sessionToken(request.cookies ?? headerOf(request.headers, 'cookie'));
   if (!token) return { ok: false, reason: 'no-credentials' };

@@ -7,6 +7,7 @@ export {
   bearerToken,
   grantForToken,
   hashToken,
+  mergeTokenTables,
   parseTokenHashes,
   parseTokenSecret,
   principalForToken,

@@ -105,6 +105,13 @@ export function parseTokenSecret(secret: unknown): TokenTable {
   return new Map(Object.entries(result.data));
 }
 
+/** Tables merged in order: a later one wins for a principal it names (the secret over the environment). */
+export function mergeTokenTables(tables: readonly TokenTable[]): TokenTable {
+  const table = new Map<string, TokenEntry>();
+  for (const t of tables) for (const [principal, entry] of t) table.set(principal, entry);
+  return table;
+}
+
 /** SHA-256 of a token (what an operator stores: `printf %s "$TOKEN" | sha256sum`). */
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();

@@ -29,7 +29,7 @@ export async function fenceCommand(
         print(
           s.fenced
             ? `${s.tenant}: fenced since ${new Date(s.fenced.at).toISOString()} by ${s.fenced.actor} (${s.fenced.users.map((u) => u.name).join(', ') || 'no user'})`
-            : `${s.tenant}: not fenced`,
+            : `${s.tenant}: not fenced${s.offer.fence ? ' (fencing is offered)' : s.offer.why ? ` (fencing is not offered: ${s.offer.why})` : ''}`,
         );
         for (const r of s.rejected)
           print(

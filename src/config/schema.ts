@@ -287,6 +287,15 @@ export const DEFAULT_SOAK_CRITERIA: z.input<typeof criterionSchema>[] = [
     consecutive: 3,
   },
   { id: 'legacy-writes', metric: 'legacyWriteOps', aggregate: 'sum', window: '5m', threshold: 0 },
+  // While legacy is fenced (`soakwatch fence`) a write it refused is a service still pointed at legacy:
+  // loud before the fallback is gone. Not fenced: `nodata` (legacy not fenced), which holds nothing back.
+  {
+    id: 'legacy-refused-writes',
+    metric: 'legacyRefusedWrites',
+    aggregate: 'sum',
+    window: '5m',
+    threshold: 0,
+  },
   {
     id: 'legacy-clients',
     metric: 'legacyAppClients',

@@ -26,6 +26,13 @@ export interface MetricInfo {
    * replicating; key loss on the target is read only in the soak, when nothing else compares it with legacy.
    */
   phase?: Phase;
+  /**
+   * Measured only while a condition holds (the fence of legacy): a sample WITHOUT the metric (absent, not
+   * `null`) did not apply it. The judge shows such a window as `nodata` with this cause, and it holds
+   * nothing back (no pass withheld, no soak time lost); a `null` (measured, but not seen) is no data as
+   * usual.
+   */
+  absentCause?: string;
 }
 
 /** The two phases of a migration: replication until the cutover, then the soak. */
@@ -199,6 +206,14 @@ export const METRIC_CATALOGUE = {
     unit: 'count',
     kind: 'delta',
   },
+  legacyRefusedWrites: {
+    description:
+      'Commands of the fenced application users the legacy primary refused since the previous sample (its ACL LOG: NOPERM); read only while legacy is fenced (`soakwatch fence`), so a forgotten writer fails the soak before legacy is gone',
+    unit: 'count',
+    kind: 'delta',
+    // No `phase`: it is not left out by phase but by the fence (read only in the soak, while fenced).
+    absentCause: 'legacy not fenced',
+  },
   samplerFailures: {
     description: 'Nodes the sampler could not read in this sample (the note names them and why)',
     unit: 'count',
@@ -251,6 +266,11 @@ export function dbOfScope(scope: string): number | undefined {
 export function isPhaseBoundDelta(key: string): boolean {
   const info = metricInfoOf(key);
   return info?.kind === 'delta' && info.spansPhases !== true;
+}
+
+/** Why a sample without this metric key did not measure it (`legacy not fenced`); undefined for the others. */
+export function absentCauseOf(key: string): string | undefined {
+  return metricInfoOf(key)?.absentCause;
 }
 
 /** The phase that alone measures a metric key; `undefined` when both do (or for `cloudwatch:` and unknown keys). */

@@ -3,6 +3,7 @@
 // the `cloudwatch:` prefix and the ids the verdict reserves. A leaf: it imports nothing from the project.
 export type { DerivedMetrics, MetricInfo, MetricName, MetricNotes, Phase } from './catalogue.js';
 export {
+  absentCauseOf,
   CLOUDWATCH_PREFIX,
   DB_SCOPE_PATTERN,
   dbOfScope,

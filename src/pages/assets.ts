@@ -115,9 +115,16 @@ const JS = `
       });
   }
 
-  document.querySelectorAll('button[data-action]').forEach(function (button) {
+  document.querySelectorAll('button[data-action], button[data-fence]').forEach(function (button) {
     button.addEventListener('click', function () {
-      pending = { tenant: button.getAttribute('data-tenant'), action: button.getAttribute('data-action') };
+      var fence = button.getAttribute('data-fence');
+      pending = fence
+        ? { tenant: button.getAttribute('data-tenant'), action: fence, path: '/' + fence }
+        : {
+            tenant: button.getAttribute('data-tenant'),
+            action: button.getAttribute('data-action'),
+            path: '/actions/' + encodeURIComponent(button.getAttribute('data-action')),
+          };
       document.getElementById('confirm-text').textContent =
         pending.action + ' on tenant "' + pending.tenant + '"? The reason goes into the audit trail.';
       document.getElementById('reason').value = '';
@@ -134,7 +141,7 @@ const JS = `
     var reason = document.getElementById('reason').value.trim();
     dialog.close();
     show('', 'sending ' + p.action + '…');
-    fetch('/tenants/' + encodeURIComponent(p.tenant) + '/actions/' + encodeURIComponent(p.action), {
+    fetch('/tenants/' + encodeURIComponent(p.tenant) + p.path, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json' },
@@ -144,6 +151,12 @@ const JS = `
         return r.text().then(function (text) {
           if (r.ok) {
             var out = JSON.parse(text);
+            if (p.path.indexOf('/actions/') !== 0) {
+              // The fence's state and its evidence are rendered by the server: show them.
+              show('ok', p.action + ' done: ' + p.tenant + (out.fenced ? ' is fenced' : ' is unfenced'));
+              window.location.reload();
+              return;
+            }
             show('ok', p.action + ' done: ' + p.tenant + ' is now ' + out.state);
             return refresh(p.tenant);
           }

@@ -1,5 +1,6 @@
 import type { Mute } from '../alerts/index.js';
 import { metricKey } from '../metrics/index.js';
+import type { FenceOffer, RejectedWrite } from '../release/fence.js';
 import { criterionWhy, type TenantView } from '../release/status.js';
 import type { SoakEvent } from '../soak/index.js';
 import type { AuditEntry } from '../store/index.js';
@@ -26,6 +27,11 @@ export interface TenantPageInput {
   mutes?: readonly Mute[];
   /** The fence of legacy in force (`soakwatch fence`). */
   fence?: { at: number; actor: string; reason: string; node: string; users: { name: string }[] };
+  /**
+   * Read from legacy (src/release fenceStatus): what may be done now and the writes the fence refused.
+   * Absent (no connection to legacy): no fence button, the record alone.
+   */
+  fenceStatus?: { offer: FenceOffer; rejected: readonly RejectedWrite[]; nopermTotal: number | null };
   from: number;
   to: number;
   now: number;
@@ -100,7 +106,7 @@ function criteriaSection(s: TenantView, history: readonly HistoryEntry[], to: nu
   return `<h2>Criteria (${esc(s.phase)})</h2><div class="scroll"><table id="criteria"><thead><tr><th>criterion</th><th>metric</th><th>value</th><th>threshold</th><th class="wide">worst</th><th>status</th><th class="wide">why / no-data cause</th><th>recent</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-function actionsSection(s: TenantView): string {
+function actionsSection(s: TenantView, offer: FenceOffer | undefined): string {
   // Every action is rendered and only the allowed ones shown, so the script can show what a change allows.
   const buttons = ['cutover', 'approve', 'abort', 'restart', 'scaled-down']
     .map(
@@ -108,7 +114,14 @@ function actionsSection(s: TenantView): string {
         `<button type="button" data-action="${esc(a)}" data-tenant="${esc(s.tenant)}"${(s.actions as string[]).includes(a) ? '' : ' hidden'}>${esc(a)}</button>`,
     )
     .join('');
-  return `<section class="actions"><h2>Actions</h2><p>${buttons}</p><div id="result" role="status"></div>
+  // The fence of legacy: offered only where the release service says so (state, existing fence, ACL rights).
+  const fence = (['fence', 'unfence'] as const)
+    .map(
+      (f) =>
+        `<button type="button" data-fence="${f}" data-tenant="${esc(s.tenant)}"${offer?.[f] ? '' : ' hidden'}>${f}</button>`,
+    )
+    .join('');
+  return `<section class="actions"><h2>Actions</h2><p>${buttons}${fence}</p><div id="result" role="status"></div>
 <dialog id="confirm"><form id="confirm-form" method="dialog"><p id="confirm-text"></p>
 <label for="reason">Reason</label><textarea id="reason" name="reason" maxlength="1000"></textarea>
 <p><button type="submit" id="confirm-ok">confirm</button> <button type="button" id="confirm-cancel">cancel</button></p></form></dialog></section>`;
@@ -133,6 +146,42 @@ function muteSection(s: TenantView, mutes: readonly Mute[]): string {
 <form id="mute-form" data-tenant="${esc(s.tenant)}"><label>mute <select name="criterion" aria-label="criterion">${options}</select></label>
 <label>for <select name="hours" aria-label="hours"><option value="1">1 h</option><option value="4">4 h</option><option value="24">24 h</option></select></label>
 <label>reason <input name="reason" required maxlength="1000" aria-label="reason"></label> <button type="submit">mute</button></form></section>`;
+}
+
+function fenceSection(
+  tenant: string,
+  fence: TenantPageInput['fence'],
+  status: TenantPageInput['fenceStatus'],
+): string {
+  if (!fence && !status) return '';
+  const head = fence
+    ? `<h2>Legacy fenced</h2><p id="fence-state" data-fenced="true">Since ${esc(new Date(fence.at).toISOString())} by ${esc(fence.actor)} (${esc(fence.reason)}): ${esc(
+        fence.users.map((u) => u.name).join(', ') || 'no user',
+      )} cannot write on ${esc(fence.node)}.</p>`
+    : `<h2>Legacy fence</h2><p id="fence-state" data-fenced="false">Legacy is not fenced${
+        status?.offer.fence
+          ? ': fencing takes the write commands from every application user of the legacy primary (soakwatch and the CDC tool keep theirs), so a forgotten writer fails loudly before legacy is gone.'
+          : status?.offer.why
+            ? ` (fencing is not offered: ${esc(status.offer.why)}).`
+            : '.'
+      }</p>`;
+  if (!fence) return `<section id="fence">${head}</section>`;
+  if (!status)
+    return `<section id="fence">${head}<p>Refused writes: <code>soakwatch fence --tenant ${esc(tenant)} --status</code>.</p></section>`;
+  const rows = status.rejected
+    .map(
+      (r) =>
+        `<tr><td>${esc(r.username)}</td><td>${esc(r.command)}</td><td>${esc(String(r.count))}</td><td>${esc(formatDuration(r.ageSeconds * 1000))} ago</td><td class="wide">${esc(r.client)}</td></tr>`,
+    )
+    .join('');
+  const table = rows
+    ? `<div class="scroll"><table id="refused"><thead><tr><th>user</th><th>command</th><th>count</th><th>last</th><th class="wide">client</th></tr></thead><tbody>${rows}</tbody></table></div>`
+    : '<p id="refused">No write refused since the fence.</p>';
+  const noperm =
+    status.nopermTotal === null
+      ? ''
+      : `<p>NOPERM replies of the legacy primary since its start: ${esc(String(status.nopermTotal))}.</p>`;
+  return `<section id="fence">${head}<h3>Refused writes (ACL LOG)</h3>${table}${noperm}</section>`;
 }
 
 function auditSection(audit: readonly AuditEntry[], tenant: string): string {
@@ -179,16 +228,10 @@ export function renderTenantPage(input: TenantPageInput): string {
     s.inconclusive ? ' <span class="badge INCONCLUSIVE">INCONCLUSIVE</span>' : ''
   }</h1><p>${sample} · firing: ${s.firing.length ? `<span class="fires">${esc(s.firing.map((c) => c.id).join(', '))}</span>` : 'nothing'}</p>
 ${clockSection(s)}
-${actionsSection(s)}
+${actionsSection(s, input.fenceStatus?.offer)}
 ${criteriaSection(s, history, to)}
 ${muteSection(s, input.mutes ?? [])}
-${
-  input.fence
-    ? `<section id="fence"><h2>Legacy fenced</h2><p>Since ${esc(new Date(input.fence.at).toISOString())} by ${esc(input.fence.actor)} (${esc(input.fence.reason)}): ${esc(
-        input.fence.users.map((u) => u.name).join(', ') || 'no user',
-      )} cannot write on ${esc(input.fence.node)}. Refused writes: <code>soakwatch fence --tenant ${esc(s.tenant)} --status</code>.</p></section>`
-    : ''
-}
+${fenceSection(s.tenant, input.fence, input.fenceStatus)}
 <h2>Over time</h2><p>${esc(new Date(from).toISOString())} – ${esc(new Date(to).toISOString())} (the stored history, at most a week; <code>?from=&amp;to=</code> zooms); dashed lines: resets (red), alarms (orange), events (grey), transitions (blue), the cutover (black).</p>
 <div class="charts">${charts}</div>
 ${fullCompare}

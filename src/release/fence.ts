@@ -2,13 +2,17 @@ import type { Redis } from 'ioredis';
 import * as z from 'zod';
 import type { Config } from '../config/index.js';
 import type { ConnectionPool } from '../redis/index.js';
+import { type RejectedWrite, readAclLog } from '../sampling/refusedWrites.js';
+import type { SoakStateName } from '../soak/index.js';
 import type { StateStore } from '../store/index.js';
-import { findTenant } from '../tick/tenants.js';
+import { FENCE_DOC, type FenceRecord } from '../tick/fence.js';
+import { findTenant, loadSoakState } from '../tick/tenants.js';
 import { actorSchema, parseInput, reasonSchema } from './actions.js';
 import { ActionRefusedError } from './errors.js';
 
-/** The state-store document of a tenant holding its fence: the ACL rules to restore. */
-export const FENCE_DOC = 'fence';
+export type { RejectedWrite } from '../sampling/refusedWrites.js';
+export type { FenceRecord } from '../tick/fence.js';
+export { FENCE_DOC } from '../tick/fence.js';
 
 export interface FenceDeps {
   config: Config;
@@ -16,32 +20,44 @@ export interface FenceDeps {
   pool: ConnectionPool;
 }
 
-/** A fence of legacy: who lost their writes, with their rules before, so unfence restores them exactly. */
-export interface FenceRecord {
-  at: number;
-  actor: string;
-  reason: string;
-  /** The legacy node the ACLs were changed on (the primary when fenced). */
-  node: string;
-  users: { name: string; rules: string }[];
-}
-
-/** A write refused by the fence, from the legacy primary's ACL LOG. */
-export interface RejectedWrite {
-  username: string;
-  command: string;
-  reason: string;
-  count: number;
-  client: string;
-  ageSeconds: number;
-}
-
 export interface FenceStatus {
   tenant: string;
+  state: SoakStateName;
   fenced: FenceRecord | null;
+  /** What may be done now, and why not: what the API offers and the page shows as buttons. */
+  offer: FenceOffer;
   rejected: RejectedWrite[];
   /** `errorstat_NOPERM` of the legacy primary: every command refused by an ACL since its start. */
   nopermTotal: number | null;
+}
+
+/** Whether fence / unfence are allowed now; `why` says why the one not offered is not. */
+export interface FenceOffer {
+  fence: boolean;
+  unfence: boolean;
+  why?: string;
+}
+
+/**
+ * The states a fence may be put up in: after the cutover (applications are on the target), before the
+ * scale-down (legacy still exists as the fallback). Unfencing is allowed in any state while fenced but
+ * SCALED_DOWN (legacy is gone): a rollback after FAILED or ABORTED needs legacy writable again.
+ */
+export const FENCE_STATES: readonly SoakStateName[] = ['SOAKING', 'PASSED', 'SCALE_DOWN_APPROVED'];
+
+/** What the state and the record allow (pure); soakwatch's ACL rights on legacy come on top (aclRefusal). */
+export function fenceRule(state: SoakStateName, fenced: boolean): FenceOffer {
+  // Scaled down, legacy is gone: nothing is left to fence or to restore.
+  if (state === 'SCALED_DOWN')
+    return { fence: false, unfence: false, why: 'legacy is scaled down: there is nothing to fence' };
+  if (fenced) return { fence: false, unfence: true, why: 'legacy is already fenced (unfence first)' };
+  if (!FENCE_STATES.includes(state))
+    return {
+      fence: false,
+      unfence: false,
+      why: `fencing is offered after the cutover and before the scale-down (${FENCE_STATES.join(', ')}); the state is ${state}`,
+    };
+  return { fence: true, unfence: false, why: 'legacy is not fenced' };
 }
 
 /**
@@ -70,24 +86,62 @@ async function legacyPrimary(deps: FenceDeps, tenantId: string): Promise<{ clien
   return { client: await handle.node(primary), address: `${primary.host}:${primary.port}` };
 }
 
-/** ACL LIST, or the refusal that says the fence is not offered: soakwatch's legacy user may not change ACLs. */
-async function aclList(client: Redis, tenant: string): Promise<string[]> {
+const firstLine = (error: unknown) => (error as Error).message.split('\n')[0] ?? '';
+
+/** The ACL subcommands a fence runs on the primary besides WHOAMI (asked first: its refusal is the answer). */
+const FENCE_ACL_COMMANDS = ['LIST', 'SETUSER', 'LOG'] as const;
+
+/**
+ * Why soakwatch's legacy user may not fence (it may not run one of ACL LIST, SETUSER, LOG), or undefined
+ * when it may. Asked of the server (`ACL DRYRUN <me> ACL <sub>`, Redis ≥ 7), nothing changed; a server
+ * without DRYRUN is asked `ACL LIST` itself.
+ */
+export async function aclRefusal(client: Redis): Promise<string | undefined> {
+  let me: string;
   try {
-    return (await client.call('ACL', 'LIST')) as string[];
+    me = String(await client.call('ACL', 'WHOAMI'));
   } catch (error) {
-    throw new ActionRefusedError(
-      tenant,
-      'fence',
-      `soakwatch's legacy user may not read or change ACLs (${(error as Error).message.split('\n')[0]}): fencing is not offered for this tenant`,
-    );
+    return `soakwatch's legacy user may not read or change ACLs (ACL WHOAMI: ${firstLine(error)})`;
   }
+  for (const sub of FENCE_ACL_COMMANDS) {
+    let answer: unknown;
+    try {
+      answer = await client.call('ACL', 'DRYRUN', me, 'ACL', sub, ...(sub === 'SETUSER' ? ['probe'] : []));
+    } catch (error) {
+      const message = firstLine(error);
+      if (!/unknown subcommand/i.test(message))
+        return `soakwatch's legacy user "${me}" may not read or change ACLs (ACL DRYRUN: ${message})`;
+      // No DRYRUN (Redis 6): ACL LIST refused is the one thing that can be seen without changing anything.
+      try {
+        await client.call('ACL', 'LIST');
+        return undefined;
+      } catch (listError) {
+        return `soakwatch's legacy user "${me}" may not read or change ACLs (ACL LIST: ${firstLine(listError)})`;
+      }
+    }
+    if (String(answer) !== 'OK')
+      return `soakwatch's legacy user "${me}" may not read or change ACLs (ACL ${sub}: ${String(answer)})`;
+  }
+  return undefined;
+}
+
+/** The state and the fence record of a tenant. */
+async function fenceState(deps: FenceDeps, tenantId: string, now: number) {
+  const tenant = findTenant(deps.config.tenants, tenantId);
+  const [loaded, fenced] = await Promise.all([
+    loadSoakState(deps.store, tenant, now),
+    deps.store.getDoc<FenceRecord>(tenant.id, FENCE_DOC),
+  ]);
+  return { tenant, state: loaded.state.state, fenced: fenced ?? null };
 }
 
 /**
  * Fences legacy after the cutover: every application user loses its write commands (`-@write`), so a
- * forgotten writer fails loudly (NOPERM, in the ACL LOG) before the legacy cluster is gone. Audited; the
- * rules before are kept in the state store for unfenceLegacy. Changes the primary's ACLs in memory: a
- * failover or restart (an ACL file reloaded) drops the fence — re-run it.
+ * forgotten writer fails loudly (NOPERM, in the ACL LOG) before the legacy cluster is gone. Refused
+ * (ActionRefusedError, naming why) outside FENCE_STATES, when already fenced, and when soakwatch's
+ * legacy user may not change ACLs. Audited; the rules before are kept in the state store for
+ * unfenceLegacy. Changes the primary's ACLs in memory: a failover or restart (an ACL file reloaded)
+ * drops the fence — re-run it.
  */
 export async function fenceLegacy(
   deps: FenceDeps,
@@ -95,12 +149,15 @@ export async function fenceLegacy(
   input: { actor: string; reason: string },
   now: number,
 ): Promise<FenceRecord> {
-  const tenant = findTenant(deps.config.tenants, tenantId);
   const { actor, reason } = parseInput(fenceInput, input);
-  if (await deps.store.getDoc<FenceRecord>(tenant.id, FENCE_DOC))
-    throw new ActionRefusedError(tenant.id, 'fence', 'legacy is already fenced (unfence first)');
+  const { tenant, state, fenced } = await fenceState(deps, tenantId, now);
+  const rule = fenceRule(state, fenced !== null);
+  if (!rule.fence) throw new ActionRefusedError(tenant.id, 'fence', rule.why ?? 'not offered');
   const { client, address } = await legacyPrimary(deps, tenant.id);
-  const list = await aclList(client, tenant.id);
+  const refusal = await aclRefusal(client);
+  if (refusal)
+    throw new ActionRefusedError(tenant.id, 'fence', `${refusal}: fencing is not offered for this tenant`);
+  const list = (await client.call('ACL', 'LIST')) as string[];
   const me = String(await client.call('ACL', 'WHOAMI'));
   const users = planFence(list, [me, ...tenant.legacy.fenceExclude]);
   const record: FenceRecord = { at: now, actor, reason, node: address, users };
@@ -121,13 +178,17 @@ export async function fenceLegacy(
 export async function unfenceLegacy(
   deps: FenceDeps,
   tenantId: string,
-  input: { actor: string },
+  input: { actor: string; reason?: string },
   now: number,
 ): Promise<FenceRecord> {
-  const tenant = findTenant(deps.config.tenants, tenantId);
-  const { actor } = parseInput(z.strictObject({ actor: actorSchema }), input);
-  const record = await deps.store.getDoc<FenceRecord>(tenant.id, FENCE_DOC);
+  const { actor, reason } = parseInput(
+    z.strictObject({ actor: actorSchema, reason: reasonSchema.optional() }),
+    input,
+  );
+  const { tenant, state, fenced: record } = await fenceState(deps, tenantId, now);
   if (!record) throw new ActionRefusedError(tenant.id, 'unfence', 'legacy is not fenced');
+  const rule = fenceRule(state, true);
+  if (!rule.unfence) throw new ActionRefusedError(tenant.id, 'unfence', rule.why ?? 'not offered');
   const { client } = await legacyPrimary(deps, tenant.id);
   for (const u of record.users) await client.call('ACL', 'SETUSER', u.name, 'reset', ...u.rules.split(' '));
   await deps.store.setDoc(tenant.id, FENCE_DOC, null);
@@ -135,43 +196,42 @@ export async function unfenceLegacy(
     at: now,
     actor,
     action: 'unfence',
+    ...(reason ? { reason } : {}),
     detail: { node: record.node, users: record.users.map((u) => u.name) },
   });
   return record;
 }
 
-/** The fence in force and the writes it refused (the evidence the soak asks for). */
-export async function fenceStatus(deps: FenceDeps, tenantId: string): Promise<FenceStatus> {
-  const tenant = findTenant(deps.config.tenants, tenantId);
-  const fenced = (await deps.store.getDoc<FenceRecord>(tenant.id, FENCE_DOC)) ?? null;
-  const { client } = await legacyPrimary(deps, tenant.id);
-  const names = new Set(fenced?.users.map((u) => u.name));
-  const log = fenced ? ((await client.call('ACL', 'LOG', '128').catch(() => [])) as unknown[]) : [];
-  const rejected = log.flatMap((raw) => {
-    const e = toRecord(raw);
-    const username = String(e.username ?? '');
-    if (!names.has(username) || e.reason !== 'command') return [];
-    return [
-      {
-        username,
-        command: String(e.object ?? ''),
-        reason: String(e.reason),
-        count: Number(e.count ?? 1),
-        client: String(e['client-info'] ?? '')
-          .replace(/ (user|name)=\S*/g, '')
-          .slice(0, 200),
-        ageSeconds: Number(e['age-seconds'] ?? 0),
+/**
+ * The fence in force, what may be done now (the state's rule, then soakwatch's ACL rights on the
+ * primary), and the writes it refused (the evidence the soak asks for). Connects to legacy only where a
+ * fence is in force or offered by the state.
+ */
+export async function fenceStatus(deps: FenceDeps, tenantId: string, now = Date.now()): Promise<FenceStatus> {
+  const { tenant, state, fenced } = await fenceState(deps, tenantId, now);
+  let offer = fenceRule(state, fenced !== null);
+  const base = { tenant: tenant.id, state, fenced, rejected: [], nopermTotal: null };
+  if (!offer.fence && !offer.unfence) return { ...base, offer };
+  let client: Redis;
+  try {
+    ({ client } = await legacyPrimary(deps, tenant.id));
+  } catch (error) {
+    return {
+      ...base,
+      // Both need the primary: neither is offered while it cannot be reached.
+      offer: {
+        fence: false,
+        unfence: false,
+        why: `the legacy primary could not be reached: ${firstLine(error)}`,
       },
-    ];
-  });
+    };
+  }
+  if (offer.fence) {
+    const refusal = await aclRefusal(client);
+    if (refusal) offer = { fence: false, unfence: false, why: refusal };
+  }
+  const rejected = fenced ? await readAclLog(client, fenced, now).catch(() => []) : [];
   const errorstats = String(await client.info('errorstats').catch(() => ''));
   const noperm = /errorstat_NOPERM:count=(\d+)/.exec(errorstats)?.[1];
-  return { tenant: tenant.id, fenced, rejected, nopermTotal: noperm === undefined ? null : Number(noperm) };
-}
-
-/** An ACL LOG entry (a flat [key, value, …] array) as an object. */
-function toRecord(raw: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (Array.isArray(raw)) for (let i = 0; i + 1 < raw.length; i += 2) out[String(raw[i])] = raw[i + 1];
-  return out;
+  return { ...base, offer, rejected, nopermTotal: noperm === undefined ? null : Number(noperm) };
 }

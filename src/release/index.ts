@@ -20,8 +20,17 @@ export {
   ReleaseError,
   StoreRestartRefusedError,
 } from './errors.js';
-export type { FenceDeps, FenceRecord, FenceStatus, RejectedWrite } from './fence.js';
-export { FENCE_DOC, fenceLegacy, fenceStatus, planFence, unfenceLegacy } from './fence.js';
+export type { FenceDeps, FenceOffer, FenceRecord, FenceStatus, RejectedWrite } from './fence.js';
+export {
+  aclRefusal,
+  FENCE_DOC,
+  FENCE_STATES,
+  fenceLegacy,
+  fenceRule,
+  fenceStatus,
+  planFence,
+  unfenceLegacy,
+} from './fence.js';
 export type { TenantHistory } from './history.js';
 export { loadHistory } from './history.js';
 export { activeMutes, MAX_MUTE_MS, muteTenant, unmuteTenant } from './mute.js';

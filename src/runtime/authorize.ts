@@ -1,4 +1,11 @@
-import { parseTokenHashes, type TokenTable } from '../auth/index.js';
+import {
+  type Grant,
+  grantForToken,
+  mergeTokenTables,
+  parseTokenHashes,
+  parseTokenSecret,
+  type TokenTable,
+} from '../auth/index.js';
 import { createSecretResolver, type SecretResolver } from '../redis/secrets.js';
 import type { Env } from './env.js';
 
@@ -23,4 +30,28 @@ export function authorizeRuntime(
     secretId: secretId ? secretId : undefined,
     secrets,
   };
+}
+
+/**
+ * Every token table in force: the environment's and, when SOAKWATCH_API_TOKENS_SECRET_ID names one, the
+ * secret's (read through the resolver's cache: a revocation is seen within five minutes). The one source
+ * of tokens for the authorizer and for POST /login.
+ */
+export async function tokenTables(rt: AuthorizeRuntime): Promise<TokenTable[]> {
+  if (!rt.secretId) return [rt.fromEnv];
+  return [rt.fromEnv, parseTokenSecret(parseJsonSecret(await rt.secrets.resolve({ secretId: rt.secretId })))];
+}
+
+/** The grant of a token by those tables, merged as the authorizer merges them; undefined when none knows it. */
+export async function grantOfToken(rt: AuthorizeRuntime, token: string): Promise<Grant | undefined> {
+  return grantForToken(token, mergeTokenTables(await tokenTables(rt)));
+}
+
+/** The token secret's JSON; its parse error is replaced (it would quote the secret's text). */
+function parseJsonSecret(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error('API token secret: not JSON');
+  }
 }

@@ -2,6 +2,8 @@
 // their own runtime (so a bundle holds only what it uses); this barrel is for tests and tools.
 
 export { openAlarmEventsRuntime } from './alarmEvents.js';
+export type { ApiRuntimeParts } from './api.js';
+export { openApiRuntime } from './api.js';
 export type { AuthorizeRuntime } from './authorize.js';
 export { authorizeRuntime } from './authorize.js';
 export { openCompareRuntime } from './compare.js';

@@ -2,7 +2,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { createSnsPublisher } from '../alerts/publish.js';
 import type { Config } from '../config/index.js';
 import { createHookRunner } from '../hooks/lifecycle.js';
-import { createSecretResolver } from '../redis/secrets.js';
+import { createSecretResolver, type SecretResolver } from '../redis/secrets.js';
 import type { ReleaseDeps } from '../release/types.js';
 import { openStateStore } from '../store/connect.js';
 import type { StateStore } from '../store/index.js';
@@ -25,9 +25,9 @@ export interface ReleaseRuntime {
  */
 export async function openReleaseRuntime(
   config: Config,
-  opts: { log: Log; deferHooks?: boolean },
+  opts: { log: Log; deferHooks?: boolean; secrets?: SecretResolver },
 ): Promise<ReleaseRuntime> {
-  const secrets = createSecretResolver();
+  const secrets = opts.secrets ?? createSecretResolver();
   const stateStore = await openStateStore(config.stateStore, secrets);
   // Built at the first action that announces a milestone (a GET never loads the SNS client).
   const sns = lazyClient<SNSClient>(

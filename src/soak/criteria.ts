@@ -19,6 +19,8 @@ export interface Evaluation {
   detail?: string;
   /** A breach proven by the values present in a window with fewer than `needed`. */
   partial?: boolean;
+  /** `nodata` because the latest sample did not apply the metric (its `absentCause`): holds nothing back. */
+  inapplicable?: true;
 }
 
 /** True when `value op threshold` holds, i.e. the criterion is breached. */
@@ -105,7 +107,18 @@ export function evaluateCriterion(
     from >= at && at - c.window < from
       ? 'no sample in this phase yet'
       : nodataCause(series, counted, from, at, c.aggregate === 'last');
-  return { status: 'nodata', value: null, worst, ...counted, cause };
+  // The latest sample did not measure it because it does not apply now (legacy not fenced): shown, but
+  // not missing evidence. A sampler gone blind (no latest sample in the window) is still plain nodata.
+  const m = series.missing;
+  const inapplicable = latestIn && m?.inapplicable === true && m.at === series.lastAt;
+  return {
+    status: 'nodata',
+    value: null,
+    worst,
+    ...counted,
+    cause,
+    ...(inapplicable ? { inapplicable } : {}),
+  };
 }
 
 function aggregate(

@@ -1,5 +1,5 @@
 import type { Policy } from '../config/index.js';
-import { isPhaseBoundDelta, type Phase } from '../metrics/index.js';
+import { absentCauseOf, isPhaseBoundDelta, type Phase } from '../metrics/index.js';
 import { formatDuration } from '../util/duration.js';
 import { type AlarmChange, alarmChangeOf, applyAlarmChange, isAlarmState } from './alarms.js';
 import { creditClock, startClock } from './clock.js';
@@ -231,6 +231,9 @@ function onSample(s: SoakState, sample: JudgeSample, ctx: Ctx): void {
     }
     let value = finite(derived[key]);
     let note = typeof notes[key] === 'string' ? notes[key] : undefined;
+    // Absent (not null) where the catalogue says the metric applies only sometimes: not measured, not blind.
+    const absent = absentCauseOf(key) !== undefined && !Object.hasOwn(derived, key);
+    if (absent) note = absentCauseOf(key);
     if (value !== null && straddles && isPhaseBoundDelta(key)) {
       // A delta belongs to the phase in which its interval began: the last writes to legacy before a
       // cutover are not a service writing to legacy after it.
@@ -238,13 +241,17 @@ function onSample(s: SoakState, sample: JudgeSample, ctx: Ctx): void {
       note = `interval began before the ${s.phase === 'soak' ? 'cutover' : 'phase start'}`;
     }
     if (value === null && note === undefined) note = missingCause(derived, key);
-    addToSeries(series, at, value, keep, note);
+    addToSeries(series, at, value, keep, note, absent);
   }
   s.lastSampleAt = at;
   // Watched time is time the sample saw: one lacking a metric the criteria read (a node the sampler
   // could not reach, a delta against such a sample) credits no soak time, or a blind stretch would pass.
   // A delta left out because its interval began in the phase before was seen: it is not blindness.
-  const watched = [...tracked.keys()].every((key) => finite(derived[key]) !== null);
+  // A metric that does not apply now (absent, with its catalogue's absentCause) is not blindness either.
+  const watched = [...tracked.keys()].every(
+    (key) =>
+      finite(derived[key]) !== null || (absentCauseOf(key) !== undefined && !Object.hasOwn(derived, key)),
+  );
   const look = lookAt(s, at, ctx.policy);
   switch (s.state) {
     case 'REPLICATING':
@@ -304,7 +311,7 @@ function lookAt(s: SoakState, at: number, policy: Policy): Look {
     }
     // nodata: neither clears nor extends a breach; a firing criterion stays firing until seen ok.
     look.evals.push({ c, e, run });
-    if (e.status === 'nodata') look.nodata.push(c);
+    if (e.status === 'nodata' && !e.inapplicable) look.nodata.push(c);
     if (c.severity === 'warn') continue;
     if (e.status === 'breach') look.openBreach = true;
     if (c.severity === 'fatal' && run.firing) look.fatal.push({ c, e });

@@ -15,8 +15,9 @@ export function emptySeries(width: number): Series {
 }
 
 /**
- * Adds one sample's value (`null` = no data) at `at`, with the sample's note for it (for a `null`: why);
- * drops buckets older than `keepMs` before `at`.
+ * Adds one sample's value (`null` = no data) at `at`, with the sample's note for it (for a `null`: why;
+ * `inapplicable`: the sample did not measure it because it does not apply now); drops buckets older than
+ * `keepMs` before `at`.
  */
 export function addToSeries(
   series: Series,
@@ -24,12 +25,18 @@ export function addToSeries(
   value: number | null,
   keepMs: number,
   note?: string,
+  inapplicable?: boolean,
 ): void {
   series.lastAt = at;
   series.last = value;
   if (value !== null && note !== undefined) series.note = note;
   else delete series.note;
-  if (value === null) series.missing = { at, cause: note ?? 'the sample carried no value' };
+  if (value === null)
+    series.missing = {
+      at,
+      cause: note ?? 'the sample carried no value',
+      ...(inapplicable ? { inapplicable: true as const } : {}),
+    };
   if (value !== null) {
     const i = Math.floor(at / series.w);
     const tail = series.b[series.b.length - 1];

@@ -127,6 +127,11 @@ export interface CriterionEvidence {
   detail?: string;
   /** A criterion on `spotCheckMismatches`: the mismatches of its window, summarized (absent when none). */
   mismatches?: MismatchSummary;
+  /**
+   * `nodata` because the metric does not apply now (`legacy not fenced`): shown with its cause, but it
+   * makes nothing inconclusive and withholds no pass.
+   */
+  inapplicable?: true;
 }
 
 export interface Verdict {
@@ -195,8 +200,11 @@ export interface Series {
   last: number | null;
   /** The latest sample's note for this metric, if it had one. */
   note?: string;
-  /** The latest sample without a value, and why (its note, or the judge's cause). */
-  missing?: { at: number; cause: string };
+  /**
+   * The latest sample without a value, and why (its note, or the judge's cause); `inapplicable` when that
+   * sample did not measure the metric because it does not apply now (the catalogue's `absentCause`).
+   */
+  missing?: { at: number; cause: string; inapplicable?: true };
 }
 
 /** The samples' mismatch summaries over the largest window reading `spotCheckMismatches`, merged per bucket. */

@@ -43,11 +43,13 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
       const mismatches = mismatchesWithin(state.mismatchWindow, at, c.window);
       if (mismatches) evidence.mismatches = mismatches;
     }
+    if (e.inapplicable) evidence.inapplicable = true;
     return evidence;
   });
   // Sampled criteria only: a full compare not run yet is a step still to take, not a blind sampler.
   const sampled = criteria.slice();
-  const sampledNodata = sampled.some((c) => c.status === 'nodata');
+  // A metric that does not apply now (legacy not fenced) is shown, but it is not missing evidence.
+  const sampledNodata = sampled.some((c) => c.status === 'nodata' && !c.inapplicable);
   const readiness = readinessRules(policy.mode);
   // The mode's own evidence (offline: the full compare, shown and alerted on like a criterion).
   if (state.phase === 'replication') criteria.push(...readiness.evidence(state));
@@ -83,7 +85,8 @@ export function verdictOf(state: SoakState, policy: Policy, now: number): Verdic
   if (inconclusive) {
     if (lowCoverage) inconclusiveReasons.push(coverageReason(coverage, policy.minCoverage));
     for (const c of sampled)
-      if (c.status === 'nodata') inconclusiveReasons.push(`${c.id}: ${c.cause ?? 'no data'}`);
+      if (c.status === 'nodata' && !c.inapplicable)
+        inconclusiveReasons.push(`${c.id}: ${c.cause ?? 'no data'}`);
   }
   const { checked, mismatches } = state.spotCheck;
   const fc = state.fullCompare;

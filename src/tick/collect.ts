@@ -1,7 +1,9 @@
 import type { Config } from '../config/index.js';
 import type { ConnectionPool } from '../redis/index.js';
 import { collectSample, type SamplingCache } from '../sampling/index.js';
+import { readRefusedWrites, withRefusedWrites } from '../sampling/refusedWrites.js';
 import type { StateStore } from '../store/index.js';
+import { FENCE_DOC, type FenceRecord } from './fence.js';
 import type { TickDeps } from './types.js';
 
 const PREFIX_SCAN_DOC = 'prefix-scan';
@@ -25,6 +27,10 @@ export function createCollector(deps: CollectorDeps): TickDeps['collect'] {
     // The sampler's clock starts at the tick's `now` (which may be given, for replay and tests) and
     // advances: heartbeat lag and budgets are measured on it.
     const started = Date.now();
+    // In the soak, whether legacy is fenced: read from the store while the sample is taken.
+    const fenced =
+      ctx.phase === 'soak' ? store.getDoc<FenceRecord>(tenant.id, FENCE_DOC) : Promise.resolve(undefined);
+    fenced.catch(() => undefined); // awaited below; a failure there is the tick's
     const sample = await collectSample(tenant, {
       pool,
       cache,
@@ -49,6 +55,12 @@ export function createCollector(deps: CollectorDeps): TickDeps['collect'] {
     });
     // Stamped with exactly the tick's `now`, its identity in the store: a re-delivered tick is then a
     // duplicate even when a millisecond passed before the sampler's first reading.
-    return { ...sample, at: ctx.now };
+    const stamped = { ...sample, at: ctx.now };
+    // A fenced legacy (after the cutover): the writes it refused, from its ACL LOG. Never read otherwise,
+    // so the metric stays absent ("legacy not fenced") and holds nothing back.
+    const fence = await fenced;
+    if (!fence) return stamped;
+    const reading = await readRefusedWrites(pool, tenant, stamped, fence, Date.now());
+    return withRefusedWrites(stamped, reading, ctx.previous);
   };
 }

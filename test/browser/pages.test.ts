@@ -28,6 +28,8 @@ const ARTIFACTS = resolve(import.meta.dirname, '../../.artifacts/browser');
 const PREFIX = 'soakwatch-browser:';
 
 let state: Standalone | undefined;
+/** beta's legacy: ACL users soak (soakwatch's, may change ACLs) and app (the application's). */
+let legacy: Standalone | undefined;
 let offline: Offline | undefined;
 let browser: Browser | undefined;
 let dir: string | undefined;
@@ -37,10 +39,11 @@ const problems: string[] = [];
 /** The cdcLagMs values stored for acme, by time. */
 const stored = new Map<number, number>();
 
-function configText(stateUrl: string): string {
+function configText(stateUrl: string, fencedLegacyUrl: string): string {
+  // beta's legacy has ACL users (soakwatch's own, an application's): its page offers the fence.
   const tenant = (id: string) => `
   - id: ${id}
-    legacy: { url: ${stateUrl}/1, heartbeat: { enabled: false } }
+    legacy: { url: ${id === 'beta' ? fencedLegacyUrl : `${stateUrl}/1`}, heartbeat: { enabled: false } }
     target: { url: ${stateUrl}/2 }
     soak: { soak: { duration: 40m } }`;
   return `
@@ -156,8 +159,17 @@ describe.skipIf(!existsSync(CHROMIUM))('status pages in a real browser (chromium
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'soakwatch-browser-'));
-    state = await startStandalone();
-    const text = configText(state.node.url);
+    [state, legacy] = await Promise.all([
+      startStandalone(),
+      startStandalone({
+        aclUsers: [
+          'user default off',
+          'user soak on >soak-pw ~* &* +@all',
+          'user app on >app-pw ~* &* +@all',
+        ],
+      }),
+    ]);
+    const text = configText(state.node.url, `redis://soak:soak-pw@${legacy.node.host}:${legacy.node.port}`);
     const path = join(dir, 'soakwatch.config.yml');
     writeFileSync(path, text);
     await seed(state.node.url, text);
@@ -172,6 +184,7 @@ describe.skipIf(!existsSync(CHROMIUM))('status pages in a real browser (chromium
     await browser?.close().catch(() => undefined);
     await offline?.stop().catch(() => undefined);
     await state?.stop().catch(() => undefined);
+    await legacy?.stop().catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
@@ -283,6 +296,45 @@ describe.skipIf(!existsSync(CHROMIUM))('status pages in a real browser (chromium
     await Promise.all([page.waitForEvent('framenavigated'), page.click('#mute-form button[type=submit]')]);
     await page.locator('li[data-mute="evictions"]').waitFor({ timeout: 20_000 });
     expect(await page.locator('li[data-mute="evictions"]').textContent()).toContain('resharding tonight');
+    await ctx.close();
+  });
+
+  it('fences the soaking tenant from the page: confirmed with a reason, then the fence and a refused write are shown', async () => {
+    const ctx = await newContext();
+    const page = await signIn(ctx, TOKEN, '/tenants/beta');
+    expect(await page.locator('button[data-fence="fence"]').isVisible(), logs()).toBe(true);
+    expect(await page.locator('button[data-fence="unfence"]').isVisible()).toBe(false);
+    await expect(page.locator('#fence-state').getAttribute('data-fenced')).resolves.toBe('false');
+    await page.click('button[data-fence="fence"]');
+    await expect(page.locator('#confirm-text').textContent()).resolves.toContain('fence on tenant "beta"');
+    await page.fill('#reason', 'browser test: cutover done');
+    // The fence's state is rendered by the server: the page reloads once it is done.
+    await Promise.all([page.waitForEvent('framenavigated'), page.click('#confirm-ok')]);
+    await page.locator('#fence-state[data-fenced="true"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('#fence').textContent()).toContain('app cannot write');
+    expect(await page.locator('#fence').textContent()).toContain('No write refused since the fence');
+
+    const app = new Redis({
+      host: legacy?.node.host,
+      port: legacy?.node.port,
+      username: 'app',
+      password: 'app-pw',
+    });
+    try {
+      await expect(app.set('invoice:1', 'forgotten writer')).rejects.toThrow(/NOPERM/);
+    } finally {
+      app.disconnect();
+    }
+    await page.reload();
+    const refused = await page
+      .locator('#refused tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent)),
+      );
+    expect(refused).toEqual([['app', 'set', '1']]);
+    expect(await page.locator('button[data-fence="unfence"]').isVisible()).toBe(true);
+    expect(await page.locator('button[data-fence="fence"]').isVisible()).toBe(false);
+    await page.screenshot({ path: join(ARTIFACTS, 'tenant-fenced.png'), fullPage: true });
     await ctx.close();
   });
 

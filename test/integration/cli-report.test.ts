@@ -125,6 +125,33 @@ describe('soakwatch report / mute / unmute', () => {
     const [app, cdc] = [as('app'), as('cdc')];
     try {
       await app.set('k', 'before');
+      // Before the cutover the fence is not offered: applications still write to legacy then.
+      const early = await runCli(built.cli, [
+        '--config',
+        config,
+        'fence',
+        '--tenant',
+        'fenced',
+        '--actor',
+        'bob',
+        '--reason',
+        'too early',
+      ]);
+      expect(early.code).toBe(1);
+      expect(early.stderr).toContain('the state is REPLICATING');
+      const cutover = await runCli(built.cli, [
+        '--config',
+        config,
+        'cutover',
+        '--tenant',
+        'fenced',
+        '--actor',
+        'bob',
+        '--reason',
+        'maintenance window',
+        '--force',
+      ]);
+      expect(cutover.code, cutover.stderr).toBe(0);
       const fence = await runCli(built.cli, [
         '--config',
         config,

@@ -293,6 +293,22 @@ describe('secrets from Secrets Manager, through the handlers a deployment runs',
       expect(res.body).not.toContain(secret);
   });
 
+  it("POST /login signs in with a token kept only in the Secrets Manager table (the authorizer's own source)", async () => {
+    const { handler: api } = await import('../../functions/api.js');
+    const form = (token: string) =>
+      apiEvent('POST', '/login', 'POST /login', {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, next: '/status' }).toString(),
+      });
+    const ok = (await api(form(API_TOKEN), context)) as APIGatewayProxyStructuredResultV2;
+    expect(ok.statusCode, ok.body).toBe(303);
+    expect(ok.headers?.Location).toBe('/status');
+    expect(ok.cookies?.[0]).toMatch(/^soakwatch_session=/);
+    const wrong = (await api(form('not-a-token'), context)) as APIGatewayProxyStructuredResultV2;
+    expect(wrong.statusCode).toBe(401);
+    expect(sm.reads.get('soakwatch/api-tokens')).toBeGreaterThanOrEqual(1);
+  });
+
   it('the CLI resolves the same references the same way (tick, status)', async () => {
     const { cli, cleanup } = await buildCli();
     try {

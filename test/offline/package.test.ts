@@ -125,7 +125,13 @@ const FUNCTIONS: Record<string, { fn: string; role: string; sids: string[] }> = 
   ApiLambdaFunction: {
     fn: 'api',
     role: 'ApiRole',
-    sids: ['OwnLogs', 'PublishMilestonesAndAlerts', 'ReadStateStoreSecret'],
+    sids: [
+      'OwnLogs',
+      'PublishMilestonesAndAlerts',
+      'ReadStateStoreSecret',
+      'ReadLegacySecrets',
+      'ReadApiTokenSecret',
+    ],
   },
   AuthorizeLambdaFunction: {
     fn: 'authorize',
@@ -239,9 +245,16 @@ describe('osls package: the CloudFormation a deployment creates', () => {
     for (const role of ['TickRole', 'ApiRole', 'ElastiCacheEventsRole', 'AlarmEventsRole'])
       expect(reachesSecret(role, 'soakwatch/state'), role).toBe(true);
     expect(reachesSecret('AuthorizeRole', 'soakwatch/state')).toBe(false);
-    // The API token table: the authorizer alone.
+    // The API token table: the authorizer, and the api's POST /login (the same table, one home).
     expect(reachesSecret('AuthorizeRole', 'soakwatch/api-tokens')).toBe(true);
-    expect(reachesSecret('ApiRole', 'soakwatch/api-tokens')).toBe(false);
+    expect(reachesSecret('ApiRole', 'soakwatch/api-tokens')).toBe(true);
+    for (const role of ['ElastiCacheEventsRole', 'AlarmEventsRole'])
+      expect(reachesSecret(role, 'soakwatch/api-tokens'), role).toBe(false);
+    // Legacy passwords (under legacySecretPrefix): the tick, and the api for the fence of legacy.
+    for (const role of ['TickRole', 'TickTenantRole', 'ApiRole'])
+      expect(reachesSecret(role, 'soakwatch/legacy/acme'), role).toBe(true);
+    for (const role of ['AuthorizeRole', 'ElastiCacheEventsRole', 'AlarmEventsRole'])
+      expect(reachesSecret(role, 'soakwatch/legacy/acme'), role).toBe(false);
   });
 
   it('throttles the HTTP API, reserves concurrency for the API, and puts every route but sign-in and the static assets behind the authorizer', () => {
@@ -262,6 +275,27 @@ describe('osls package: the CloudFormation a deployment creates', () => {
       .map((r) => String(r.Properties.RouteKey))
       .sort();
     expect(open).toEqual(['GET /assets/{name}', 'GET /login', 'POST /login']);
+    // Exactly the routes the api function serves (src/api/handler.ts, pages.ts, fence.ts).
+    expect(routes.map((r) => String(r.Properties.RouteKey)).sort()).toEqual(
+      [
+        'GET /tenants',
+        'GET /tenants/{id}/status',
+        'GET /status',
+        'POST /tenants/{id}/actions/{action}',
+        'GET /tenants/{id}',
+        'GET /tenants/{id}/samples',
+        'GET /tenants/{id}/audit',
+        'GET /tenants/{id}/report',
+        'POST /tenants/{id}/mute',
+        'POST /tenants/{id}/unmute',
+        'GET /tenants/{id}/fence',
+        'POST /tenants/{id}/fence',
+        'POST /tenants/{id}/unfence',
+        'GET /login',
+        'POST /login',
+        'GET /assets/{name}',
+      ].sort(),
+    );
   });
 
   it('has the alarms and the dashboard', () => {

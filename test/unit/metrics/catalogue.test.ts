@@ -17,6 +17,7 @@ const DELTAS = [
   'targetAclDenials',
   'legacyErrorRate',
   'legacyWriteOps',
+  'legacyRefusedWrites',
   'legacyCommands',
   'targetWriteOps',
   'streamRestarts',

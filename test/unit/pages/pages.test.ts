@@ -187,6 +187,67 @@ describe('tenant page', () => {
     expect(html).toContain('cutover &lt;done&gt;');
   });
 
+  it('offers the fence only where the release service does, and shows the refused writes as evidence', () => {
+    const base = {
+      status: view('acme'),
+      history: [],
+      events: [],
+      audit: [],
+      from: NOW - 1000,
+      to: NOW,
+      now: NOW,
+    };
+    const offered = renderTenantPage({
+      ...base,
+      fenceStatus: { offer: { fence: true, unfence: false }, rejected: [], nopermTotal: 0 },
+    });
+    expect(offered).toContain('<button type="button" data-fence="fence" data-tenant="acme">fence</button>');
+    expect(offered).toContain('data-fence="unfence" data-tenant="acme" hidden>');
+    expect(offered).toContain('data-fenced="false"');
+    const refused = renderTenantPage({
+      ...base,
+      fenceStatus: {
+        offer: { fence: false, unfence: false, why: 'the state is <REPLICATING>' },
+        rejected: [],
+        nopermTotal: null,
+      },
+    });
+    expect(refused).toContain('data-fence="fence" data-tenant="acme" hidden>');
+    expect(refused).toContain('fencing is not offered: the state is &lt;REPLICATING&gt;');
+    const fenced = renderTenantPage({
+      ...base,
+      fence: { at: NOW, actor: 'bob', reason: 'cutover', node: '10.0.0.1:6379', users: [{ name: 'app' }] },
+      fenceStatus: {
+        offer: { fence: false, unfence: true },
+        rejected: [
+          {
+            username: 'app',
+            command: 'set',
+            reason: 'command',
+            count: 3,
+            client: 'addr=10.0.0.9:5000',
+            ageSeconds: 90,
+          },
+        ],
+        nopermTotal: 4,
+      },
+    });
+    expect(fenced).toContain(
+      '<button type="button" data-fence="unfence" data-tenant="acme">unfence</button>',
+    );
+    expect(fenced).toMatch(
+      /<table id="refused">.*<td>app<\/td><td>set<\/td><td>3<\/td><td>1m 30s ago<\/td>/s,
+    );
+    expect(fenced).toContain('NOPERM replies of the legacy primary since its start: 4');
+    // Without a connection to legacy: the record alone, no button.
+    const recordOnly = renderTenantPage({
+      ...base,
+      fence: { at: NOW, actor: 'bob', reason: 'cutover', node: '10.0.0.1:6379', users: [{ name: 'app' }] },
+    });
+    expect(recordOnly).toContain('data-fence="unfence" data-tenant="acme" hidden>');
+    expect(recordOnly).toContain('soakwatch fence --tenant acme --status');
+  });
+
   it('draws one dot per stored point with its time and value, and marks resets and the cutover', () => {
     const history = Array.from({ length: 20 }, (_, i) => ({
       at: NOW - 600_000 + i * 30_000,

@@ -727,8 +727,8 @@ describe('deriveMetrics', () => {
     });
   });
 
-  it('derives every catalogue metric (a number or null)', async () => {
-    const { METRIC_CATALOGUE } = await import('../../../src/metrics/index.js');
+  it('derives every catalogue metric (a number or null), and leaves out those measured only when they apply', async () => {
+    const { METRIC_CATALOGUE, absentCauseOf } = await import('../../../src/metrics/index.js');
 
     const { derived } = deriveMetrics(
       inProgress([legacyPrimary()], targetMasters([[1, 0]])),
@@ -736,7 +736,11 @@ describe('deriveMetrics', () => {
       tenant(),
     );
 
-    for (const name of Object.keys(METRIC_CATALOGUE)) expect(derived, name).toHaveProperty(name);
+    // A metric with an absentCause (legacyRefusedWrites: read by the tick only while legacy is fenced) is
+    // absent from what deriveMetrics gives: the judge reads its absence as "does not apply".
+    for (const name of Object.keys(METRIC_CATALOGUE))
+      if (absentCauseOf(name) === undefined) expect(derived, name).toHaveProperty(name);
+      else expect(derived, name).not.toHaveProperty(name);
   });
 });
 
