@@ -1,6 +1,11 @@
 import type { MiddlewareObj } from '@middy/core';
 import { createError } from '@middy/util';
-import { ActionRefusedError, ConcurrentChangeError, InvalidInputError } from '../release/errors.js';
+import {
+  ActionRefusedError,
+  ConcurrentChangeError,
+  InvalidInputError,
+  LegacyUnreachableError,
+} from '../release/errors.js';
 import { UnknownTenantError } from '../tick/errors.js';
 
 /**
@@ -13,6 +18,8 @@ const STATUS_OF: readonly [new (...args: never[]) => Error, number][] = [
   [UnknownTenantError, 404],
   [ActionRefusedError, 409],
   [ConcurrentChangeError, 409],
+  // The fence needs the legacy primary: unreachable is the dependency's state, not the request's fault.
+  [LegacyUnreachableError, 503],
 ];
 
 /** The HTTP status of a release-service error; undefined for any other error (a 500). */

@@ -86,3 +86,13 @@ export class StoreRestartRefusedError extends ReleaseError {
     this.reason = reason;
   }
 }
+
+/** A release operation that needs the legacy primary (the fence) could not reach it; nothing was changed there. */
+export class LegacyUnreachableError extends ReleaseError {
+  readonly tenant: string;
+  constructor(tenant: string, detail: string, options?: ErrorOptions) {
+    super(`the legacy primary of tenant ${tenant} could not be reached: ${detail}`, options);
+    this.name = 'LegacyUnreachableError';
+    this.tenant = tenant;
+  }
+}

@@ -8,7 +8,7 @@ import type { StateStore } from '../store/index.js';
 import { FENCE_DOC, type FenceRecord } from '../tick/fence.js';
 import { findTenant, loadSoakState } from '../tick/tenants.js';
 import { actorSchema, parseInput, reasonSchema } from './actions.js';
-import { ActionRefusedError } from './errors.js';
+import { ActionRefusedError, LegacyUnreachableError } from './errors.js';
 
 export type { RejectedWrite } from '../sampling/refusedWrites.js';
 export type { FenceRecord } from '../tick/fence.js';
@@ -81,9 +81,16 @@ const fenceInput = z.strictObject({ actor: actorSchema, reason: reasonSchema });
 
 async function legacyPrimary(deps: FenceDeps, tenantId: string): Promise<{ client: Redis; address: string }> {
   const tenant = findTenant(deps.config.tenants, tenantId);
-  const handle = await deps.pool.legacy(tenant);
-  const primary = await handle.locatePrimary();
-  return { client: await handle.node(primary), address: `${primary.host}:${primary.port}` };
+  try {
+    const handle = await deps.pool.legacy(tenant);
+    const primary = await handle.locatePrimary();
+    const client = await handle.node(primary);
+    // Connected, not just handed out: a primary that is down fails here, before anything is changed.
+    await client.ping();
+    return { client, address: `${primary.host}:${primary.port}` };
+  } catch (error) {
+    throw new LegacyUnreachableError(tenant.id, firstLine(error), { cause: error });
+  }
 }
 
 const firstLine = (error: unknown) => (error as Error).message.split('\n')[0] ?? '';
@@ -222,7 +229,7 @@ export async function fenceStatus(deps: FenceDeps, tenantId: string, now = Date.
       offer: {
         fence: false,
         unfence: false,
-        why: `the legacy primary could not be reached: ${firstLine(error)}`,
+        why: firstLine(error),
       },
     };
   }

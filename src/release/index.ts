@@ -16,6 +16,7 @@ export {
   CompareNotRecordedError,
   ConcurrentChangeError,
   InvalidInputError,
+  LegacyUnreachableError,
   NoHistoryError,
   ReleaseError,
   StoreRestartRefusedError,

@@ -130,6 +130,26 @@ describe('POST /tenants/{id}/fence', () => {
   });
 });
 
+describe('an unreachable legacy primary', () => {
+  it('503 naming the tenant, nothing written, and the GET says neither is offered', async () => {
+    const down = {
+      legacy: () => Promise.reject(new Error('connect ECONNREFUSED 10.0.0.7:6379')),
+    } as unknown as ConnectionPool;
+    const { call, store } = api({ pool: down });
+    await call('POST', '/tenants/acme/actions/cutover', 'POST /tenants/{id}/actions/{action}', {
+      reason: 'window',
+      force: true,
+    });
+    const r = await call('POST', '/tenants/acme/fence', FENCE, { reason: 'cutover done' });
+    expect(r.statusCode, r.body).toBe(503);
+    expect(messageOf(r)).toContain('the legacy primary of tenant acme could not be reached');
+    expect(await store.getDoc('acme', 'fence')).toBeUndefined();
+    const status = await call('GET', '/tenants/acme/fence', STATUS);
+    expect(status.statusCode).toBe(200);
+    expect(JSON.parse(status.body ?? '')).toMatchObject({ offer: { fence: false, unfence: false } });
+  });
+});
+
 describe('POST /tenants/{id}/unfence and GET /tenants/{id}/fence', () => {
   it('409 when legacy is not fenced', async () => {
     const { call } = api();
