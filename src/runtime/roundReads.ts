@@ -1,0 +1,183 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import pLimit from 'p-limit';
+import { planCloudWatchRound, readCloudWatchRound } from '../aws/cloudwatchRound.js';
+import { type DescribedEvents, eventsOfGroup, readElastiCacheEvents } from '../aws/elasticacheEvents.js';
+import { MEMBER_REFRESH_MIN_MS, type MemberCache } from '../aws/members.js';
+import { memberCacheOf } from '../aws/replicationGroup.js';
+import type { Config } from '../config/index.js';
+import type { SoakEvent } from '../events/types.js';
+import { roundEventsWindow, roundMetricsPlans, withRoundReads } from '../tick/roundReads.js';
+import type { Log } from '../tick/types.js';
+import { importNamed } from '../util/importNamed.js';
+import type { RoundReadReport, RoundReads } from './fanout.js';
+import { lazyClient } from './lazyClient.js';
+
+/*
+ * The round's shared AWS reads, for the dispatcher (both its paths: fanned out and in-process): one
+ * GetMetricData per 500 queries of the whole round and one DescribeEvents (per source type, paged) for
+ * every group, each tenant's part handed to it in its task (docs/scaling.md, "Where the first limit is").
+ * What cannot be read here, each tenant reads for itself as before: nothing is lost, only not shared.
+ */
+
+export interface RoundReaderDeps {
+  cloudwatch: CloudWatchClient;
+  elasticache: ElastiCacheClient;
+  members: MemberCache;
+  log: Log;
+  clock: () => number;
+}
+
+/** GetMetricData calls in flight at once: the region's 50 TPS quota is shared with the rest of the account. */
+export const ROUND_METRIC_CALLS_IN_FLIGHT = 8;
+// DescribeReplicationGroups in flight while the round's member lists are (re)read.
+const MEMBER_READS_IN_FLIGHT = 16;
+/**
+ * How long the round waits for its groups' member lists (cached 10 min; a cold dispatcher of thousands
+ * of groups needs longer): groups not known by then are left to their tenants' own reads this round.
+ * The reads go on, so a later round has them.
+ */
+export const ROUND_MEMBERS_BUDGET_MS = 3_000;
+
+/** The round's reads over these clients. */
+export function createRoundReader(deps: RoundReaderDeps): RoundReads {
+  return async (config, tasks) => {
+    const started = deps.clock();
+    const report: RoundReadReport = {
+      getMetricDataCalls: 0,
+      failedGetMetricDataCalls: 0,
+      tenantsWithMetrics: 0,
+      tenantsReadingOwnMetrics: 0,
+      eventsRead: false,
+      tenantsWithEvents: 0,
+      durationMs: 0,
+    };
+    const now = tasks[0]?.now;
+    const inRound = new Set(tasks.map((t) => t.tenantId));
+    const tenants = config.tenants.filter((t) => inRound.has(t.id) && t.target.replicationGroupId);
+    // No replication group, nothing to read: a local or offline fleet makes no AWS call at all.
+    if (now === undefined || tenants.length === 0) return { tasks, report };
+
+    const members = await membersWithin(
+      deps.members,
+      [...new Set(tenants.map((t) => t.target.replicationGroupId as string))],
+      ROUND_MEMBERS_BUDGET_MS,
+    );
+    const known = tenants.filter((t) => members.has(t.target.replicationGroupId as string));
+    const plans = roundMetricsPlans(known, now, (group) => members.get(group));
+    const window = roundEventsWindow(now, config.fleet.roundMs);
+    const [metrics, described] = await Promise.all([
+      readCloudWatchRound(deps.cloudwatch, planCloudWatchRound(plans), {
+        concurrency: ROUND_METRIC_CALLS_IN_FLIGHT,
+      }),
+      readElastiCacheEvents(deps.elasticache, window).catch((error: unknown) => {
+        deps.log.warn('could not read the round’s ElastiCache events: each tenant reads its own', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+        return undefined;
+      }),
+    ]);
+    if (metrics.failedCalls.length > 0)
+      deps.log.warn('some of the round’s GetMetricData calls failed: their tenants read their own', {
+        failedCalls: metrics.failedCalls.length,
+        tenants: metrics.failedTenants.size,
+        error: metrics.failedCalls[0]?.error,
+      });
+
+    const eventsByGroup = described ? await groupEvents(described, known, members, deps.members) : undefined;
+    const byId = new Map(known.map((t) => [t.id, t]));
+    const out = tasks.map((task) => {
+      const group = byId.get(task.tenantId)?.target.replicationGroupId;
+      const items = group ? eventsByGroup?.get(group) : undefined;
+      const values = metrics.values.get(task.tenantId);
+      return withRoundReads(task, {
+        ...(values ? { metrics: values } : {}),
+        ...(items ? { events: { ...window, items } } : {}),
+      });
+    });
+    report.getMetricDataCalls = metrics.calls;
+    report.failedGetMetricDataCalls = metrics.failedCalls.length;
+    report.tenantsWithMetrics = out.filter((t) => t.cloudwatch).length;
+    report.tenantsReadingOwnMetrics =
+      roundMetricsPlans(tenants, now, () => undefined).length - report.tenantsWithMetrics;
+    report.eventsRead = described !== undefined;
+    report.tenantsWithEvents = out.filter((t) => t.events).length;
+    report.durationMs = deps.clock() - started;
+    deps.log.info('round reads', { round: now, ...report });
+    return { tasks: out, report };
+  };
+}
+
+/**
+ * The member lists of the groups that are known within `budgetMs` (a list AWS could not give is
+ * known as undefined: ElastiCache's node naming, as a tenant's own read would use).
+ */
+async function membersWithin(
+  cache: MemberCache,
+  groups: readonly string[],
+  budgetMs: number,
+): Promise<Map<string, readonly string[] | undefined>> {
+  const known = new Map<string, readonly string[] | undefined>();
+  const limit = pLimit(MEMBER_READS_IN_FLIGHT);
+  const all = Promise.all(
+    groups.map((group) =>
+      limit(async () => {
+        known.set(group, await cache.get(group));
+      }),
+    ),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)))]);
+  clearTimeout(timer);
+  return new Map(known);
+}
+
+/** Each group's events among the round's, once per group (tenants may share one). */
+async function groupEvents(
+  described: DescribedEvents,
+  tenants: readonly Config['tenants'][number][],
+  members: Map<string, readonly string[] | undefined>,
+  cache: MemberCache,
+): Promise<Map<string, SoakEvent[]>> {
+  const out = new Map<string, SoakEvent[]>();
+  for (const t of tenants) {
+    const group = t.target.replicationGroupId as string;
+    if (out.has(group)) continue;
+    const memberClusters = members.get(group);
+    out.set(
+      group,
+      await eventsOfGroup(described, {
+        replicationGroupId: group,
+        ...(memberClusters ? { memberClusters } : {}),
+        refreshMembers: () => cache.get(group, MEMBER_REFRESH_MIN_MS),
+      }),
+    );
+  }
+  return out;
+}
+
+/**
+ * The dispatcher's round reader: its own CloudWatch and ElastiCache clients and member cache, each SDK
+ * imported and built at its first call (the dispatcher's module init loads none of them).
+ */
+export function roundReader(opts: { log: Log }): RoundReads & { destroy(): void } {
+  const cloudwatch = lazyClient(
+    async () => new (importNamed(await import('@aws-sdk/client-cloudwatch'), 'CloudWatchClient'))({}),
+  );
+  const elasticache = lazyClient(
+    async () => new (importNamed(await import('@aws-sdk/client-elasticache'), 'ElastiCacheClient'))({}),
+  );
+  const reads = createRoundReader({
+    cloudwatch,
+    elasticache,
+    members: memberCacheOf({ elasticache }, opts.log),
+    log: opts.log,
+    clock: Date.now,
+  });
+  return Object.assign(reads, {
+    destroy() {
+      cloudwatch.destroy();
+      elasticache.destroy();
+    },
+  });
+}
