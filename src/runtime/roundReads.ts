@@ -7,7 +7,12 @@ import { MEMBER_REFRESH_MIN_MS, type MemberCache } from '../aws/members.js';
 import { memberCacheOf } from '../aws/replicationGroup.js';
 import type { Config } from '../config/index.js';
 import type { SoakEvent } from '../events/types.js';
-import { roundEventsWindow, roundMetricsPlans, withRoundReads } from '../tick/roundReads.js';
+import {
+  cloudWatchCriteriaOf,
+  roundEventsWindow,
+  roundMetricsPlans,
+  withRoundReads,
+} from '../tick/roundReads.js';
 import type { Log } from '../tick/types.js';
 import { importNamed } from '../util/importNamed.js';
 import type { RoundReadReport, RoundReads } from './fanout.js';
@@ -99,7 +104,7 @@ export function createRoundReader(deps: RoundReaderDeps): RoundReads {
     report.failedGetMetricDataCalls = metrics.failedCalls.length;
     report.tenantsWithMetrics = out.filter((t) => t.cloudwatch).length;
     report.tenantsReadingOwnMetrics =
-      roundMetricsPlans(tenants, now, () => undefined).length - report.tenantsWithMetrics;
+      tenants.filter((t) => cloudWatchCriteriaOf(t).length > 0).length - report.tenantsWithMetrics;
     report.eventsRead = described !== undefined;
     report.tenantsWithEvents = out.filter((t) => t.events).length;
     report.durationMs = deps.clock() - started;
