@@ -11,6 +11,11 @@ export interface MemberCache {
    * when there never was one (callers then fall back to ElastiCache's node naming).
    */
   get(groupId: string, maxAgeMs?: number): Promise<string[] | undefined>;
+  /**
+   * The last list read, whatever its age, without reading AWS (undefined when none was read yet): for
+   * a caller that cannot wait for a refresh (the round's dispatcher, while `get` re-reads it).
+   */
+  last?(groupId: string): string[] | undefined;
 }
 
 export interface MemberCacheOptions {
@@ -64,6 +69,7 @@ export function createMemberCache(opts: MemberCacheOptions): MemberCache {
   }
 
   return {
+    last: (groupId) => lists.get(groupId)?.ids,
     get(groupId, maxAgeMs = MEMBER_CACHE_MS) {
       const now = clock();
       const hit = lists.get(groupId);

@@ -31,6 +31,8 @@ export interface RoundReaderDeps {
   members: MemberCache;
   log: Log;
   clock: () => number;
+  /** How long the round waits for member lists (default ROUND_MEMBERS_BUDGET_MS). */
+  membersBudgetMs?: number;
 }
 
 /** GetMetricData calls in flight at once: the region's 50 TPS quota is shared with the rest of the account. */
@@ -66,7 +68,7 @@ export function createRoundReader(deps: RoundReaderDeps): RoundReads {
     const members = await membersWithin(
       deps.members,
       [...new Set(tenants.map((t) => t.target.replicationGroupId as string))],
-      ROUND_MEMBERS_BUDGET_MS,
+      deps.membersBudgetMs ?? ROUND_MEMBERS_BUDGET_MS,
     );
     const known = tenants.filter((t) => members.has(t.target.replicationGroupId as string));
     const plans = roundMetricsPlans(known, now, (group) => members.get(group));
@@ -114,8 +116,11 @@ export function createRoundReader(deps: RoundReaderDeps): RoundReads {
 }
 
 /**
- * The member lists of the groups that are known within `budgetMs` (a list AWS could not give is
- * known as undefined: ElastiCache's node naming, as a tenant's own read would use).
+ * The member lists of the groups, as far as they are known within `budgetMs`: a list AWS could not give
+ * is known as undefined (ElastiCache's node naming, as a tenant's own read would use); a list being
+ * re-read (older than the cache's 10 min) that does not come back in time is its last one (a node's id
+ * does not change; a node added since is found by the events' re-read). A group never read before and
+ * not answered in time is not known: its tenants read for themselves this round.
  */
 async function membersWithin(
   cache: MemberCache,
@@ -134,7 +139,12 @@ async function membersWithin(
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)))]);
   clearTimeout(timer);
-  return new Map(known);
+  const out = new Map(known);
+  for (const group of groups) {
+    const last = out.has(group) ? undefined : cache.last?.(group);
+    if (last) out.set(group, last);
+  }
+  return out;
 }
 
 /** Each group's events among the round's, once per group (tenants may share one). */

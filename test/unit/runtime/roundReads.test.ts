@@ -247,6 +247,35 @@ describe("the round's GetMetricData", () => {
     expect(read).toBe(1);
   });
 
+  it('does not wait past its budget for member lists: a group never read is left to its tenants, a re-read one uses its last list', async () => {
+    cw.on(GetMetricDataCommand).callsFake(answer);
+    ec.on(DescribeEventsCommand).resolves({ Events: [] });
+    const hanging = new Promise<string[]>(() => undefined);
+    const slow: MemberCache = {
+      // t0's group answers; t1's was read before and is being re-read; t2's was never read.
+      get: (group) => (group === 't0-rg' ? Promise.resolve(nodesOf(group)) : hanging),
+      last: (group) => (group === 't1-rg' ? nodesOf(group) : undefined),
+    };
+    const read = createRoundReader({
+      cloudwatch: new CloudWatchClient({}),
+      elasticache: new ElastiCacheClient({}),
+      members: slow,
+      log: quietLog,
+      clock,
+      membersBudgetMs: 50,
+    });
+    const config = fleet(3);
+    const { tasks, report } = await read(config, roundTasks(['t0', 't1', 't2'], T0, ROUND));
+    expect(
+      tasks.map((t) => [t.tenantId, t.cloudwatch?.values ?? 'own read', t.events ? 'events' : 'own read']),
+    ).toEqual([
+      ['t0', expected(0), 'events'],
+      ['t1', expected(1), 'events'],
+      ['t2', 'own read', 'own read'],
+    ]);
+    expect(report).toMatchObject({ tenantsWithMetrics: 2, tenantsReadingOwnMetrics: 1 });
+  });
+
   it('makes no AWS call at all when no tenant has a replication group (local, offline)', async () => {
     const config = unitConfig([tenantInput('acme'), tenantInput('beta')]);
     const planned = roundTasks(['acme', 'beta'], T0, ROUND);
