@@ -276,6 +276,21 @@ describe("the round's GetMetricData", () => {
     expect(report).toMatchObject({ tenantsWithMetrics: 2, tenantsReadingOwnMetrics: 1 });
   });
 
+  it('never loses the round to its reads: anything unforeseen sends the tasks as they were', async () => {
+    const broken: MemberCache = { get: () => Promise.reject(new Error('not a member cache')) };
+    const read = createRoundReader({
+      cloudwatch: new CloudWatchClient({}),
+      elasticache: new ElastiCacheClient({}),
+      members: broken,
+      log: quietLog,
+      clock,
+    });
+    const planned = roundTasks(['t0'], T0, ROUND);
+    const { tasks, report } = await read(fleet(1), planned);
+    expect(tasks).toEqual(planned);
+    expect(report).toMatchObject({ tenantsWithMetrics: 0, eventsRead: false });
+  });
+
   it('makes no AWS call at all when no tenant has a replication group (local, offline)', async () => {
     const config = unitConfig([tenantInput('acme'), tenantInput('beta')]);
     const planned = roundTasks(['acme', 'beta'], T0, ROUND);
