@@ -44,34 +44,54 @@ export interface RoundPlan {
 /**
  * Packs every tenant's queries into calls: tenants with the same window share calls (GetMetricData has
  * one StartTime/EndTime per call), each call filled to 500 queries; a tenant's queries may span two
- * calls. Query ids are unique across the round, so one tenant's id never answers for another's. Pure.
+ * calls. Tenants on one replication group (a shared cluster, a key prefix each) asking the same metric the
+ * same way share its queries. Query ids are unique across the round, so one tenant's id never answers for
+ * another's. Pure.
  */
 export function planCloudWatchRound(plans: readonly TenantMetricsPlan[]): RoundPlan {
   const nextId = queryNamer();
   const tenants = new Map<string, PlannedMetric[]>();
   const byWindow = new Map<string, RoundCall[]>();
+  // A metric already planned for a group in a window, by how it is asked: its queries' calls.
+  const asked = new Map<string, { planned: PlannedMetric; calls: RoundCall[] }>();
   for (const plan of plans) {
-    const { queries, planned } = planGroupQueries(plan, nextId);
-    if (queries.length === 0) continue;
-    tenants.set(plan.tenantId, planned);
-    const key = `${plan.from}:${plan.to}`;
-    let calls = byWindow.get(key);
+    const windowKey = `${plan.from}:${plan.to}`;
+    let calls = byWindow.get(windowKey);
     if (!calls) {
       calls = [];
-      byWindow.set(key, calls);
+      byWindow.set(windowKey, calls);
     }
-    let i = 0;
-    while (i < queries.length) {
-      let call = calls[calls.length - 1];
-      if (!call || call.queries.length >= MAX_QUERIES_PER_CALL) {
-        call = { from: plan.from, to: plan.to, queries: [], tenants: [] };
-        calls.push(call);
+    const groupKey = `${windowKey}|${plan.replicationGroupId}|${plan.cacheClusterIds?.join(',') ?? ''}`;
+    const mine: PlannedMetric[] = [];
+    const used = new Set<RoundCall>();
+    for (const c of plan.criteria) {
+      // The first criterion of a metric wins, as in a tenant's own read.
+      if (mine.some((p) => p.metric === c.metric)) continue;
+      const key = `${groupKey}|${c.namespace}|${c.metric}|${c.periodSeconds}|${c.stat}`;
+      let seen = asked.get(key);
+      if (!seen) {
+        const { queries, planned } = planGroupQueries({ ...plan, criteria: [c] }, nextId);
+        const [metric] = planned;
+        // Not a `cloudwatch:` metric: nothing to ask.
+        if (!metric) continue;
+        seen = { planned: metric, calls: [] };
+        for (const query of queries) {
+          let call = calls[calls.length - 1];
+          if (!call || call.queries.length >= MAX_QUERIES_PER_CALL) {
+            call = { from: plan.from, to: plan.to, queries: [], tenants: [] };
+            calls.push(call);
+          }
+          call.queries.push(query);
+          if (!seen.calls.includes(call)) seen.calls.push(call);
+        }
+        asked.set(key, seen);
       }
-      const take = queries.slice(i, i + MAX_QUERIES_PER_CALL - call.queries.length);
-      call.queries.push(...take);
-      call.tenants.push(plan.tenantId);
-      i += take.length;
+      mine.push(seen.planned);
+      for (const call of seen.calls) used.add(call);
     }
+    if (mine.length === 0) continue;
+    for (const call of used) call.tenants.push(plan.tenantId);
+    tenants.set(plan.tenantId, mine);
   }
   return { calls: [...byWindow.values()].flat(), tenants };
 }

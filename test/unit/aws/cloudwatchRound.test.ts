@@ -61,6 +61,33 @@ describe('planCloudWatchRound', () => {
     ]);
   });
 
+  it('shares the queries of tenants on one replication group, each still getting its values', async () => {
+    const shared = (tenantId: string, stat = 'Maximum') => ({
+      tenantId,
+      replicationGroupId: 'shared',
+      cacheClusterIds: nodes('shared', 6),
+      criteria: [{ ...query('CPUUtilization'), stat }],
+      from: T0 - 180_000,
+      to: T0,
+    });
+    const plan = planCloudWatchRound([shared('a'), shared('b'), shared('c', 'Minimum')]);
+    // a and b ask the same 6 queries; c's Minimum is another statistic, so 6 queries of its own.
+    expect(plan.calls.map((c) => [c.queries.length, c.tenants])).toEqual([[12, ['a', 'b', 'c']]]);
+    cw.on(GetMetricDataCommand).callsFake((input) => ({
+      MetricDataResults: (input.MetricDataQueries ?? []).map((q: { Id?: string }, k: number) => ({
+        Id: q.Id,
+        Values: [k],
+        Timestamps: [new Date(T0)],
+      })),
+    }));
+    const out = await readCloudWatchRound(new CloudWatchClient({}), plan, { concurrency: 1 });
+    expect(Object.fromEntries(out.values)).toEqual({
+      a: { 'cloudwatch:CPUUtilization': 5 },
+      b: { 'cloudwatch:CPUUtilization': 5 },
+      c: { 'cloudwatch:CPUUtilization': 6 },
+    });
+  });
+
   it('gives no values to a tenant one of whose calls failed, even when its other call was answered', async () => {
     const plan = planCloudWatchRound([
       {
