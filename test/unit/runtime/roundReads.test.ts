@@ -549,6 +549,20 @@ describe('calls per round, before and after (measured with the mocked clients)',
       expect(after).toEqual([Math.ceil((n * 12) / 500), 2]);
       expect(report.tenantsWithMetrics).toBe(n);
     }
+    // Tenants sharing clusters (a key prefix each): 10,000 tenants on 1,000 groups ask each group once.
+    const sharing = unitConfig(
+      Array.from({ length: 10_000 }, (_, i) => {
+        const t = watchedTenant(`t${i}`);
+        return { ...t, target: { ...t.target, replicationGroupId: `g${Math.floor(i / 10)}` } };
+      }),
+    );
+    const p0 = performance.now();
+    const shared = planCloudWatchRound(roundMetricsPlans(sharing.tenants, T0, nodesOf));
+    lines.push(
+      `10000 tenants on 1000 shared groups: GetMetricData ${shared.calls.length} calls/round; planning ${(performance.now() - p0).toFixed(0)} ms`,
+    );
+    expect(shared.calls).toHaveLength(Math.ceil((1_000 * 12) / 500));
+    expect(shared.tenants.size).toBe(10_000);
     console.log(lines.join('\n'));
   }, 60_000);
 });
