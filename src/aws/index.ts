@@ -11,6 +11,6 @@ export { AwsError } from './errors.js';
 export type { MemberCache, MemberCacheLog, MemberCacheOptions } from './members.js';
 export { createMemberCache, MEMBER_CACHE_MS, MEMBER_REFRESH_MIN_MS, NO_MEMBERS } from './members.js';
 export type { ReplicationGroupInfo } from './replicationGroup.js';
-export { describeReplicationGroup, memberCacheOf } from './replicationGroup.js';
+export { describeReplicationGroup, listMemberClusters, memberCacheOf } from './replicationGroup.js';
 export type { TenantEventsReader, TenantMetricsReader } from './tenantReaders.js';
 export { createCloudWatchReader, createElastiCacheEventsReader } from './tenantReaders.js';

@@ -16,6 +16,8 @@ export interface MemberCache {
    * a caller that cannot wait for a refresh (the round's dispatcher, while `get` re-reads it).
    */
   last?(groupId: string): string[] | undefined;
+  /** Lists read for many groups at once (a listing of every group): kept as if each was read now. */
+  prime?(lists: ReadonlyMap<string, string[]>): void;
 }
 
 export interface MemberCacheOptions {
@@ -70,6 +72,13 @@ export function createMemberCache(opts: MemberCacheOptions): MemberCache {
 
   return {
     last: (groupId) => lists.get(groupId)?.ids,
+    prime(read) {
+      const at = clock();
+      for (const [groupId, ids] of read) {
+        lists.set(groupId, { at, ids });
+        failedAt.delete(groupId);
+      }
+    },
     get(groupId, maxAgeMs = MEMBER_CACHE_MS) {
       const now = clock();
       const hit = lists.get(groupId);

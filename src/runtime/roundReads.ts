@@ -3,8 +3,8 @@ import type { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import pLimit from 'p-limit';
 import { planCloudWatchRound, readCloudWatchRound } from '../aws/cloudwatchRound.js';
 import { type DescribedEvents, eventsOfGroup, readElastiCacheEvents } from '../aws/elasticacheEvents.js';
-import { MEMBER_REFRESH_MIN_MS, type MemberCache } from '../aws/members.js';
-import { memberCacheOf } from '../aws/replicationGroup.js';
+import { MEMBER_CACHE_MS, MEMBER_REFRESH_MIN_MS, type MemberCache } from '../aws/members.js';
+import { listMemberClusters, memberCacheOf } from '../aws/replicationGroup.js';
 import type { Config } from '../config/index.js';
 import type { SoakEvent } from '../events/types.js';
 import {
@@ -33,6 +33,11 @@ export interface RoundReaderDeps {
   clock: () => number;
   /** How long the round waits for member lists (default ROUND_MEMBERS_BUDGET_MS). */
   membersBudgetMs?: number;
+  /**
+   * Every group's member lists in one listing (DescribeReplicationGroups, 100 a page), used from
+   * LIST_MEMBERS_FROM groups on instead of one read per group; absent: one read per group.
+   */
+  listMembers?: () => Promise<Map<string, string[]>>;
 }
 
 /** GetMetricData calls in flight at once: the region's 50 TPS quota is shared with the rest of the account. */
@@ -45,6 +50,12 @@ const MEMBER_READS_IN_FLIGHT = 16;
  * The reads go on, so a later round has them.
  */
 export const ROUND_MEMBERS_BUDGET_MS = 3_000;
+
+/** From this many groups in a round, their member lists come from one listing of every group. */
+export const LIST_MEMBERS_FROM = 20;
+// The listing is redone before the lists it gave age past the cache's 10 min, so that a round never
+// falls back to one read per group while it runs.
+const LIST_MEMBERS_EVERY_MS = MEMBER_CACHE_MS - 2 * 60_000;
 
 /**
  * The round's reads over these clients. Never throws: the round is not lost to its optimization — on
@@ -77,6 +88,33 @@ function emptyReport(): RoundReadReport {
 }
 
 function readRound(deps: RoundReaderDeps): RoundReads {
+  // The listing of every group's members: started by a round, awaited within its budget, kept running
+  // for the next round when it takes longer (thousands of groups are tens of pages).
+  let listing: { startedAt: number; running: Promise<void> | undefined } | undefined;
+  const listAll = (groups: number): Promise<void> | undefined => {
+    const list = deps.listMembers;
+    const prime = deps.members.prime?.bind(deps.members);
+    if (!list || !prime || groups < LIST_MEMBERS_FROM) return undefined;
+    const now = deps.clock();
+    if (listing?.running) return listing.running;
+    if (listing && now - listing.startedAt < LIST_MEMBERS_EVERY_MS) return undefined;
+    const started = { startedAt: now, running: undefined as Promise<void> | undefined };
+    started.running = list().then(
+      (lists) => {
+        prime(lists);
+        started.running = undefined;
+      },
+      (error: unknown) => {
+        // Given up for this round: the groups are read one by one, the listing tried again next round.
+        deps.log.warn('could not list the replication groups’ members: reading them one by one', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+        listing = undefined;
+      },
+    );
+    listing = started;
+    return started.running;
+  };
   return async (config, tasks) => {
     const started = deps.clock();
     const report = emptyReport();
@@ -86,10 +124,12 @@ function readRound(deps: RoundReaderDeps): RoundReads {
     // No replication group, nothing to read: a local or offline fleet makes no AWS call at all.
     if (now === undefined || tenants.length === 0) return { tasks, report };
 
+    const groups = [...new Set(tenants.map((t) => t.target.replicationGroupId as string))];
     const members = await membersWithin(
       deps.members,
-      [...new Set(tenants.map((t) => t.target.replicationGroupId as string))],
+      groups,
       deps.membersBudgetMs ?? ROUND_MEMBERS_BUDGET_MS,
+      listAll(groups.length),
     );
     const known = tenants.filter((t) => members.has(t.target.replicationGroupId as string));
     const plans = roundMetricsPlans(known, now, (group) => members.get(group));
@@ -147,19 +187,37 @@ async function membersWithin(
   cache: MemberCache,
   groups: readonly string[],
   budgetMs: number,
+  listing: Promise<void> | undefined,
 ): Promise<Map<string, readonly string[] | undefined>> {
+  const deadline = Date.now() + budgetMs;
+  const within = async (work: Promise<unknown>) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+    });
+    const done = await Promise.race([work.then(() => true), timeout]);
+    clearTimeout(timer);
+    return done;
+  };
   const known = new Map<string, readonly string[] | undefined>();
+  // A listing still running past the budget: the last lists only, no read per group beside it.
+  if (listing && !(await within(listing))) {
+    for (const group of groups) {
+      const last = cache.last?.(group);
+      if (last) known.set(group, last);
+    }
+    return known;
+  }
   const limit = pLimit(MEMBER_READS_IN_FLIGHT);
-  const all = Promise.all(
-    groups.map((group) =>
-      limit(async () => {
-        known.set(group, await cache.get(group));
-      }),
+  await within(
+    Promise.all(
+      groups.map((group) =>
+        limit(async () => {
+          known.set(group, await cache.get(group));
+        }),
+      ),
     ),
   );
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)))]);
-  clearTimeout(timer);
   const out = new Map(known);
   for (const group of groups) {
     const last = out.has(group) ? undefined : cache.last?.(group);
@@ -207,6 +265,7 @@ export function roundReader(opts: { log: Log }): RoundReads & { destroy(): void 
     cloudwatch,
     elasticache,
     members: memberCacheOf({ elasticache }, opts.log),
+    listMembers: () => listMemberClusters(elasticache),
     log: opts.log,
     clock: Date.now,
   });

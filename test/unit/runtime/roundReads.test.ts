@@ -8,13 +8,16 @@ import {
 import {
   DescribeEventsCommand,
   type DescribeEventsCommandInput,
+  DescribeReplicationGroupsCommand,
+  type DescribeReplicationGroupsCommandInput,
   ElastiCacheClient,
   type Event as ElastiCacheEvent,
 } from '@aws-sdk/client-elasticache';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planCloudWatchRound } from '../../../src/aws/cloudwatchRound.js';
-import type { MemberCache } from '../../../src/aws/members.js';
+import { createMemberCache, type MemberCache } from '../../../src/aws/members.js';
+import { describeReplicationGroup, listMemberClusters } from '../../../src/aws/replicationGroup.js';
 import { createCloudWatchReader, createElastiCacheEventsReader } from '../../../src/aws/tenantReaders.js';
 import type { Config } from '../../../src/config/index.js';
 import { runRound, runTenantTask } from '../../../src/runtime/fanout.js';
@@ -274,6 +277,92 @@ describe("the round's GetMetricData", () => {
       ['t2', 'own read', 'own read'],
     ]);
     expect(report).toMatchObject({ tenantsWithMetrics: 2, tenantsReadingOwnMetrics: 1 });
+  });
+
+  it("lists every group's members in pages of 100 from 20 groups on, never one read per group, and again only when the lists age", async () => {
+    cw.on(GetMetricDataCommand).callsFake(answer);
+    ec.on(DescribeEventsCommand).resolves({ Events: [] });
+    const groups = Array.from({ length: 1_000 }, (_, i) => `t${i}-rg`);
+    let hold: Promise<void> | undefined;
+    ec.on(DescribeReplicationGroupsCommand).callsFake(
+      async (input: DescribeReplicationGroupsCommandInput) => {
+        await hold;
+        if (input.ReplicationGroupId)
+          return {
+            ReplicationGroups: [
+              {
+                ReplicationGroupId: input.ReplicationGroupId,
+                MemberClusters: nodesOf(input.ReplicationGroupId),
+              },
+            ],
+          };
+        const from = Number(input.Marker ?? 0);
+        const page = groups.slice(from, from + (input.MaxRecords ?? 100));
+        return {
+          ReplicationGroups: page.map((g) => ({ ReplicationGroupId: g, MemberClusters: nodesOf(g) })),
+          ...(from + page.length < groups.length ? { Marker: String(from + page.length) } : {}),
+        };
+      },
+    );
+    let now = T0;
+    const elasticache = new ElastiCacheClient({});
+    const read = createRoundReader({
+      cloudwatch: new CloudWatchClient({}),
+      elasticache,
+      members: createMemberCache({
+        describe: async (g) => (await describeReplicationGroup(elasticache, g)).memberClusters,
+        log: quietLog,
+        clock: () => now,
+      }),
+      listMembers: () => listMemberClusters(elasticache),
+      log: quietLog,
+      clock: () => now,
+      membersBudgetMs: 200,
+    });
+    const config = fleet(1_000);
+    const describes = () => ec.commandCalls(DescribeReplicationGroupsCommand).map((c) => c.args[0].input);
+    const first = await read(
+      config,
+      roundTasks(
+        config.tenants.map((t) => t.id),
+        now,
+        ROUND,
+      ),
+    );
+    expect(describes()).toHaveLength(10);
+    expect(describes().every((d) => d.ReplicationGroupId === undefined)).toBe(true);
+    expect(first.report.tenantsWithMetrics).toBe(1_000);
+    // Next rounds: the lists are fresh, nothing is read; 8 min later the listing is redone, once.
+    now += ROUND;
+    await read(
+      config,
+      roundTasks(
+        config.tenants.map((t) => t.id),
+        now,
+        ROUND,
+      ),
+    );
+    expect(describes()).toHaveLength(10);
+    now = T0 + 8 * 60_000;
+    // A listing slower than the round's budget: the round uses the lists it has, reads none per group.
+    let release: () => void = () => undefined;
+    hold = new Promise((resolve) => {
+      release = resolve;
+    });
+    const slow = await read(
+      config,
+      roundTasks(
+        config.tenants.map((t) => t.id),
+        now,
+        ROUND,
+      ),
+    );
+    expect(slow.report.tenantsWithMetrics).toBe(1_000);
+    expect(describes().filter((d) => d.ReplicationGroupId !== undefined)).toEqual([]);
+    release();
+    hold = undefined;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(describes()).toHaveLength(20);
   });
 
   it('never loses the round to its reads: anything unforeseen sends the tasks as they were', async () => {
