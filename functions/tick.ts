@@ -27,6 +27,10 @@ const sender = functionName
     )
   : undefined;
 
+// GetMetricData and DescribeEvents read once for the whole round, each tenant's part in its task: its
+// module and the SDKs imported at the first round, not at init.
+const reads = lazily(async () => (await import('../src/runtime/roundReads.js')).roundReader({ log: logger }));
+
 // The schedule's event carries its scheduled `time` (the round's time; its other keys are dropped); a
 // direct invocation (the offline test, an operator replaying a minute) may pass `{ "now": <epoch ms>,
 // "tenantId": "acme" }`.
@@ -61,6 +65,7 @@ export const handler = middy(async (event: unknown, context: Context) => {
     { now },
     {
       ...(sender ? { send: await sender() } : {}),
+      reads: async (cfg, tasks) => (await reads())(cfg, tasks),
       local: async () => {
         const rt = await runtime();
         return { deps: rt.deps, metrics, pool: rt.clients.pool };

@@ -60,28 +60,27 @@ export function cloudWatchLookbackMs(criteria: readonly Criterion[]): number {
   return Math.max(CLOUDWATCH_DEFAULTS.periodSeconds, ...periods) * 1000 * 3;
 }
 // GetMetricData takes at most 500 queries per request.
-const MAX_QUERIES = 500;
+export const MAX_QUERIES_PER_CALL = 500;
 
-interface Planned {
+/** One metric of one group as planned: its statistic (how nodes combine) and its queries' ids. */
+export interface PlannedMetric {
   metric: string;
   stat: string;
   queryIds: string[];
 }
 
 /**
- * Reads the latest datapoint of each `cloudwatch:<Name>` metric of a replication group with
- * GetMetricData. Per node, combined across nodes: `Minimum` → the lowest node, `Sum` → the total,
- * every other statistic → the highest node (the worst for "above threshold" criteria). Nodes without
- * datapoints are left out (a primary publishes no ReplicationLag); a metric with no datapoint on any
- * node is `null` — no data, never 0. When two criteria name the same metric, the first one's stat wins.
+ * The GetMetricData queries of one group's `cloudwatch:` metrics: one per node (per `CacheClusterId`)
+ * when the members are known, else one through the `ReplicationGroupId` dimension. `nextId` names each
+ * query: ids must be unique within a call (a round shares one namer across tenants). Pure.
  */
-export async function fetchCloudWatchMetrics(
-  client: CloudWatchClient,
-  opts: FetchCloudWatchOptions,
-): Promise<Record<string, number | null>> {
+export function planGroupQueries(
+  opts: Pick<FetchCloudWatchOptions, 'replicationGroupId' | 'cacheClusterIds' | 'criteria'>,
+  nextId: () => string,
+): { queries: MetricDataQuery[]; planned: PlannedMetric[] } {
   const nodes = opts.cacheClusterIds?.length ? opts.cacheClusterIds : undefined;
   const queries: MetricDataQuery[] = [];
-  const planned: Planned[] = [];
+  const planned: PlannedMetric[] = [];
   for (const c of opts.criteria) {
     if (!c.metric.startsWith(PREFIX) || planned.some((p) => p.metric === c.metric)) continue;
     const metricName = c.metric.slice(PREFIX.length);
@@ -89,8 +88,7 @@ export async function fetchCloudWatchMetrics(
       ? nodes.map((node) => [{ Name: 'CacheClusterId', Value: node }])
       : [[{ Name: 'ReplicationGroupId', Value: opts.replicationGroupId }]];
     const queryIds = dimensions.map((Dimensions) => {
-      // Query ids must start with a lowercase letter and hold only letters, digits and _.
-      const Id = `q${queries.length}`;
+      const Id = nextId();
       queries.push({
         Id,
         MetricStat: {
@@ -104,46 +102,68 @@ export async function fetchCloudWatchMetrics(
     });
     planned.push({ metric: c.metric, stat: c.stat, queryIds });
   }
+  return { queries, planned };
+}
 
-  const latest = new Map<string, { at: number; value: number }>();
-  try {
-    // Imported at use: a function's module init loads no SDK package (the client is built lazily too).
-    const GetMetricDataCommand = importNamed(
-      await import('@aws-sdk/client-cloudwatch'),
-      'GetMetricDataCommand',
-    );
-    for (let i = 0; i < queries.length; i += MAX_QUERIES) {
-      let nextToken: string | undefined;
-      do {
-        const out = await client.send(
-          new GetMetricDataCommand({
-            MetricDataQueries: queries.slice(i, i + MAX_QUERIES),
-            StartTime: new Date(opts.from),
-            EndTime: new Date(opts.to),
-            NextToken: nextToken,
-          }),
-        );
-        for (const r of out.MetricDataResults ?? []) {
-          if (!r.Id) continue;
-          const values = r.Values ?? [];
-          const stamps = r.Timestamps ?? [];
-          values.forEach((value, k) => {
-            const at = stamps[k]?.getTime() ?? Number.NEGATIVE_INFINITY;
-            const seen = latest.get(r.Id as string);
-            if (Number.isFinite(value) && (!seen || at > seen.at)) latest.set(r.Id as string, { at, value });
-          });
-        }
-        nextToken = out.NextToken;
-      } while (nextToken);
-    }
-  } catch (error) {
-    throw new AwsError(
-      `could not read CloudWatch metrics of replication group ${opts.replicationGroupId}`,
-      'GetMetricData',
-      { cause: error },
-    );
+/** Query ids as GetMetricData wants them: a lowercase letter first, then only letters, digits and _. */
+export function queryNamer(): () => string {
+  let n = 0;
+  return () => `q${n++}`;
+}
+
+/** The latest datapoint of each query id. */
+export type LatestDatapoints = Map<string, { at: number; value: number }>;
+
+/**
+ * GetMetricData over `queries` (at most 500 per call; paged by NextToken), the latest finite datapoint
+ * of each query kept in `into`. Throws the SDK's error as is: the callers say what could not be read.
+ */
+export async function readLatestDatapoints(
+  client: CloudWatchClient,
+  queries: readonly MetricDataQuery[],
+  window: { from: number; to: number },
+  into: LatestDatapoints = new Map(),
+): Promise<LatestDatapoints> {
+  // Imported at use: a function's module init loads no SDK package (the client is built lazily too).
+  const GetMetricDataCommand = importNamed(
+    await import('@aws-sdk/client-cloudwatch'),
+    'GetMetricDataCommand',
+  );
+  for (let i = 0; i < queries.length; i += MAX_QUERIES_PER_CALL) {
+    let nextToken: string | undefined;
+    do {
+      const out = await client.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: queries.slice(i, i + MAX_QUERIES_PER_CALL),
+          StartTime: new Date(window.from),
+          EndTime: new Date(window.to),
+          NextToken: nextToken,
+        }),
+      );
+      for (const r of out.MetricDataResults ?? []) {
+        if (!r.Id) continue;
+        const values = r.Values ?? [];
+        const stamps = r.Timestamps ?? [];
+        values.forEach((value, k) => {
+          const at = stamps[k]?.getTime() ?? Number.NEGATIVE_INFINITY;
+          const seen = into.get(r.Id as string);
+          if (Number.isFinite(value) && (!seen || at > seen.at)) into.set(r.Id as string, { at, value });
+        });
+      }
+      nextToken = out.NextToken;
+    } while (nextToken);
   }
+  return into;
+}
 
+/**
+ * Each planned metric's value from the latest datapoints: nodes combined by the statistic; no datapoint
+ * on any node is `null` — no data, never 0. Pure.
+ */
+export function combinePlanned(
+  planned: readonly PlannedMetric[],
+  latest: LatestDatapoints,
+): Record<string, number | null> {
   const result: Record<string, number | null> = {};
   for (const p of planned) {
     const values = p.queryIds.flatMap((id) => {
@@ -153,6 +173,31 @@ export async function fetchCloudWatchMetrics(
     result[p.metric] = values.length === 0 ? null : combine(p.stat, values);
   }
   return result;
+}
+
+/**
+ * Reads the latest datapoint of each `cloudwatch:<Name>` metric of a replication group with
+ * GetMetricData. Per node, combined across nodes: `Minimum` → the lowest node, `Sum` → the total,
+ * every other statistic → the highest node (the worst for "above threshold" criteria). Nodes without
+ * datapoints are left out (a primary publishes no ReplicationLag); a metric with no datapoint on any
+ * node is `null` — no data, never 0. When two criteria name the same metric, the first one's stat wins.
+ */
+export async function fetchCloudWatchMetrics(
+  client: CloudWatchClient,
+  opts: FetchCloudWatchOptions,
+): Promise<Record<string, number | null>> {
+  const { queries, planned } = planGroupQueries(opts, queryNamer());
+  let latest: LatestDatapoints;
+  try {
+    latest = await readLatestDatapoints(client, queries, { from: opts.from, to: opts.to });
+  } catch (error) {
+    throw new AwsError(
+      `could not read CloudWatch metrics of replication group ${opts.replicationGroupId}`,
+      'GetMetricData',
+      { cause: error },
+    );
+  }
+  return combinePlanned(planned, latest);
 }
 
 function combine(stat: string, values: number[]): number {

@@ -81,7 +81,7 @@ async function collect(
   client: ElastiCacheClient,
   sourceType: SourceType,
   sourceIdentifier: string | undefined,
-  opts: DescribeEventsOptions,
+  window: { since: number; until: number },
 ): Promise<SoakEvent[]> {
   // Imported at use (a function's module init loads no SDK package), and paged by hand: the SDK's
   // paginator insists on an `instanceof ElastiCacheClient`, which the runtime's lazily built client is not.
@@ -96,8 +96,8 @@ async function collect(
       new DescribeEventsCommand({
         SourceType: sourceType,
         SourceIdentifier: sourceIdentifier,
-        StartTime: new Date(opts.since),
-        EndTime: new Date(opts.until),
+        StartTime: new Date(window.since),
+        EndTime: new Date(window.until),
         Marker: marker,
       }),
     );
@@ -110,6 +110,61 @@ async function collect(
   return out;
 }
 
+/** What DescribeEvents returned for a window: replication-group events and cache-cluster events. */
+export interface DescribedEvents {
+  groupEvents: SoakEvent[];
+  clusterEvents: SoakEvent[];
+}
+
+/**
+ * DescribeEvents of replication groups and cache clusters between `since` and `until`: of one group
+ * (`replicationGroupId`), or of every group in the region (the round's read, shared by all tenants).
+ * Cache-cluster events are always read region-wide: DescribeEvents filters one source id at a time.
+ */
+export async function readElastiCacheEvents(
+  client: ElastiCacheClient,
+  opts: { replicationGroupId?: string; since: number; until: number },
+): Promise<DescribedEvents> {
+  try {
+    const [groupEvents, clusterEvents] = await Promise.all([
+      collect(client, 'replication-group', opts.replicationGroupId, opts),
+      collect(client, 'cache-cluster', undefined, opts),
+    ]);
+    return { groupEvents, clusterEvents };
+  } catch (error) {
+    throw new AwsError(
+      opts.replicationGroupId
+        ? `could not read the ElastiCache events of replication group ${opts.replicationGroupId}`
+        : 'could not read the ElastiCache events of the round',
+      'DescribeEvents',
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The events of one group among those described: the group's own, and its member clusters' (matched
+ * as `sourceMatch` does; the member list re-read once when a node named like the group's is unlisted),
+ * oldest first.
+ */
+export async function eventsOfGroup(
+  described: DescribedEvents,
+  opts: Pick<DescribeEventsOptions, 'replicationGroupId' | 'memberClusters' | 'refreshMembers'>,
+): Promise<SoakEvent[]> {
+  const group = opts.replicationGroupId;
+  const own = described.groupEvents.filter((e) => e.sourceId === group);
+  let members = opts.memberClusters;
+  const unlisted = (e: SoakEvent) =>
+    members !== undefined &&
+    sourceMatch(e.sourceId ?? '', group, members) === undefined &&
+    isNamedMemberOf(e.sourceId ?? '', group);
+  if (opts.refreshMembers && described.clusterEvents.some(unlisted)) members = await opts.refreshMembers();
+  const ours = described.clusterEvents.filter(
+    (e) => sourceMatch(e.sourceId ?? '', group, members) !== undefined,
+  );
+  return [...own, ...ours].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
+}
+
 /**
  * ElastiCache events of a replication group and its member clusters between `since` and `until`,
  * oldest first: the tick's safety net for an SNS notification that never arrived. Each carries `type`
@@ -119,31 +174,5 @@ export async function describeElastiCacheEvents(
   client: ElastiCacheClient,
   opts: DescribeEventsOptions,
 ): Promise<SoakEvent[]> {
-  const group = opts.replicationGroupId;
-  let groupEvents: SoakEvent[];
-  let clusterEvents: SoakEvent[];
-  try {
-    // DescribeEvents filters one source id at a time: all cache-cluster events are read and the
-    // group's nodes kept.
-    [groupEvents, clusterEvents] = await Promise.all([
-      collect(client, 'replication-group', group, opts),
-      collect(client, 'cache-cluster', undefined, opts),
-    ]);
-  } catch (error) {
-    throw new AwsError(
-      `could not read the ElastiCache events of replication group ${group}`,
-      'DescribeEvents',
-      {
-        cause: error,
-      },
-    );
-  }
-  let members = opts.memberClusters;
-  const unlisted = (e: SoakEvent) =>
-    members !== undefined &&
-    sourceMatch(e.sourceId ?? '', group, members) === undefined &&
-    isNamedMemberOf(e.sourceId ?? '', group);
-  if (opts.refreshMembers && clusterEvents.some(unlisted)) members = await opts.refreshMembers();
-  const ours = clusterEvents.filter((e) => sourceMatch(e.sourceId ?? '', group, members) !== undefined);
-  return [...groupEvents, ...ours].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
+  return eventsOfGroup(await readElastiCacheEvents(client, opts), opts);
 }

@@ -11,6 +11,13 @@ export interface MemberCache {
    * when there never was one (callers then fall back to ElastiCache's node naming).
    */
   get(groupId: string, maxAgeMs?: number): Promise<string[] | undefined>;
+  /**
+   * The last list read, whatever its age, without reading AWS (undefined when none was read yet): for
+   * a caller that cannot wait for a refresh (the round's dispatcher, while `get` re-reads it).
+   */
+  last?(groupId: string): string[] | undefined;
+  /** Lists read for many groups at once (a listing of every group): kept as if each was read now. */
+  prime?(lists: ReadonlyMap<string, string[]>): void;
 }
 
 export interface MemberCacheOptions {
@@ -64,6 +71,14 @@ export function createMemberCache(opts: MemberCacheOptions): MemberCache {
   }
 
   return {
+    last: (groupId) => lists.get(groupId)?.ids,
+    prime(read) {
+      const at = clock();
+      for (const [groupId, ids] of read) {
+        lists.set(groupId, { at, ids });
+        failedAt.delete(groupId);
+      }
+    },
     get(groupId, maxAgeMs = MEMBER_CACHE_MS) {
       const now = clock();
       const hit = lists.get(groupId);

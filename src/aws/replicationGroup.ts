@@ -54,6 +54,34 @@ export async function describeReplicationGroup(
   };
 }
 
+/**
+ * Every replication group's member clusters in the region, from DescribeReplicationGroups without a
+ * group id (100 groups a page): one listing for a round's thousands of groups, instead of one call each.
+ */
+export async function listMemberClusters(client: ElastiCacheClient): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  try {
+    const DescribeReplicationGroupsCommand = importNamed(
+      await import('@aws-sdk/client-elasticache'),
+      'DescribeReplicationGroupsCommand',
+    );
+    let marker: string | undefined;
+    do {
+      const page = await client.send(
+        new DescribeReplicationGroupsCommand({ MaxRecords: 100, Marker: marker }),
+      );
+      for (const g of page.ReplicationGroups ?? [])
+        if (g.ReplicationGroupId) out.set(g.ReplicationGroupId, g.MemberClusters ?? []);
+      marker = page.Marker;
+    } while (marker);
+  } catch (error) {
+    throw new AwsError('could not list the ElastiCache replication groups', 'DescribeReplicationGroups', {
+      cause: error,
+    });
+  }
+  return out;
+}
+
 /** The member clusters of the tenants' replication groups, read through this ElastiCache client. */
 export function memberCacheOf(clients: { elasticache: ElastiCacheClient }, log: MemberCacheLog): MemberCache {
   return createMemberCache({

@@ -8,6 +8,7 @@ import {
   isStale,
   parseTenantTask,
   roundTasks,
+  type TaskReads,
   type TenantTask,
   taskTimeoutMs,
 } from '../tick/fanout.js';
@@ -67,7 +68,7 @@ export async function runTenantTask(
     // evaluate the tick's clients (SNS, CloudWatch, ElastiCache SDKs, ioredis).
     const { runTick } = await import('./tick.js');
     const report = await withTimeout(
-      runTick(rt, { now: task.now, tenantId: task.tenantId }),
+      runTick(rt, { now: task.now, tenantId: task.tenantId, reads: readsOf(task) }),
       budget,
       () => new TaskTimeoutError(task.tenantId, budget),
     );
@@ -100,6 +101,14 @@ export async function runTenantTask(
     ...(out.openConnections !== undefined ? { openConnections: out.openConnections } : {}),
   });
   return out;
+}
+
+/** What the task carries of the round's reads (GetMetricData values, DescribeEvents). */
+function readsOf(task: TenantTask): TaskReads {
+  return {
+    ...(task.cloudwatch ? { cloudwatch: task.cloudwatch } : {}),
+    ...(task.events ? { events: task.events } : {}),
+  };
 }
 
 // Tenants whose tick is running on each pool: never closed under a running tick (the dispatcher's own
@@ -154,10 +163,37 @@ async function boundConnections(rt: {
 /** Hands one task to a per-tenant invocation (the Lambda adapter below; a stub in tests). */
 export type TaskSender = (task: TenantTask) => Promise<void>;
 
+/**
+ * Reads the round's shared AWS data (GetMetricData, DescribeEvents) and returns the tasks carrying each
+ * tenant's part (src/runtime/roundReads.ts). Never throws: what it could not read, the tenants read.
+ */
+export type RoundReads = (
+  config: Config,
+  tasks: TenantTask[],
+) => Promise<{ tasks: TenantTask[]; report: RoundReadReport }>;
+
+/** What the round's shared reads did, in the round's report (and the dispatcher's log line). */
+export interface RoundReadReport {
+  /** GetMetricData calls of the round (each ≤ 500 queries), and how many failed. */
+  getMetricDataCalls: number;
+  failedGetMetricDataCalls: number;
+  /**
+   * Tenants whose task carries GetMetricData values; tenants with `cloudwatch:` criteria left to read
+   * their own (a failed call, or their group's members not known in time).
+   */
+  tenantsWithMetrics: number;
+  tenantsReadingOwnMetrics: number;
+  /** Whether DescribeEvents was read for the round, and how many tasks carry their tenant's events. */
+  eventsRead: boolean;
+  tenantsWithEvents: number;
+  durationMs: number;
+}
+
 /** What a round did: fanned out, or run here (below fleet.fanOutFrom, or no per-tenant function). */
-export type RoundReport =
+export type RoundReport = (
   | DispatchReport
-  | (TickReport & { mode: 'in-process'; stale: number; timedOut: number; tasks: TaskReport[] });
+  | (TickReport & { mode: 'in-process'; stale: number; timedOut: number; tasks: TaskReport[] })
+) & { reads?: RoundReadReport };
 
 /**
  * The scheduled tick's round. With at least `fleet.fanOutFrom` tenants and a sender, each tenant's
@@ -171,17 +207,22 @@ export async function runRound(
     send?: TaskSender;
     /** Built only for the in-process path: the dispatcher of a large fleet never connects to Redis. */
     local: () => Promise<{ deps: TickDeps; metrics: MetricsSink; pool?: ConnectionPool }>;
+    /** The round's shared reads, for both paths (absent: every tenant reads its own, as the CLI does). */
+    reads?: RoundReads;
     metrics: MetricsSink;
     clock: () => number;
     remainingMs: () => number;
   },
 ): Promise<RoundReport> {
   const fleet = config.fleet;
-  const tasks = roundTasks(
+  const planned = roundTasks(
     config.tenants.map((t) => t.id),
     input.now,
     fleet.roundMs,
   );
+  const read = how.reads ? await how.reads(config, planned) : undefined;
+  const tasks = read?.tasks ?? planned;
+  const reads = read ? { reads: read.report } : {};
   if (how.send && tasks.length >= fleet.fanOutFrom) {
     const report = await dispatchTasks(tasks, how.send, {
       concurrency: fleet.dispatchConcurrency,
@@ -192,7 +233,7 @@ export async function runRound(
     // Every tenant refused is a tenant unwatched this round: the dispatcher's invocation fails (its alarm).
     if (report.failed.length > 0 && report.dispatched === 0)
       throw new Error(`no tenant tick could be dispatched: ${report.failed[0]?.error ?? ''}`);
-    return report;
+    return { ...report, ...reads };
   }
   const started = how.clock();
   const local = await how.local();
@@ -232,6 +273,7 @@ export async function runRound(
     stale: reports.filter((r) => r.outcome === 'stale').length,
     timedOut: reports.filter((r) => r.outcome === 'timeout').length,
     tasks: reports,
+    ...reads,
   };
   // As the single loop did: the state store failing fails the round loudly, after every tenant had its chance.
   if (failures.length > 0)

@@ -14,6 +14,7 @@ import { emitSampleMetrics } from '../sampling/emitMetrics.js';
 import { openStateStore } from '../store/connect.js';
 import type { StateStore } from '../store/index.js';
 import { createCollector } from '../tick/collect.js';
+import type { TaskReads } from '../tick/fanout.js';
 import { runTick as runTickWith } from '../tick/runTick.js';
 import type { Log, TickDeps, TickReport } from '../tick/types.js';
 import { importNamed } from '../util/importNamed.js';
@@ -164,13 +165,14 @@ export interface MetricsSink {
 /** One tick, as the scheduled Lambda runs it: the tick, and the metrics the watcher is watched by. */
 export async function runTick(
   rt: { deps: TickDeps; metrics: MetricsSink },
-  opts: { now?: number; tenantId?: string },
+  opts: { now?: number; tenantId?: string; reads?: TaskReads },
 ): Promise<TickReport> {
   let report: TickReport;
   try {
     report = await runTickWith(rt.deps, {
       now: opts.now ?? Date.now(),
       ...(opts.tenantId ? { tenantId: opts.tenantId } : {}),
+      ...(opts.reads ? { reads: opts.reads } : {}),
     });
   } catch (error) {
     // Loud: the invocation fails (the tick-errors alarm) and the metric says why nothing was judged.

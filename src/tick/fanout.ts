@@ -7,6 +7,47 @@ import * as z from 'zod';
  * every clock is passed in; sending a task is the caller's.
  */
 
+/** A task carries at most this many metric values and events: an asynchronous invoke's payload is bounded. */
+export const MAX_TASK_METRICS = 64;
+export const MAX_TASK_EVENTS = 50;
+
+/**
+ * The round's GetMetricData values of the tenant's `cloudwatch:` metrics (docs/scaling.md): `null` is
+ * no datapoint — no data, never 0. `readAt` is the end of the window read (the round's time): a tick
+ * uses them only for that time, else reads for itself.
+ */
+export const taskMetricsSchema = z.strictObject({
+  readAt: z.number().int().positive(),
+  values: z
+    .record(z.string().startsWith('cloudwatch:').max(256), z.number().finite().nullable())
+    .refine((v) => Object.keys(v).length <= MAX_TASK_METRICS, {
+      message: `at most ${MAX_TASK_METRICS} metrics`,
+    }),
+});
+
+/** One ElastiCache event of the round's DescribeEvents, as `describeElastiCacheEvents` normalizes it. */
+const taskEventSchema = z.strictObject({
+  at: z.number().int().nonnegative(),
+  type: z.string().min(1).max(200),
+  source: z.literal('elasticache'),
+  id: z.string().min(1).max(500),
+  detail: z.string().max(1_000),
+  sourceId: z.string().max(255).optional(),
+});
+
+/**
+ * The round's DescribeEvents, kept to the tenant's group and members, for the window `since`–`until`.
+ * The tick records them instead of reading DescribeEvents itself when the window reaches back to its
+ * watermark; else it reads from its watermark as before (nothing is lost, only read twice).
+ */
+export const taskEventsSchema = z
+  .strictObject({
+    since: z.number().int().nonnegative(),
+    until: z.number().int().positive(),
+    items: z.array(taskEventSchema).max(MAX_TASK_EVENTS),
+  })
+  .refine((e) => e.since < e.until, { message: 'since must be before until' });
+
 /** What the dispatcher hands one tenant's tick. Every per-tenant invocation's input is parsed by it. */
 export const tenantTaskSchema = z.strictObject({
   tenantId: z.string().min(1),
@@ -14,8 +55,14 @@ export const tenantTaskSchema = z.strictObject({
   now: z.number().int().positive(),
   /** When the round is over: a task that starts at or after this is dropped (and counted), never judged. */
   roundEndsAt: z.number().int().positive(),
+  /** Read once for the whole round by the dispatcher; absent: the tick reads GetMetricData itself. */
+  cloudwatch: taskMetricsSchema.optional(),
+  /** Read once for the whole round by the dispatcher; absent: the tick reads DescribeEvents itself. */
+  events: taskEventsSchema.optional(),
 });
 export type TenantTask = z.infer<typeof tenantTaskSchema>;
+/** What a task carries of the round's reads, handed to the tenant's tick. */
+export type TaskReads = Pick<TenantTask, 'cloudwatch' | 'events'>;
 
 /** Parses a per-tenant invocation's event; the error names the field. */
 export function parseTenantTask(event: unknown): TenantTask {

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { StoreError } from '../store/index.js';
 import { redactUrl } from '../util/redact.js';
 import { TickError } from './errors.js';
+import type { TaskReads } from './fanout.js';
 import { findTenant } from './tenants.js';
 import { tickTenant } from './tickTenant.js';
 import type { TenantTickReport, TickDeps, TickReport } from './types.js';
@@ -12,8 +13,12 @@ const TENANT_CONCURRENCY = 4;
 /**
  * One tick for every tenant (or one). A failing tenant is reported and the others go on; an unreachable
  * state store fails the whole tick loudly (after the other tenants had their chance), so nothing reports PASS.
+ * `reads` (one tenant's tick only): what the round's dispatcher read for it (src/tick/roundReads.ts).
  */
-export async function runTick(deps: TickDeps, opts: { now: number; tenantId?: string }): Promise<TickReport> {
+export async function runTick(
+  deps: TickDeps,
+  opts: { now: number; tenantId?: string; reads?: TaskReads },
+): Promise<TickReport> {
   const started = Date.now();
   const tenants = opts.tenantId ? [findTenant(deps.config.tenants, opts.tenantId)] : deps.config.tenants;
   // An unreachable store throws here: nothing can be judged without it. Its clock is the one every
@@ -26,7 +31,7 @@ export async function runTick(deps: TickDeps, opts: { now: number; tenantId?: st
     tenants.map((tenant) =>
       limit(async (): Promise<TenantTickReport> => {
         try {
-          return await tickTenant(deps, tenant, opts.now, storeNow);
+          return await tickTenant(deps, tenant, opts.now, storeNow, opts.tenantId ? opts.reads : undefined);
         } catch (error) {
           if (error instanceof StoreError) storeFailures.push(error);
           const message = redactUrl(error instanceof Error ? error.message : String(error));

@@ -1,15 +1,16 @@
 import { cloudWatchLookbackMs } from '../aws/cloudwatch.js';
 import type { TenantConfig } from '../config/index.js';
-import { CLOUDWATCH_PREFIX } from '../metrics/index.js';
 import { parseSample, spotCheckSummaryOf } from '../sampling/schema.js';
 import type { Sample } from '../sampling/types.js';
 import { type JudgeSample, judgeSoak, type SoakEvent, type SoakState } from '../soak/index.js';
 import { StoreLostError } from '../store/index.js';
 import { crashPoint } from '../util/crashPoint.js';
+import type { TaskReads } from './fanout.js';
 import { describeFutureSample, type FutureSample, findFutureSample } from './futureSamples.js';
 import { auditOf, futureSampleAlertInput, toAlertInput, triggersOf } from './map.js';
 import { sendAlerts } from './notify.js';
 import { deliverOutbox, deliveryOf, isMilestoneTrigger } from './outbox.js';
+import { cloudWatchCriteriaOf } from './roundReads.js';
 import { storeLostAlertInput } from './storeLoss.js';
 import { loadSoakState, summarizeSample, unreadNodes } from './tenants.js';
 import type { TenantTickReport, TickDeps } from './types.js';
@@ -34,13 +35,16 @@ export function sampleRetentionMs(tenant: TenantConfig): number {
  * Errors of this tenant are reported, never thrown (other tenants go on); store failures are rethrown
  * by the caller's check so a tick without a state store fails loudly. `storeNow` is the state store's
  * clock read at the start of the tick: a `now` too far ahead of it, or a stored sample too far ahead of
- * `now`, refuses the tick loudly (error, alert) instead of storing a sample from the future.
+ * `now`, refuses the tick loudly (error, alert) instead of storing a sample from the future. `reads`:
+ * what the round's dispatcher read for this tenant (GetMetricData values, DescribeEvents), used instead
+ * of reading them here; absent (the CLI, a task without them), the tick reads them itself.
  */
 export async function tickTenant(
   deps: TickDeps,
   tenant: TenantConfig,
   now: number,
   storeNow: number,
+  reads: TaskReads = {},
 ): Promise<TenantTickReport> {
   const report: TenantTickReport = { tenant: tenant.id, ok: false, transitions: [], messages: 0, hooks: [] };
   const lockTtl = deps.config.sampling.budgetMs * 3 + 10_000;
@@ -70,7 +74,7 @@ export async function tickTenant(
     // A damaged stored sample must not turn into bad rates: it is dropped (rates are then "no data").
     const previous = parseSample(latest);
     const sample = await deps.collect(tenant, { now, previous, phase: state.phase });
-    await addCloudWatchMetrics(deps, tenant, sample, now);
+    await addCloudWatchMetrics(deps, tenant, sample, now, reads.cloudwatch);
     report.sample = summarizeSample(sample);
 
     const fresh = await deps.store.appendSample(tenant.id, sample, sampleRetentionMs(tenant));
@@ -89,7 +93,7 @@ export async function tickTenant(
     await deps.store.appendHistory(tenant.id, judged, deps.config.stateStore.historyRetention);
     crashPoint('history');
 
-    await recordElastiCacheEvents(deps, tenant, now);
+    await recordElastiCacheEvents(deps, tenant, now, reads.events);
     const since = (state.lastSampleAt ?? now) - EVENT_LOOKBACK_MS;
     const events = await deps.store.events<SoakEvent>(tenant.id, since, now);
 
@@ -163,15 +167,24 @@ async function refuseFutureSample(
   return { ...report, ok: false, error, futureSample: future, state: state.state, messages };
 }
 
-async function addCloudWatchMetrics(deps: TickDeps, tenant: TenantConfig, sample: Sample, now: number) {
-  const policy = tenant.soak;
-  const criteria = [...policy.replication.criteria, ...policy.soak.criteria].filter((c) =>
-    c.metric.startsWith(CLOUDWATCH_PREFIX),
-  );
+async function addCloudWatchMetrics(
+  deps: TickDeps,
+  tenant: TenantConfig,
+  sample: Sample,
+  now: number,
+  given: TaskReads['cloudwatch'],
+) {
+  const criteria = cloudWatchCriteriaOf(tenant);
   if (criteria.length === 0) return;
   // Without a replication group or AWS access these metrics are simply not seen: no data, never 0.
   for (const c of criteria) sample.derived[c.metric] = null;
   if (!tenant.target.replicationGroupId) return;
+  // Read by the round for this very time: no GetMetricData call of this tick's own. A metric the round
+  // has no value for stays no data; values read for another time are not used.
+  if (given && given.readAt === now) {
+    for (const c of criteria) sample.derived[c.metric] = given.values[c.metric] ?? null;
+    return;
+  }
   try {
     const window = cloudWatchLookbackMs(criteria);
     Object.assign(sample.derived, await deps.cloudwatch(tenant, criteria, now - window, now));
@@ -180,15 +193,23 @@ async function addCloudWatchMetrics(deps: TickDeps, tenant: TenantConfig, sample
   }
 }
 
-async function recordElastiCacheEvents(deps: TickDeps, tenant: TenantConfig, now: number) {
+async function recordElastiCacheEvents(
+  deps: TickDeps,
+  tenant: TenantConfig,
+  now: number,
+  given: TaskReads['events'],
+) {
   if (!tenant.target.replicationGroupId) return;
   try {
     const mark = await deps.store.getDoc<{ until: number }>(tenant.id, EVENTS_WATERMARK_DOC);
     const since = mark?.until ?? now - EVENT_LOOKBACK_MS;
-    const events = await deps.elasticacheEvents(tenant, since, now);
+    // The round's read is used only when it reaches back to the watermark and not past this tick: a
+    // tenant that missed more rounds than it covers reads from its watermark itself, so no event is lost.
+    const covered = given !== undefined && given.since <= since && given.until <= now;
+    const events = covered ? given.items : await deps.elasticacheEvents(tenant, since, now);
     if (events === undefined) return;
     for (const event of events) await deps.store.appendEvent(tenant.id, event);
-    await deps.store.setDoc(tenant.id, EVENTS_WATERMARK_DOC, { until: now });
+    await deps.store.setDoc(tenant.id, EVENTS_WATERMARK_DOC, { until: covered ? given.until : now });
   } catch (error) {
     deps.log.warn('could not read ElastiCache events', { tenant: tenant.id, error: String(error) });
   }

@@ -107,7 +107,8 @@ const FUNCTIONS: Record<string, { fn: string; role: string; sids: string[] }> = 
       'DispatchTenantTicks',
     ],
   },
-  // One tenant's tick of a fanned-out round: the tick's statements, and its on-failure queue.
+  // One tenant's tick of a fanned-out round: the tick's statements (GetMetricData and DescribeEvents for
+  // its fallback when its task carries no round values), and its on-failure queue.
   TickTenantLambdaFunction: {
     fn: 'tickTenant',
     role: 'TickTenantRole',
@@ -208,6 +209,24 @@ describe('osls package: the CloudFormation a deployment creates', () => {
     const tickSns = statementsOf('TickRole').find((s) => s.Sid === 'PublishAlertsMilestonesAndHooks');
     expect(stringsOf(tickSns?.Resource)).toContain(HOOK_TOPIC);
     expect(JSON.stringify(resources.ApiRole?.Properties.Policies)).not.toContain('ops-scale-down');
+    // The round's reads: the dispatcher reads GetMetricData and DescribeEvents (with the groups' member
+    // lists) once for the whole round; tickTenant keeps the same reads for its fallback (a task without
+    // values or whose events do not reach back to its watermark), and nobody else reads them.
+    for (const role of ['TickRole', 'TickTenantRole']) {
+      const by = (sid: string) => statementsOf(role).find((s) => s.Sid === sid)?.Action;
+      expect(by('ReadElastiCacheMetrics'), role).toBe('cloudwatch:GetMetricData');
+      expect(by('ReadElastiCacheEvents'), role).toEqual([
+        'elasticache:DescribeEvents',
+        'elasticache:DescribeReplicationGroups',
+      ]);
+    }
+    for (const role of ['ApiRole', 'AuthorizeRole', 'ElastiCacheEventsRole', 'AlarmEventsRole']) {
+      const actions = statementsOf(role).flatMap((s) => [s.Action].flat());
+      expect(
+        actions.filter((a) => /cloudwatch:GetMetricData|elasticache:DescribeEvents/.test(a)),
+        role,
+      ).toEqual([]);
+    }
     // Only the tick scales, invokes hook Lambdas or publishes to hook topics.
     for (const role of ['ApiRole', 'AuthorizeRole', 'ElastiCacheEventsRole', 'AlarmEventsRole']) {
       const actions = statementsOf(role).flatMap((s) => [s.Action].flat());

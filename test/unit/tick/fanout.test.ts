@@ -7,6 +7,7 @@ import {
   type TenantTask,
   taskTimeoutMs,
 } from '../../../src/tick/fanout.js';
+import { withRoundReads } from '../../../src/tick/roundReads.js';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z');
 
@@ -45,6 +46,72 @@ describe('the round of the fan-out', () => {
       now: T0,
       roundEndsAt: T0 + 1,
     });
+  });
+});
+
+describe("a task's round reads", () => {
+  const base = { tenantId: 'a', now: T0, roundEndsAt: T0 + 60_000 };
+  const event = {
+    at: T0 - 1_000,
+    type: 'ElastiCache:CacheNodesRebooted',
+    source: 'elasticache' as const,
+    id: 'describe:cache-cluster:a-0001-001:1',
+    detail: 'a-0001-001: Cache node 0001 restarted',
+    sourceId: 'a-0001-001',
+  };
+
+  it('takes the GetMetricData values and DescribeEvents the dispatcher read, no data as null', () => {
+    const task = {
+      ...base,
+      cloudwatch: {
+        readAt: T0,
+        values: { 'cloudwatch:EngineCPUUtilization': 12.5, 'cloudwatch:ReplicationLag': null },
+      },
+      events: { since: T0 - 300_000, until: T0, items: [event] },
+    };
+    expect(parseTenantTask(task)).toEqual(task);
+  });
+
+  it('refuses a malformed cloudwatch field, naming it', () => {
+    const bad = (cloudwatch: unknown) => () => parseTenantTask({ ...base, cloudwatch });
+    expect(bad({ readAt: T0, values: { 'cloudwatch:EngineCPUUtilization': '12' } })).toThrow(
+      /tenant task: cloudwatch\.values\.cloudwatch:EngineCPUUtilization:/,
+    );
+    expect(bad({ readAt: T0, values: { EngineCPUUtilization: 12 } })).toThrow(
+      /tenant task: cloudwatch\.values/,
+    );
+    expect(bad({ values: {} })).toThrow(/tenant task: cloudwatch\.readAt:/);
+    expect(bad({ readAt: T0, values: {}, stale: true })).toThrow(/tenant task: cloudwatch/);
+    expect(bad([1, 2])).toThrow(/tenant task: cloudwatch:/);
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`cloudwatch:M${i}`, i]));
+    expect(bad({ readAt: T0, values: many })).toThrow(/tenant task: cloudwatch\.values: at most 64 metrics/);
+  });
+
+  it('refuses malformed events, naming the field, and more than a task carries', () => {
+    const bad = (events: unknown) => () => parseTenantTask({ ...base, events });
+    expect(bad({ since: T0 - 1, until: T0, items: [{ ...event, source: 'cloudwatch' }] })).toThrow(
+      /tenant task: events\.items\.0\.source:/,
+    );
+    expect(bad({ since: T0, until: T0 - 1, items: [] })).toThrow(
+      /tenant task: events: since must be before until/,
+    );
+    expect(bad({ since: T0 - 1, until: T0, items: Array.from({ length: 51 }, () => event) })).toThrow(
+      /tenant task: events\.items:/,
+    );
+  });
+
+  it('leaves out of a task what would not parse, so the tenant reads it itself', () => {
+    const [task] = roundTasks(['a'], T0, 60_000) as [TenantTask];
+    const items = Array.from({ length: 51 }, (_, i) => ({ ...event, id: `e${i}` }));
+    const out = withRoundReads(task, {
+      metrics: { 'cloudwatch:EngineCPUUtilization': 3 },
+      events: { since: T0 - 300_000, until: T0, items },
+    });
+    expect(out).toEqual({
+      ...task,
+      cloudwatch: { readAt: T0, values: { 'cloudwatch:EngineCPUUtilization': 3 } },
+    });
+    expect(parseTenantTask(out)).toEqual(out);
   });
 });
 
