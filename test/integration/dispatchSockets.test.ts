@@ -5,24 +5,38 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaTaskSender } from '../../src/runtime/fanout.js';
 import { dispatchTasks, roundTasks } from '../../src/tick/fanout.js';
 
-// The dispatcher's real Lambda client against a loopback Invoke API that holds each request a little
-// and counts how many are open at once: `fleet.dispatchConcurrency` invokes must really be in flight
-// together (the SDK's HTTP agent keeps 50 sockets per host unless told otherwise, and the invokes past
-// 50 would queue for a socket, silently capping the setting).
-const HOLD_MS = 40;
+// The dispatcher's real Lambda client against a loopback Invoke API that counts how many requests are
+// open at once: `fleet.dispatchConcurrency` invokes must really be in flight together (the SDK's HTTP
+// agent keeps 50 sockets per host unless told otherwise, and the invokes past 50 would queue for a
+// socket, silently capping the setting). The server answers nothing until `awaited` requests are open
+// (or MAX_HOLD_MS passed, so a capped client still finishes): how fast the client opens them on a
+// loaded machine does not matter, only how many it can have open.
+const MAX_HOLD_MS = 3_000;
+let awaited = 0;
 let open = 0;
 let peak = 0;
 let invokes = 0;
+let held: (() => void)[] = [];
+let timer: NodeJS.Timeout | undefined;
+const release = () => {
+  clearTimeout(timer);
+  timer = undefined;
+  const now = held;
+  held = [];
+  for (const answer of now) answer();
+};
 const server = createServer((req, res) => {
   open++;
   peak = Math.max(peak, open);
   req.resume();
   req.on('end', () => {
-    setTimeout(() => {
+    held.push(() => {
       invokes++;
       open--;
       res.writeHead(202).end();
-    }, HOLD_MS);
+    });
+    if (open >= awaited) release();
+    else timer ??= setTimeout(release, MAX_HOLD_MS);
   });
 });
 const saved = process.env.AWS_ENDPOINT_URL_LAMBDA;
@@ -45,6 +59,7 @@ describe("the dispatcher's Lambda client", () => {
     async (concurrency) => {
       peak = 0;
       invokes = 0;
+      awaited = concurrency;
       const tasks = roundTasks(
         Array.from({ length: concurrency * 3 }, (_, i) => `t${i}`),
         Date.now(),
