@@ -1,8 +1,9 @@
 import type { Config } from '../config/index.js';
-import { type ConnectionPool, createConnectionPool } from '../redis/pool.js';
+import type { ConnectionPool } from '../redis/pool.js';
 import { createSecretResolver } from '../redis/secrets.js';
 import type { ReleaseDeps } from '../release/types.js';
 import type { Log } from '../tick/types.js';
+import { tenantPool } from './pool.js';
 import { openReleaseRuntime } from './release.js';
 
 /** The API's runtime: the release runtime, and connections to the tenants' legacy Redis for the fence. */
@@ -23,11 +24,7 @@ export interface ApiRuntimeParts {
 export async function openApiRuntime(config: Config, opts: { log: Log }): Promise<ApiRuntimeParts> {
   const secrets = createSecretResolver();
   const release = await openReleaseRuntime(config, { log: opts.log, deferHooks: true, secrets });
-  const pool = createConnectionPool({
-    commandTimeoutMs: config.sampling.commandTimeoutMs,
-    connectTimeoutMs: config.sampling.connectTimeoutMs,
-    secrets,
-  });
+  const pool = tenantPool(config, secrets);
   return {
     config,
     deps: release.deps,

@@ -1,8 +1,8 @@
 import type { Config } from '../config/index.js';
-import { createConnectionPool } from '../redis/pool.js';
 import { createSecretResolver } from '../redis/secrets.js';
 import type { CompareDeps } from '../release/compare.js';
 import { openStateStore } from '../store/connect.js';
+import { tenantPool } from './pool.js';
 
 /** The state store and connections to the tenants' clusters: what a compare on demand needs (the CLI). */
 export async function openCompareRuntime(
@@ -10,11 +10,7 @@ export async function openCompareRuntime(
 ): Promise<{ config: Config; deps: CompareDeps; close(): Promise<void> }> {
   const secrets = createSecretResolver();
   const stateStore = await openStateStore(config.stateStore, secrets);
-  const pool = createConnectionPool({
-    commandTimeoutMs: config.sampling.commandTimeoutMs,
-    connectTimeoutMs: config.sampling.connectTimeoutMs,
-    secrets,
-  });
+  const pool = tenantPool(config, secrets);
   return {
     config,
     deps: { config, store: stateStore.store, pool },

@@ -8,7 +8,7 @@ import { memberCacheOf } from '../aws/replicationGroup.js';
 import { createCloudWatchReader, createElastiCacheEventsReader } from '../aws/tenantReaders.js';
 import type { Config } from '../config/index.js';
 import { createHookRunner } from '../hooks/lifecycle.js';
-import { type ConnectionPool, createConnectionPool } from '../redis/pool.js';
+import type { ConnectionPool } from '../redis/pool.js';
 import { createSecretResolver, type SecretResolver } from '../redis/secrets.js';
 import { emitSampleMetrics } from '../sampling/emitMetrics.js';
 import { openStateStore } from '../store/connect.js';
@@ -20,6 +20,7 @@ import type { Log, TickDeps, TickReport } from '../tick/types.js';
 import { importNamed } from '../util/importNamed.js';
 import { type HookClientsOnDemand, hookClientsOnDemand } from './hookClients.js';
 import { lazyClient } from './lazyClient.js';
+import { tenantPool } from './pool.js';
 import { createWarmCache, type WarmCache } from './warm.js';
 
 /** The clients of a tick runtime. */
@@ -62,11 +63,7 @@ export async function openTickRuntime(config: Config, opts: TickRuntimeOptions):
   const stateStore = await openStateStore(config.stateStore, secrets);
   const clients: TickClients = {
     store: stateStore.store,
-    pool: createConnectionPool({
-      commandTimeoutMs: config.sampling.commandTimeoutMs,
-      connectTimeoutMs: config.sampling.connectTimeoutMs,
-      secrets,
-    }),
+    pool: tenantPool(config, secrets),
     secrets,
     sns: lazyClient(async () => new (importNamed(await import('@aws-sdk/client-sns'), 'SNSClient'))({})),
     ...(opts.aws
