@@ -1,15 +1,14 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type CdcProgress,
   emptySpotCheckState,
   MAX_FLUX_RECHECKS,
-  type SpotCheckState,
   type SpotCheckTickResult,
   spotCheckTick,
 } from '../../src/sampling/consistency/index.js';
 import { clusterClient, flushCluster, LegacyDbs } from '../support/consistency/clients.js';
 import { loadMixed, type MixedData } from '../support/consistency/fixture.js';
+import { spotCheckTicker } from '../support/consistency/ticker.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
 
 // A mismatch found in one tick is judged at a later tick, never by waiting inside the tick: a real one
@@ -43,31 +42,7 @@ beforeEach(async () => {
   }
 });
 
-/** Ticks of the spot-check a minute apart on the sampler's clock, carrying the suspects like the state store. */
-function ticker(startAt: number) {
-  let state: SpotCheckState = emptySpotCheckState();
-  let at = startAt;
-  return async (cdc: CdcProgress = { lagMs: 0 }): Promise<SpotCheckTickResult> => {
-    const tickAt = at;
-    at += MINUTE;
-    const realStart = Date.now();
-    const { result, state: next } = await spotCheckTick({
-      legacy: legacy.get,
-      target,
-      dbMap: DB_MAP,
-      dbs: DBS,
-      // 200 draws of 10 keys per db: every key is drawn.
-      keysPerDb: 200,
-      ttlToleranceMs: 1000,
-      state,
-      deadline: Date.now() + 5_000,
-      cdc,
-      now: () => tickAt + (Date.now() - realStart),
-    });
-    state = next;
-    return result;
-  };
-}
+const ticker = (startAt: number) => spotCheckTicker({ legacy, target, dbMap: DB_MAP, dbs: DBS, startAt });
 
 describe('spot-check suspects judged at a later tick', () => {
   it('counts a real mismatch only at the next tick, with its class and example key', async () => {

@@ -1,13 +1,7 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type CdcProgress,
-  emptySpotCheckState,
-  type SpotCheckState,
-  type SpotCheckTickResult,
-  spotCheckTick,
-} from '../../src/sampling/consistency/index.js';
 import { clusterClient, flushCluster, LegacyDbs } from '../support/consistency/clients.js';
+import { spotCheckTicker } from '../support/consistency/ticker.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
 
 // A CDC tool that copies a key as DUMP + PTTL on legacy, then RESTORE with that TTL on the target (the
@@ -39,29 +33,8 @@ beforeEach(async () => {
   await flushCluster(target);
 });
 
-function ticker(startAt: number) {
-  let state: SpotCheckState = emptySpotCheckState();
-  let at = startAt;
-  return async (cdc: CdcProgress): Promise<SpotCheckTickResult> => {
-    const tickAt = at;
-    at += MINUTE;
-    const realStart = Date.now();
-    const { result, state: next } = await spotCheckTick({
-      legacy: legacy.get,
-      target,
-      dbMap: { '0': '' },
-      dbs: [0],
-      keysPerDb: 200,
-      ttlToleranceMs: 1000,
-      state,
-      deadline: Date.now() + 5_000,
-      cdc,
-      now: () => tickAt + (Date.now() - realStart),
-    });
-    state = next;
-    return result;
-  };
-}
+const ticker = (startAt: number) =>
+  spotCheckTicker({ legacy, target, dbMap: { '0': '' }, dbs: [0], startAt });
 
 /** 20 keys with an hour's TTL, copied with the TTL shifted by `shiftMs` on the target (null: no TTL there). */
 async function load(shiftMs: number | null): Promise<void> {
