@@ -8,32 +8,36 @@ const config = unitConfig([tenantInput('acme')]);
 const [tenant] = config.tenants;
 if (!tenant) throw new Error('no tenant');
 
+/** An abort committed with its outbox entry (its release milestone owed), as casState writes it. */
+async function owedAbort(store: ReturnType<typeof memoryStore>) {
+  const entry = deliveryOf(
+    'acme',
+    {
+      state: {} as never,
+      verdict: {} as never,
+      transitions: [{ at: T0, kind: 'aborted', from: 'REPLICATING', to: 'ABORTED', reason: 'test' } as never],
+    },
+    {
+      tenant: 'acme',
+      now: T0,
+      state: 'ABORTED',
+      firing: [],
+      transitions: [],
+      coverage: null,
+      remainingMs: null,
+    },
+  );
+  if (!entry) throw new Error('no entry');
+  await store.casState('acme', 0, { any: 1 }, [], [entry]);
+  return entry;
+}
+
 describe('deliverOutbox', () => {
   it('keeps an entry owed while SNS fails, logs an error from the third attempt, then delivers it once', async () => {
     const store = memoryStore({ now: T0 });
     const log = recordingLog();
     const { deps, recorded } = unitTickDeps(config, store);
-    const entry = deliveryOf(
-      'acme',
-      {
-        state: {} as never,
-        verdict: {} as never,
-        transitions: [
-          { at: T0, kind: 'aborted', from: 'REPLICATING', to: 'ABORTED', reason: 'test' } as never,
-        ],
-      },
-      {
-        tenant: 'acme',
-        now: T0,
-        state: 'ABORTED',
-        firing: [],
-        transitions: [],
-        coverage: null,
-        remainingMs: null,
-      },
-    );
-    if (!entry) throw new Error('no entry');
-    await store.casState('acme', 0, { any: 1 }, [], [entry]);
+    const entry = await owedAbort(store);
 
     let down = true;
     const publish = async (m: Parameters<typeof deps.publish>[0]) => {
@@ -71,27 +75,7 @@ describe('deliverOutbox', () => {
     };
     const store = memoryStore({ now: T0 });
     const { deps, recorded } = unitTickDeps(linked, store);
-    const entry = deliveryOf(
-      'acme',
-      {
-        state: {} as never,
-        verdict: {} as never,
-        transitions: [
-          { at: T0, kind: 'aborted', from: 'REPLICATING', to: 'ABORTED', reason: 'test' } as never,
-        ],
-      },
-      {
-        tenant: 'acme',
-        now: T0,
-        state: 'ABORTED',
-        firing: [],
-        transitions: [],
-        coverage: null,
-        remainingMs: null,
-      },
-    );
-    if (!entry) throw new Error('no entry');
-    await store.casState('acme', 0, { any: 1 }, [], [entry]);
+    await owedAbort(store);
     expect(await deliverOutbox(deps, tenant, T0 + 1)).toMatchObject({ messages: 1, pending: 0 });
     const [message] = recorded.published.filter((m) => m.topic === 'release');
     expect(JSON.stringify(message)).toContain('https://soak.example.com/tenants/acme');
