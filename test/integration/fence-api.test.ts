@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../src/api/index.js';
@@ -6,6 +6,7 @@ import { type Config, parseConfig } from '../../src/config/index.js';
 import { logger, metrics } from '../../src/observability/index.js';
 import { openApiRuntime } from '../../src/runtime/api.js';
 import { openTickRuntime, runTick } from '../../src/runtime/tick.js';
+import { httpApiEvent, jsonBody } from '../support/apiEvent.js';
 import { SnsRecorder } from '../support/scenario/sns.js';
 import { useStandalone } from '../support/topologies.js';
 
@@ -71,24 +72,14 @@ beforeAll(async () => {
   const handler = createApiHandler({ runtime: () => Promise.resolve(rt), logger, metrics });
   call = async (method, path, routeKey, body) =>
     (await handler(
-      {
-        version: '2.0',
+      httpApiEvent(method, path, {
         routeKey,
-        rawPath: path,
-        rawQueryString: '',
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
         pathParameters: {
           id: 'acme',
           ...(routeKey.includes('{action}') ? { action: path.split('/')[4] ?? '' } : {}),
         },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        isBase64Encoded: false,
-        requestContext: {
-          http: { method, path },
-          routeKey,
-          authorizer: { lambda: { principal: 'alice', scopes: 'read,action', tenants: '*' } },
-        },
-      } as unknown as APIGatewayProxyEventV2,
+        ...jsonBody(body),
+      }),
       context,
     )) as APIGatewayProxyStructuredResultV2;
 }, 60_000);

@@ -1,10 +1,11 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../src/api/index.js';
 import { logger, metrics } from '../../../src/observability/index.js';
 import type { ConnectionPool } from '../../../src/redis/index.js';
 import { FENCE_STATES, fenceRule } from '../../../src/release/index.js';
 import { SOAK_STATES } from '../../../src/soak/index.js';
+import { httpApiEvent, jsonBody } from '../../support/apiEvent.js';
 import { memoryStore } from '../../support/memoryStore.js';
 import { tenantInput, unitConfig, unitTickDeps } from '../../support/unitTick.js';
 
@@ -35,30 +36,16 @@ function api(opts: { pool?: ConnectionPool | null; scopes?: string; tenants?: st
   });
   const call = async (method: string, path: string, routeKey: string, body?: unknown) =>
     (await handler(
-      {
-        version: '2.0',
+      httpApiEvent(method, path, {
         routeKey,
-        rawPath: path,
-        rawQueryString: '',
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
         pathParameters: {
           id: path.split('/')[2] ?? '',
           ...(routeKey.includes('{action}') ? { action: path.split('/')[4] ?? '' } : {}),
         },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        isBase64Encoded: false,
-        requestContext: {
-          http: { method, path },
-          routeKey,
-          authorizer: {
-            lambda: {
-              principal: 'alice',
-              scopes: opts.scopes ?? 'read,action',
-              tenants: opts.tenants ?? '*',
-            },
-          },
-        },
-      } as unknown as APIGatewayProxyEventV2,
+        ...jsonBody(body),
+        ...(opts.scopes ? { scopes: opts.scopes } : {}),
+        ...(opts.tenants ? { tenants: opts.tenants } : {}),
+      }),
       context,
     )) as APIGatewayProxyStructuredResultV2;
   return { call, store };

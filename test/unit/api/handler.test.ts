@@ -5,6 +5,7 @@ import { nodePseudonym } from '../../../src/api/redact.js';
 import { logger, metrics } from '../../../src/observability/index.js';
 import type { ReleaseDeps } from '../../../src/release/index.js';
 import type { SoakState } from '../../../src/soak/index.js';
+import { httpApiEvent } from '../../support/apiEvent.js';
 import { type MemoryStore, memoryStore } from '../../support/memoryStore.js';
 import { tenantInput, unitConfig, unitTickDeps } from '../../support/unitTick.js';
 
@@ -54,29 +55,7 @@ function event(
 ): APIGatewayProxyEventV2 {
   const principal = opts.principal === undefined && method === 'GET' ? 'reader' : opts.principal;
   const scopes = opts.scopes ?? (method === 'GET' ? 'read' : 'read,action');
-  return {
-    version: '2.0',
-    routeKey: opts.routeKey,
-    rawPath: path,
-    rawQueryString: '',
-    headers: opts.contentType ? { 'content-type': opts.contentType } : {},
-    ...(opts.pathParameters ? { pathParameters: opts.pathParameters } : {}),
-    ...(opts.body !== undefined ? { body: opts.body } : {}),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'api',
-      domainName: 'api.example',
-      domainPrefix: 'api',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-      requestId: 'r-1',
-      routeKey: opts.routeKey,
-      stage: '$default',
-      time: new Date(NOW).toISOString(),
-      timeEpoch: NOW,
-      ...(principal ? { authorizer: { lambda: { principal, scopes, tenants: opts.tenants ?? '*' } } } : {}),
-    },
-  } as APIGatewayProxyEventV2;
+  return httpApiEvent(method, path, { ...opts, principal: principal ?? null, scopes, now: NOW });
 }
 
 const status = (id: string) =>

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '../../../src/api/index.js';
 import { authorizeRequest, hashToken, type TokenTable } from '../../../src/auth/index.js';
 import { logger, metrics } from '../../../src/observability/index.js';
 import { canonicalJson } from '../../../src/release/index.js';
+import { httpApiEvent } from '../../support/apiEvent.js';
 import { memoryStore } from '../../support/memoryStore.js';
 import { tenantInput, unitConfig, unitTickDeps } from '../../support/unitTick.js';
 
@@ -44,22 +45,12 @@ async function api() {
     opts: { params?: Record<string, string>; query?: Record<string, string>; body?: string } = {},
   ) =>
     (await handler(
-      {
-        version: '2.0',
+      httpApiEvent(method, path, {
         routeKey,
-        rawPath: path,
-        rawQueryString: '',
-        headers: {},
         ...(opts.params ? { pathParameters: opts.params } : {}),
         ...(opts.query ? { queryStringParameters: opts.query } : {}),
         ...(opts.body !== undefined ? { body: opts.body } : {}),
-        isBase64Encoded: false,
-        requestContext: {
-          http: { method, path },
-          routeKey,
-          authorizer: { lambda: { principal: 'alice', scopes: 'read,action', tenants: '*' } },
-        },
-      } as unknown as APIGatewayProxyEventV2,
+      }),
       context,
     )) as APIGatewayProxyStructuredResultV2;
 }
