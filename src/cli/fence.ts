@@ -31,6 +31,7 @@ export async function fenceCommand(
             ? `${s.tenant}: fenced since ${new Date(s.fenced.at).toISOString()} by ${s.fenced.actor} (${s.fenced.users.map((u) => u.name).join(', ') || 'no user'})`
             : `${s.tenant}: not fenced${s.offer.fence ? ' (fencing is offered)' : s.offer.why ? ` (fencing is not offered: ${s.offer.why})` : ''}`,
         );
+        if (s.rejectedError !== undefined) print(`  refused writes: could not be read (${s.rejectedError})`);
         for (const r of s.rejected)
           print(
             `  rejected: ${r.username} ${r.command} ×${r.count}, ${r.ageSeconds.toFixed(0)}s ago (${r.client})`,

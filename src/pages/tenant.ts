@@ -31,7 +31,12 @@ export interface TenantPageInput {
    * Read from legacy (src/release fenceStatus): what may be done now and the writes the fence refused.
    * Absent (no connection to legacy): no fence button, the record alone.
    */
-  fenceStatus?: { offer: FenceOffer; rejected: readonly RejectedWrite[]; nopermTotal: number | null };
+  fenceStatus?: {
+    offer: FenceOffer;
+    rejected: readonly RejectedWrite[];
+    rejectedError?: string;
+    nopermTotal: number | null;
+  };
   from: number;
   to: number;
   now: number;
@@ -176,7 +181,9 @@ function fenceSection(
     .join('');
   const table = rows
     ? `<div class="scroll"><table id="refused"><thead><tr><th>user</th><th>command</th><th>count</th><th>last</th><th class="wide">client</th></tr></thead><tbody>${rows}</tbody></table></div>`
-    : '<p id="refused">No write refused since the fence.</p>';
+    : status.rejectedError !== undefined
+      ? `<p id="refused" class="nodata">The refused writes could not be read: ${esc(status.rejectedError)}.</p>`
+      : '<p id="refused">No write refused since the fence.</p>';
   const noperm =
     status.nopermTotal === null
       ? ''

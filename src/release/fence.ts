@@ -27,6 +27,8 @@ export interface FenceStatus {
   /** What may be done now, and why not: what the API offers and the page shows as buttons. */
   offer: FenceOffer;
   rejected: RejectedWrite[];
+  /** Why the ACL LOG could not be read (then `rejected` is not known, not empty). */
+  rejectedError?: string;
   /** `errorstat_NOPERM` of the legacy primary: every command refused by an ACL since its start. */
   nopermTotal: number | null;
 }
@@ -237,8 +239,21 @@ export async function fenceStatus(deps: FenceDeps, tenantId: string, now = Date.
     const refusal = await aclRefusal(client);
     if (refusal) offer = { fence: false, unfence: false, why: refusal };
   }
-  const rejected = fenced ? await readAclLog(client, fenced, now).catch(() => []) : [];
+  // An unreadable ACL LOG is "not known" with its cause, never an empty list ("nothing refused").
+  let rejected: RejectedWrite[] = [];
+  let rejectedError: string | undefined;
+  if (fenced)
+    rejected = await readAclLog(client, fenced).catch((error: unknown) => {
+      rejectedError = firstLine(error);
+      return [];
+    });
   const errorstats = String(await client.info('errorstats').catch(() => ''));
   const noperm = /errorstat_NOPERM:count=(\d+)/.exec(errorstats)?.[1];
-  return { ...base, offer, rejected, nopermTotal: noperm === undefined ? null : Number(noperm) };
+  return {
+    ...base,
+    offer,
+    rejected,
+    ...(rejectedError !== undefined ? { rejectedError } : {}),
+    nopermTotal: noperm === undefined ? null : Number(noperm),
+  };
 }

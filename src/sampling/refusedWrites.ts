@@ -68,9 +68,12 @@ export function parseAclLog(
 }
 
 /** Reads the fenced users' refused writes from a node's ACL LOG (one bounded call). */
-export async function readAclLog(client: Redis, fence: FenceScope, now: number): Promise<RejectedWrite[]> {
+export async function readAclLog(client: Redis, fence: FenceScope): Promise<RejectedWrite[]> {
   const raw = (await client.call('ACL', 'LOG', ACL_LOG_ENTRIES)) as unknown[];
-  return parseAclLog(raw, new Set(fence.users.map((u) => u.name)), fence.at, now);
+  // An entry's age is counted at the reply, so its time is the clock at the reply too: a `now` taken
+  // earlier (a request's start, before its other reads) would date every entry earlier by the delay,
+  // and an entry made just after the fence would fall before it.
+  return parseAclLog(raw, new Set(fence.users.map((u) => u.name)), fence.at, Date.now());
 }
 
 /**
@@ -83,14 +86,13 @@ export async function readRefusedWrites(
   tenant: TenantConfig,
   sample: Pick<Sample, 'legacy'>,
   fence: FenceScope,
-  now: number,
 ): Promise<RefusedWritesReading> {
   try {
     const handle = await pool.legacy(tenant);
     const primary = sample.legacy.primary
       ? hostPort(sample.legacy.primary)
       : (handle.primary ?? (await handle.locatePrimary()));
-    const entries = await readAclLog(await handle.node(primary), fence, now);
+    const entries = await readAclLog(await handle.node(primary), fence);
     return { total: entries.reduce((n, e) => n + e.count, 0), entries };
   } catch (error) {
     return { error: (error as Error).message.split('\n')[0] ?? 'failed' };

@@ -60,7 +60,7 @@ export function createCollector(deps: CollectorDeps): TickDeps['collect'] {
     // so the metric stays absent ("legacy not fenced") and holds nothing back.
     const fence = await fenced;
     if (!fence) return stamped;
-    const reading = await readRefusedWrites(pool, tenant, stamped, fence, Date.now());
+    const reading = await readRefusedWrites(pool, tenant, stamped, fence);
     return withRefusedWrites(stamped, reading, ctx.previous);
   };
 }

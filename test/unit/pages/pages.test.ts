@@ -239,6 +239,19 @@ describe('tenant page', () => {
       /<table id="refused">.*<td>app<\/td><td>set<\/td><td>3<\/td><td>1m 30s ago<\/td>/s,
     );
     expect(fenced).toContain('NOPERM replies of the legacy primary since its start: 4');
+    // An ACL LOG that could not be read is not "nothing refused".
+    const unread = renderTenantPage({
+      ...base,
+      fence: { at: NOW, actor: 'bob', reason: 'cutover', node: '10.0.0.1:6379', users: [{ name: 'app' }] },
+      fenceStatus: {
+        offer: { fence: false, unfence: true },
+        rejected: [],
+        rejectedError: 'Command timed out',
+        nopermTotal: null,
+      },
+    });
+    expect(unread).toContain('The refused writes could not be read: Command timed out.');
+    expect(unread).not.toContain('No write refused since the fence');
     // Without a connection to legacy: the record alone, no button.
     const recordOnly = renderTenantPage({
       ...base,
