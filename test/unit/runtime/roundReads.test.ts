@@ -119,19 +119,24 @@ const reader = () =>
     clock,
   });
 
+/** One round's reads for a fleet of `tenants`, its tasks at T0. */
+function readRound(tenants: number) {
+  const config = fleet(tenants);
+  return reader()(
+    config,
+    roundTasks(
+      config.tenants.map((t) => t.id),
+      T0,
+      ROUND,
+    ),
+  );
+}
+
 describe("the round's GetMetricData", () => {
   it('reads 1,200 tenants × 12 queries in ≤500-query calls, ids unique across tenants, each tenant exactly its values', async () => {
     cw.on(GetMetricDataCommand).callsFake(answer);
     ec.on(DescribeEventsCommand).resolves({ Events: [] });
-    const config = fleet(1_200);
-    const { tasks, report } = await reader()(
-      config,
-      roundTasks(
-        config.tenants.map((t) => t.id),
-        T0,
-        ROUND,
-      ),
-    );
+    const { tasks, report } = await readRound(1_200);
 
     const calls = cw.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
     expect(calls).toHaveLength(Math.ceil((1_200 * 12) / 500)); // 29, against 1,200 per-tenant calls
@@ -428,15 +433,7 @@ describe("the round's DescribeEvents", () => {
       nodeEvent('t30-rg-0001-001', T0 - 10_000), // t3's group is a prefix of t30's: not t3's
       nodeEvent('other-0001-001', T0 - 10_000),
     ]);
-    const config = fleet(1_000);
-    const { tasks, report } = await reader()(
-      config,
-      roundTasks(
-        config.tenants.map((t) => t.id),
-        T0,
-        ROUND,
-      ),
-    );
+    const { tasks, report } = await readRound(1_000);
     const calls = ec.commandCalls(DescribeEventsCommand).map((c) => c.args[0].input);
     expect(calls.map((c) => [c.SourceType, c.SourceIdentifier])).toEqual([
       ['replication-group', undefined],
