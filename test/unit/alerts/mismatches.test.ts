@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type AlertPayload, type FiringCriterion, planAlerts } from '../../../src/alerts/index.js';
 import { type MismatchDescriptor, summarizeMismatches } from '../../../src/metrics/index.js';
+import { sessionKeyMissing } from '../../support/mismatches.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
 const MIN = 60_000;
 const opts = { repeatEveryMs: 30 * MIN, alertTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts' };
 
-const d = (over: Partial<MismatchDescriptor>): MismatchDescriptor => ({
-  db: 2,
-  pattern: 'session:*',
-  kind: 'missing',
-  legacyType: 'string',
-  targetType: 'none',
-  legacyTtl: 'lt60s',
-  targetTtl: 'absent',
-  ...over,
-});
+const d = sessionKeyMissing;
 
 const spot = (descriptors: MismatchDescriptor[]): FiringCriterion => ({
   id: 'spot-check',

@@ -3,6 +3,7 @@ import { summarizeMismatches } from '../../../src/metrics/index.js';
 import { renderTenantPage } from '../../../src/pages/index.js';
 import type { TenantView } from '../../../src/release/index.js';
 import type { CriterionEvidence } from '../../../src/soak/index.js';
+import { sessionKeyMissing } from '../../support/mismatches.js';
 
 const NOW = Date.parse('2026-03-02T10:00:00Z');
 
@@ -60,15 +61,7 @@ function page(criteria: CriterionEvidence[]): string {
 describe('tenant page: the spot-check mismatches', () => {
   it('shows the summary under the spot-check criterion, patterns escaped', () => {
     const mismatches = summarizeMismatches([
-      ...Array.from({ length: 36 }, () => ({
-        db: 2,
-        pattern: 'session:*',
-        kind: 'missing' as const,
-        legacyType: 'string',
-        targetType: 'none',
-        legacyTtl: 'lt60s' as const,
-        targetTtl: 'absent' as const,
-      })),
+      ...Array.from({ length: 36 }, () => sessionKeyMissing()),
       {
         db: 0,
         pattern: '<b>x</b>:*',

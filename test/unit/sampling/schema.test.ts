@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { summarizeMismatches } from '../../../src/metrics/index.js';
 import { deriveMetrics, parseSample, type Sample, spotCheckSummaryOf } from '../../../src/sampling/index.js';
+import { sessionKeyMissing } from '../../support/mismatches.js';
 import { inProgress, node, own, tenant } from './fixtures.js';
 
 describe('parseSample', () => {
@@ -41,17 +42,7 @@ describe('parseSample', () => {
 });
 
 describe('spotCheckSummaryOf', () => {
-  const summary = summarizeMismatches([
-    {
-      db: 2,
-      pattern: 'session:*',
-      kind: 'missing',
-      legacyType: 'string',
-      targetType: 'none',
-      legacyTtl: 'lt60s',
-      targetTtl: 'absent',
-    },
-  ]);
+  const summary = summarizeMismatches([sessionKeyMissing()]);
 
   it("reads the summary a stored sample's spot-check carries, and nothing from one that is not a summary", () => {
     const p = inProgress([node('legacy', '10.0.0.1:6379')], [node('target', '10.1.0.1:6379')]);

@@ -6,6 +6,7 @@ import {
   summarizeMismatches,
 } from '../../../src/metrics/index.js';
 import { applyAction } from '../../../src/soak/index.js';
+import { sessionKeyMissing } from '../../support/mismatches.js';
 import { Sim } from './fixtures.js';
 
 const MIN = 60_000;
@@ -19,18 +20,7 @@ const sample = (mismatches: number): DerivedMetrics => ({
   samplerFailures: 0,
 });
 const lost = (k: number, over: Partial<MismatchDescriptor> = {}) =>
-  summarizeMismatches(
-    Array.from({ length: k }, () => ({
-      db: 2,
-      pattern: 'session:*',
-      kind: 'missing' as const,
-      legacyType: 'string',
-      targetType: 'none',
-      legacyTtl: 'lt60s' as const,
-      targetTtl: 'absent' as const,
-      ...over,
-    })),
-  );
+  summarizeMismatches(Array.from({ length: k }, () => sessionKeyMissing(over)));
 const spotCheckOf = (sim: Sim) => sim.last?.verdict.criteria.find((c) => c.id === 'spot-check');
 
 describe('the mismatch summary of the spot-check criterion', () => {
