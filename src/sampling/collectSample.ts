@@ -101,6 +101,7 @@ export async function collectSample(tenant: TenantConfig, deps: CollectDeps): Pr
     now: deps.now,
     deadline: readDeadline,
     full: deps.detail === 'full',
+    previous: deps.previous,
   };
   const readsStarted = deps.now();
   const [legacyPart, targetPart] = await Promise.all([
@@ -182,6 +183,34 @@ interface ReadCtx {
   /** Date.now() after which no node is waited for. */
   deadline: number;
   full: boolean;
+  /** The tenant's previous sample: where a target replica's carried memory reading comes from. */
+  previous?: Sample;
+}
+
+/**
+ * A target replica's INFO memory is read every `every` samples (and when its last reading is older
+ * than `maxAgeMs`), and carried from the previous sample in between. A replica ignores maxmemory
+ * (replica-ignore-maxmemory, on by default and on ElastiCache), so memory % is judged on the masters,
+ * which are read every sample; a replica's reading feeds only the fragmentation gauge, which moves over
+ * minutes. INFO memory is the costliest section asked: ~10 µs of the ~26 µs a target node's INFO takes
+ * the server (bench/sample.bench.ts). A replica found promoted is read again with memory at once.
+ */
+export const REPLICA_MEMORY = { every: 10, maxAgeMs: 300_000 } as const;
+
+/** The memory reading a target replica may carry instead of reading it, or undefined when one is due. */
+export function carriedMemory(
+  previous: Sample | undefined,
+  address: string,
+  now: number,
+): NodeSample['memory'] | undefined {
+  const node = previous?.target.nodes.find((n) => n.address === address);
+  const memory = node?.ok && node.role === 'replica' ? node.memory : undefined;
+  if (!previous || !memory) return undefined;
+  const readAt = memory.readAt ?? previous.at;
+  const carried = (memory.carried ?? 0) + 1;
+  if (carried >= REPLICA_MEMORY.every || now < readAt || now - readAt >= REPLICA_MEMORY.maxAgeMs)
+    return undefined;
+  return { ...memory, readAt, carried };
 }
 
 /**
@@ -214,6 +243,7 @@ function readWithin(
     clientList?: boolean;
     clientsMemo?: ClientListMemo;
     roleHint?: NodeSample['role'];
+    memory?: boolean;
   } = {},
 ): Promise<NodeSample> {
   const address = formatAddress(node);
@@ -230,6 +260,7 @@ function readWithin(
     address,
     persistence: opts.persistence,
     full: ctx.full,
+    memory: opts.memory,
     clientList: opts.clientList,
     clientsMemo: opts.clientsMemo,
     own: side === 'legacy' ? () => ctx.pool.ledger.snapshot(address) : undefined,
@@ -322,13 +353,22 @@ async function sampleTarget(
   policy: TopologyPolicy,
 ): Promise<Sample['target']> {
   const results = new Map<string, NodeSample>();
-  const read = (node: ClusterNode | (HostPort & { role?: ClusterNode['role'] })) =>
-    readWithin(ctx, 'target', node, () => handle.node(node), {
-      roleHint: node.role === 'master' ? 'master' : node.role === 'replica' ? 'replica' : undefined,
-    }).then((n) => {
-      results.set(n.address, n);
-      return n;
-    });
+  const read = async (node: ClusterNode | (HostPort & { role?: ClusterNode['role'] })) => {
+    const roleHint = node.role === 'master' ? 'master' : node.role === 'replica' ? 'replica' : undefined;
+    const carry =
+      node.role === 'replica' && !ctx.full
+        ? carriedMemory(ctx.previous, formatAddress(node), ctx.now())
+        : undefined;
+    const get = () => handle.node(node);
+    let n = await readWithin(ctx, 'target', node, get, { roleHint, ...(carry ? { memory: false } : {}) });
+    if (carry && n.ok) {
+      // Promoted since the topology was read: its memory is judged now, so it is read now.
+      if (n.role === 'replica') n.memory = carry;
+      else n = await readWithin(ctx, 'target', node, get, { roleHint: n.role });
+    }
+    results.set(n.address, n);
+    return n;
+  };
   let topologyError: string | undefined;
 
   if (handle.cluster) {

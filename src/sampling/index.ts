@@ -1,7 +1,7 @@
 export type { SamplingCache } from './cache.js';
 export { createSamplingCache } from './cache.js';
 export type { CollectDeps } from './collectSample.js';
-export { collectSample } from './collectSample.js';
+export { carriedMemory, collectSample, REPLICA_MEMORY } from './collectSample.js';
 export type {
   BinKey,
   ByClass,

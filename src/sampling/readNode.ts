@@ -28,13 +28,15 @@ export type InfoSection = (typeof INFO_SECTIONS)[number];
  * (each section costs the server time; memory costs the most). Every node: keyspace, replication
  * (role, offsets), stats and errorstats (errors, ACL denials). Target nodes: memory (memory % and
  * fragmentation are target metrics). The legacy primary: persistence (its change counter tells
- * writes apart). `full` adds memory and clients everywhere, for a one-off look (`soakwatch check`).
+ * writes apart). `memory: false` leaves memory out on a target node whose reading is carried from the
+ * previous sample (a replica, see REPLICA_MEMORY). `full` adds memory and clients everywhere, for a
+ * one-off look (`soakwatch check`).
  */
 export function infoSectionsFor(
   side: ClusterSide,
-  opts: { persistence?: boolean; full?: boolean; clientList?: boolean } = {},
+  opts: { persistence?: boolean; full?: boolean; clientList?: boolean; memory?: boolean } = {},
 ): InfoSection[] {
-  const memory = side === 'target' || opts.full === true;
+  const memory = opts.full === true || (opts.memory ?? side === 'target');
   return [
     'keyspace',
     ...(memory ? (['memory'] as const) : []),
@@ -75,6 +77,8 @@ export interface ReadNodeOptions {
   persistence?: boolean;
   /** Also read the sections no metric needs (memory on legacy, clients): see `infoSectionsFor`. */
   full?: boolean;
+  /** `false`: leave INFO memory out (a target replica whose reading is carried, see REPLICA_MEMORY). */
+  memory?: boolean;
   /** Also read CLIENT LIST. */
   clientList?: boolean;
   /** Where the last CLIENT LIST of each node is kept, to reuse it while the node's clients did not change. */

@@ -21,7 +21,15 @@ const nodeSampleSchema = z.object({
   infoMode: z.enum(['multi', 'per-section']).optional(),
   keyspace: z.record(z.string(), z.object({ keys: count, expires: count })),
   memory: z
-    .object({ used: count, peak: count, rss: count, maxmemory: count, fragmentation: count })
+    .object({
+      used: count,
+      peak: count,
+      rss: count,
+      maxmemory: count,
+      fragmentation: count,
+      readAt: count.optional(),
+      carried: count.optional(),
+    })
     .optional(),
   stats: z
     .object({

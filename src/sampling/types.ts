@@ -26,6 +26,12 @@ export interface NodeSample {
     /** 0: no limit. */
     maxmemory: number;
     fragmentation: number;
+    /**
+     * Set when the reading is carried from an earlier sample (a target replica's, see REPLICA_MEMORY):
+     * the epoch ms it was read at, and the samples it has been carried since.
+     */
+    readAt?: number;
+    carried?: number;
   };
   stats?: {
     totalCommands: number;

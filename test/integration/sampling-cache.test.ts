@@ -2,7 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TenantConfig, tenantSchema } from '../../src/config/schema.js';
 import { type ConnectionPool, createConnectionPool } from '../../src/redis/index.js';
-import { collectSample, createSamplingCache } from '../../src/sampling/index.js';
+import { collectSample, createSamplingCache, REPLICA_MEMORY, type Sample } from '../../src/sampling/index.js';
 import type { RedisProcess } from '../../tools/local/index.js';
 import { useCluster, useStandalone } from '../support/topologies.js';
 
@@ -144,6 +144,73 @@ describe('collectSample: CLIENT LIST on legacy', () => {
   });
 });
 
+/** INFO commands soakwatch sent `node` since the last SLOWLOG RESET (every command is logged). */
+async function infoArgsOn(node: RedisProcess): Promise<string[]> {
+  const entries = (await admin(node, (c) => c.call('SLOWLOG', 'GET', '1000'))) as unknown[][];
+  return entries
+    .filter((e) => String(e[5]) === 'soakwatch' && String((e[3] as unknown[])[0]).toLowerCase() === 'info')
+    .map((e) => (e[3] as unknown[]).map(String).join(' ').toLowerCase());
+}
+
+describe('collectSample: target replicas carry their memory reading between reads', () => {
+  it(`reads a replica's INFO memory every ${REPLICA_MEMORY.every}th sample, a master's every sample`, async () => {
+    const { masters, replicas } = targetCluster();
+    const own = createConnectionPool({ commandTimeoutMs: 1_000, connectTimeoutMs: 1_000 });
+    const t = tenant();
+    const nodes = [...masters, ...replicas];
+    try {
+      let previous: Sample | undefined = await collectSample(t, { pool: own, cache, now: Date.now });
+      const first = previous;
+      await Promise.all(
+        nodes.map((n) =>
+          admin(n, (c) => c.pipeline().config('SET', 'slowlog-log-slower-than', '0').slowlog('RESET').exec()),
+        ),
+      );
+      const samples: Sample[] = [];
+      for (let i = 1; i <= REPLICA_MEMORY.every; i++) {
+        previous = await collectSample(t, { pool: own, cache, now: Date.now, previous });
+        samples.push(previous);
+      }
+      const infos = await Promise.all(nodes.map(infoArgsOn));
+      await Promise.all(
+        nodes.map((n) => admin(n, (c) => c.config('SET', 'slowlog-log-slower-than', '10000'))),
+      );
+
+      const withMemory = (args: string[]) => args.filter((a) => a.split(' ').includes('memory')).length;
+      // Masters: every sample asks memory; replicas: only the last (the 10th since the first sample).
+      expect(infos.slice(0, masters.length).map(withMemory)).toEqual(masters.map(() => REPLICA_MEMORY.every));
+      expect(infos.slice(masters.length).map(withMemory)).toEqual(replicas.map(() => 1));
+      expect(infos.map((a) => a.length)).toEqual(nodes.map(() => REPLICA_MEMORY.every));
+      for (const [i, s] of samples.entries()) {
+        expect(s.complete).toBe(true);
+        for (const n of s.target.nodes) {
+          expect(n.memory).toBeDefined();
+          const carried = n.role === 'replica' && i < REPLICA_MEMORY.every - 1;
+          expect(n.memory?.readAt).toBe(carried ? first.at : undefined);
+          expect(n.memory?.carried).toBe(carried ? i + 1 : undefined);
+        }
+        // The fragmentation gauge still covers every target node.
+        expect(s.derived.targetFragmentation).not.toBeNull();
+      }
+    } finally {
+      await own.closeAll();
+    }
+  });
+
+  it('reads memory again when the reading it would carry is older than its age limit', async () => {
+    const own = createConnectionPool({ commandTimeoutMs: 1_000, connectTimeoutMs: 1_000 });
+    const t = tenant();
+    try {
+      const first = await collectSample(t, { pool: own, cache, now: Date.now });
+      const old = { ...first, at: first.at - REPLICA_MEMORY.maxAgeMs };
+      const next = await collectSample(t, { pool: own, cache, now: Date.now, previous: old });
+      for (const n of next.target.nodes) expect(n.memory?.readAt).toBeUndefined();
+    } finally {
+      await own.closeAll();
+    }
+  });
+});
+
 describe('collectSample: cluster topology cache', () => {
   it('reads the topology on the first sample, then again only when it is old', async () => {
     const { masters, replicas } = targetCluster();
@@ -193,6 +260,10 @@ describe('collectSample: cluster topology cache', () => {
       s.target.nodes.find((x) => x.address === `127.0.0.1:${n.port}`)?.role;
     expect(role(sample, promoted)).toBe('master');
     expect(role(sample, oldMaster)).toBe('replica');
+    // The promoted node's memory is judged from this sample on: read now, not carried from its replica days.
+    const promotedNode = sample.target.nodes.find((x) => x.address === `127.0.0.1:${promoted.port}`);
+    expect(promotedNode?.memory).toBeDefined();
+    expect(promotedNode?.memory?.readAt).toBeUndefined();
     expect(sample.complete).toBe(true);
     expect(sample.keys['0']).toMatchObject({ legacy: KEYS, target: KEYS, targetSource: 'info' });
     expect(afterFailover - before).toBe(1);
@@ -217,6 +288,8 @@ describe('collectSample: cluster topology cache', () => {
 
     const byPort = (port: number) => sample.target.nodes.find((n) => n.address === `127.0.0.1:${port}`);
     expect(byPort(promoted.port)).toMatchObject({ ok: true, role: 'master' });
+    expect(byPort(promoted.port)?.memory).toBeDefined();
+    expect(byPort(promoted.port)?.memory?.readAt).toBeUndefined();
     expect(Object.keys(byPort(promoted.port)?.keyspace ?? {})).toEqual(['0']);
     expect(byPort(victim.port)?.ok ?? false).toBe(false);
     expect(sample.target.topologyError).toBeUndefined();
