@@ -30,6 +30,10 @@ const sender = functionName
 // GetMetricData and DescribeEvents read once for the whole round, each tenant's part in its task: its
 // module and the SDKs imported at the first round, not at init.
 const reads = lazily(async () => (await import('../src/runtime/roundReads.js')).roundReader({ log: logger }));
+// The connection census of a fan-out round: a state store connection of its own, opened at the first round.
+const censusStore = lazily(async () =>
+  (await import('../src/runtime/census.js')).openCensusStore(await config()),
+);
 
 // The schedule's event carries its scheduled `time` (the round's time; its other keys are dropped); a
 // direct invocation (the offline test, an operator replaying a minute) may pass `{ "now": <epoch ms>,
@@ -66,6 +70,8 @@ export const handler = middy(async (event: unknown, context: Context) => {
     {
       ...(sender ? { send: await sender() } : {}),
       reads: async (cfg, tasks) => (await reads())(cfg, tasks),
+      census: censusStore,
+      log: logger,
       local: async () => {
         const rt = await runtime();
         return { deps: rt.deps, metrics, pool: rt.clients.pool };

@@ -466,8 +466,19 @@ export const configSchema = z
         roundMs: z.number().int().min(1_000).default(60_000),
         /** Tenants a warm per-tenant container keeps connections for (least recently ticked closed first). */
         warmTenants: z.number().int().min(1).default(4),
+        /**
+         * soakwatch's connections to one Redis node, summed over every container (the census each round
+         * reads), above which the round warns and counts the node (`RedisNodesOverConnectionBound`, alarmed).
+         */
+        maxConnectionsPerNode: z.number().int().min(1).default(1_000),
       })
-      .default({ fanOutFrom: 20, dispatchConcurrency: 64, roundMs: 60_000, warmTenants: 4 }),
+      .default({
+        fanOutFrom: 20,
+        dispatchConcurrency: 64,
+        roundMs: 60_000,
+        warmTenants: 4,
+        maxConnectionsPerNode: 1_000,
+      }),
     tenants: z.array(tenantSchema).min(1),
   })
   .superRefine((cfg, ctx) => {

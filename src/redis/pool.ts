@@ -38,8 +38,8 @@ export interface LegacyHandle {
    * primary); for `write`, the primary.
    */
   legacyDb(db: number, use?: 'read' | 'write'): Promise<Redis>;
-  /** Connections this handle holds (nodes, Sentinels). */
-  connections(): number;
+  /** Adds the connections this handle holds (nodes, Sentinels) to `into`, per node address. */
+  countConnections(into: Map<string, number>): void;
   close(): Promise<void>;
 }
 
@@ -59,8 +59,8 @@ export interface TargetHandle {
   node(address: HostPort, db?: number): Promise<Redis>;
   /** The main client: an ioredis Cluster in cluster mode, else the entry node. */
   main(): Promise<Redis | Cluster>;
-  /** Connections this handle holds (direct node clients, the cluster client's nodes). */
-  connections(): number;
+  /** Adds the connections this handle holds (direct node clients, the cluster client's nodes) to `into`, per node address. */
+  countConnections(into: Map<string, number>): void;
   close(): Promise<void>;
 }
 
@@ -77,6 +77,8 @@ export interface ConnectionPool {
   closeTenant(tenantId: string): Promise<void>;
   /** Connections open now to tenants' nodes (direct node clients and cluster clients' nodes). */
   openConnections(): number;
+  /** The same, per node address (`host:port`): what each node sees of this process (the census, docs/scaling.md). */
+  openConnectionsByNode(): Map<string, number>;
   closeAll(): Promise<void>;
 }
 
@@ -114,9 +116,12 @@ class NodeClients {
     return opening;
   }
 
-  /** Connections held (open or opening). */
-  get size(): number {
-    return this.clients.size;
+  /** Adds the connections held (open or opening) to `into`, per node address. */
+  countInto(into: Map<string, number>): void {
+    for (const key of this.clients.keys()) {
+      const address = key.slice(0, key.lastIndexOf('/'));
+      into.set(address, (into.get(address) ?? 0) + 1);
+    }
   }
 
   async close(): Promise<void> {
@@ -148,6 +153,12 @@ export function createConnectionPool(opts: ConnectionPoolOptions): ConnectionPoo
       settled?: LegacyHandle | TargetHandle;
     }
   >();
+
+  function openConnectionsByNode(): Map<string, number> {
+    const byNode = new Map<string, number>();
+    for (const { settled } of handles.values()) settled?.countConnections(byNode);
+    return byNode;
+  }
 
   async function cached<T extends LegacyHandle | TargetHandle>(
     key: string,
@@ -207,9 +218,10 @@ export function createConnectionPool(opts: ConnectionPoolOptions): ConnectionPoo
     },
     openConnections() {
       let count = 0;
-      for (const { settled } of handles.values()) count += settled?.connections() ?? 0;
+      for (const n of openConnectionsByNode().values()) count += n;
       return count;
     },
+    openConnectionsByNode,
     async closeAll() {
       const all = [...handles.values()];
       handles.clear();
@@ -287,7 +299,10 @@ async function buildLegacy(
       const primary = handle.primary ?? (await handle.locatePrimary());
       return nodes.get(primary, db);
     },
-    connections: () => nodes.size + (sentinels?.size ?? 0),
+    countConnections(into) {
+      nodes.countInto(into);
+      sentinels?.countInto(into);
+    },
     async close() {
       await Promise.all([nodes.close(), sentinels?.close()]);
     },
@@ -367,9 +382,14 @@ async function buildTarget(
       );
       return opening;
     },
-    connections: () =>
-      nodes.size +
-      (clusterClient && clusterClient.status === 'ready' ? clusterClient.nodes('all').length : 0),
+    countConnections(into) {
+      nodes.countInto(into);
+      if (clusterClient?.status !== 'ready') return;
+      for (const n of clusterClient.nodes('all')) {
+        const address = formatAddress({ host: String(n.options.host), port: Number(n.options.port) });
+        into.set(address, (into.get(address) ?? 0) + 1);
+      }
+    },
     async close() {
       clusterClient = undefined;
       const c = cluster ? await cluster.catch(() => undefined) : undefined;

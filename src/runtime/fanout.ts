@@ -1,6 +1,8 @@
 import pLimit from 'p-limit';
 import type { Config } from '../config/index.js';
 import type { ConnectionPool } from '../redis/pool.js';
+import type { StateStore } from '../store/index.js';
+import { CENSUS_TTL_MS, type ConnectionCensus, censusOf } from '../tick/census.js';
 import { TickError } from '../tick/errors.js';
 import {
   type DispatchReport,
@@ -88,7 +90,7 @@ export async function runTenantTask(
     outcome,
     durationMs: opts.clock() - started,
     ...(tenantReport ? { tenantReport } : {}),
-    ...(await boundConnections(rt)),
+    ...(await boundConnections(rt, opts.clock())),
   };
   // One line per task: the fleet's per-tenant latency and delivery delay (Logs Insights, test/scale).
   rt.deps.log.info('tenant tick done', {
@@ -142,22 +144,64 @@ class TaskTimeoutError extends Error {
 /**
  * A warm container keeps the connections of its `warmTenants` most recent tenants and closes the rest:
  * each cluster then sees at most (containers × warmTenants) soakwatch clients per node. The count held
- * is reported (RedisConnectionsHeld) after every task.
+ * is reported (RedisConnectionsHeld) after every task, and per node to the census in the state store,
+ * which the round sums over every container (`connectionCensus`). A census write that fails is logged,
+ * never the task's failure.
  */
-async function boundConnections(rt: {
-  pool?: ConnectionPool;
-  warmTenants?: number;
-  metrics: MetricsSink;
-}): Promise<{ openConnections?: number }> {
+async function boundConnections(
+  rt: { deps: TickDeps; pool?: ConnectionPool; warmTenants?: number; metrics: MetricsSink },
+  now: number,
+): Promise<{ openConnections?: number }> {
   const pool = rt.pool;
   if (!pool) return {};
   const busy = inFlightOf(pool);
   const idle = pool.tenants().filter((t) => !busy.has(t));
   const excess = idle.length + busy.size - (rt.warmTenants ?? Number.POSITIVE_INFINITY);
   if (excess > 0) await Promise.all(idle.slice(0, excess).map((t) => pool.closeTenant(t)));
-  const open = pool.openConnections();
+  const byNode = pool.openConnectionsByNode();
+  let open = 0;
+  for (const n of byNode.values()) open += n;
   rt.metrics.addMetric('RedisConnectionsHeld', 'Count', open);
+  await rt.deps.store
+    .reportConnections(
+      { process: pool.ledger.process, at: now, byNode: Object.fromEntries(byNode) },
+      CENSUS_TTL_MS,
+    )
+    .catch((error: unknown) =>
+      rt.deps.log.warn('connection census: report not written', {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
   return { openConnections: open };
+}
+
+/**
+ * Reads the census (every live container's report), sums it per node, reports the busiest node
+ * (`RedisConnectionsPerNodeMax`) and the nodes above `fleet.maxConnectionsPerNode`
+ * (`RedisNodesOverConnectionBound`, alarmed; a warning naming them). Never throws: a census that cannot
+ * be read is logged and left out of the round's report.
+ */
+export async function connectionCensus(
+  store: Pick<StateStore, 'connectionReports'>,
+  opts: { now: number; bound: number; metrics: MetricsSink; log?: Pick<TickDeps['log'], 'warn'> },
+): Promise<ConnectionCensus | undefined> {
+  let census: ConnectionCensus;
+  try {
+    census = censusOf(await store.connectionReports(opts.now), opts.bound);
+  } catch (error) {
+    opts.log?.warn('connection census: not read', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return undefined;
+  }
+  opts.metrics.addMetric('RedisConnectionsPerNodeMax', 'Count', census.maxPerNode);
+  opts.metrics.addMetric('RedisNodesOverConnectionBound', 'Count', census.overBound.length);
+  if (census.overBound.length > 0)
+    opts.log?.warn('connection census: nodes above fleet.maxConnectionsPerNode', {
+      bound: census.bound,
+      nodes: census.overBound,
+    });
+  return census;
 }
 
 /** Hands one task to a per-tenant invocation (the Lambda adapter below; a stub in tests). */
@@ -193,7 +237,11 @@ export interface RoundReadReport {
 export type RoundReport = (
   | DispatchReport
   | (TickReport & { mode: 'in-process'; stale: number; timedOut: number; tasks: TaskReport[] })
-) & { reads?: RoundReadReport };
+) & {
+  reads?: RoundReadReport;
+  /** soakwatch's connections per Redis node over every container (the census), when it could be read. */
+  connections?: ConnectionCensus;
+};
 
 /**
  * The scheduled tick's round. With at least `fleet.fanOutFrom` tenants and a sender, each tenant's
@@ -209,6 +257,12 @@ export async function runRound(
     local: () => Promise<{ deps: TickDeps; metrics: MetricsSink; pool?: ConnectionPool }>;
     /** The round's shared reads, for both paths (absent: every tenant reads its own, as the CLI does). */
     reads?: RoundReads;
+    /**
+     * Where the fan-out round reads the connection census (a state store opened for it, on first use);
+     * the in-process round reads it from its own tick's store.
+     */
+    census?: () => Promise<Pick<StateStore, 'connectionReports'>>;
+    log?: Pick<TickDeps['log'], 'warn'>;
     metrics: MetricsSink;
     clock: () => number;
     remainingMs: () => number;
@@ -233,7 +287,20 @@ export async function runRound(
     // Every tenant refused is a tenant unwatched this round: the dispatcher's invocation fails (its alarm).
     if (report.failed.length > 0 && report.dispatched === 0)
       throw new Error(`no tenant tick could be dispatched: ${report.failed[0]?.error ?? ''}`);
-    return { ...report, ...reads };
+    // After the dispatch, so it never delays a tick: the containers' reports of the rounds before.
+    const openCensus = how.census;
+    const census = openCensus
+      ? await connectionCensus(
+          { connectionReports: async (at) => (await openCensus()).connectionReports(at) },
+          {
+            now: how.clock(),
+            bound: fleet.maxConnectionsPerNode,
+            metrics: how.metrics,
+            ...(how.log ? { log: how.log } : {}),
+          },
+        )
+      : undefined;
+    return { ...report, ...reads, ...(census ? { connections: census } : {}) };
   }
   const started = how.clock();
   const local = await how.local();
@@ -275,10 +342,16 @@ export async function runRound(
     tasks: reports,
     ...reads,
   };
+  const census = await connectionCensus(local.deps.store, {
+    now: how.clock(),
+    bound: fleet.maxConnectionsPerNode,
+    metrics: local.metrics,
+    log: local.deps.log,
+  });
   // As the single loop did: the state store failing fails the round loudly, after every tenant had its chance.
   if (failures.length > 0)
     throw new TickError('the state store failed during the tick', report, { cause: failures[0] });
-  return report;
+  return { ...report, ...(census ? { connections: census } : {}) };
 }
 
 /** Tenants ticked at once in-process: each sample already fans out to every node of two clusters. */

@@ -9,6 +9,7 @@ export { createStateStore } from './store.js';
 export type {
   AuditEntry,
   CasResult,
+  ConnectionReport,
   Lock,
   OutboxEntry,
   StateStore,

@@ -46,6 +46,11 @@ export function tenantsKey(prefix: string): string {
   return `${prefix}tenants`;
 }
 
+/** Hash: process id → JSON of its connection report and when it expires (the census). */
+export function connectionCensusKey(prefix: string): string {
+  return `${prefix}census:connections`;
+}
+
 /** Idempotency claims (claimOnce); not per tenant, the caller's key says what it is for. */
 export function claimKey(prefix: string, key: string): string {
   return `${prefix}once:${key}`;

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import * as z from 'zod';
 import { StoreError, type StoreErrorContext } from './errors.js';
-import { claimKey, DEFAULT_KEY_PREFIX, epochKey, type TenantKeys, tenantKeys, tenantsKey } from './keys.js';
+import {
+  claimKey,
+  connectionCensusKey,
+  DEFAULT_KEY_PREFIX,
+  epochKey,
+  type TenantKeys,
+  tenantKeys,
+  tenantsKey,
+} from './keys.js';
 import {
   appendEventScript,
   appendSampleScript,
@@ -11,6 +20,7 @@ import {
 import type {
   AuditEntry,
   CasResult,
+  ConnectionReport,
   Lock,
   OutboxEntry,
   StateStore,
@@ -375,6 +385,38 @@ export function createStateStore(redis: StateStoreClient, opts: StateStoreOption
       return [...found].sort();
     },
 
+    async reportConnections(report: ConnectionReport, ttlMs: number): Promise<void> {
+      const ctx = { operation: 'reportConnections' };
+      requireName(report.process, 'process', ctx);
+      requireInteger(report.at, 'at', 0, ctx);
+      requireInteger(ttlMs, 'ttlMs', 1, ctx);
+      for (const [node, n] of Object.entries(report.byNode)) requireInteger(n, `byNode.${node}`, 0, ctx);
+      const json = toJson({ ...report, expiresAt: report.at + ttlMs }, 'report', ctx);
+      await attempt(ctx, 'could not write the connection report to the state store', () =>
+        redis.hset(connectionCensusKey(prefix), report.process, json),
+      );
+    },
+
+    async connectionReports(now: number): Promise<ConnectionReport[]> {
+      const ctx = { operation: 'connectionReports' };
+      requireInteger(now, 'now', 0, ctx);
+      const key = connectionCensusKey(prefix);
+      const all = await attempt(ctx, 'could not read the connection census from the state store', () =>
+        redis.hgetall(key),
+      );
+      const live: ConnectionReport[] = [];
+      const gone: string[] = [];
+      for (const [process, json] of Object.entries(all)) {
+        const report = censusEntry(json);
+        if (report && report.expiresAt > now) live.push({ process, at: report.at, byNode: report.byNode });
+        else gone.push(process);
+      }
+      // A container that stopped reporting (reaped) drops out; an unreadable entry too.
+      if (gone.length > 0)
+        await attempt(ctx, 'could not drop expired connection reports', () => redis.hdel(key, ...gone));
+      return live.sort((a, b) => a.process.localeCompare(b.process));
+    },
+
     async checkEpoch(now: number): Promise<StoreEpoch> {
       const ctx = { operation: 'checkEpoch' };
       requireInteger(now, 'now', 0, ctx);
@@ -466,6 +508,22 @@ async function attempt<R>(ctx: StoreErrorContext, message: string, fn: () => Pro
 function execOk(results: [Error | null, unknown][] | null): void {
   if (results === null) throw new Error('MULTI/EXEC was aborted');
   for (const [error] of results) if (error) throw error;
+}
+
+// A census entry as reportConnections writes it; anything else in the hash is dropped by the reader.
+const censusEntrySchema = z.object({
+  at: z.number().int().nonnegative(),
+  expiresAt: z.number().int().nonnegative(),
+  byNode: z.record(z.string(), z.number().int().nonnegative()),
+});
+
+function censusEntry(json: string): z.infer<typeof censusEntrySchema> | undefined {
+  try {
+    const parsed = censusEntrySchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function requireInteger(value: unknown, field: string, min: number, ctx: StoreErrorContext): void {

@@ -128,6 +128,13 @@ export interface StateStore {
   /** Tenants that have a soak state, sorted. */
   tenants(): Promise<string[]>;
   /**
+   * The connection census (docs/scaling.md): replaces what one process (a warm container) reported it
+   * holds open per Redis node; the report is dropped `ttlMs` after `report.at` unless replaced.
+   */
+  reportConnections(report: ConnectionReport, ttlMs: number): Promise<void>;
+  /** Every process's report still live at `now` (the expired ones are removed). */
+  connectionReports(now: number): Promise<ConnectionReport[]>;
+  /**
    * Checks the store's identity against the one this store object saw before (its witness, kept as long
    * as the object, i.e. a warm Lambda's lifetime): a missing or different marker means the store was
    * flushed or replaced, and is recorded as lost in the store itself so every process sees it. Without a
@@ -139,4 +146,14 @@ export interface StateStore {
   /** The store's clock (Redis TIME), epoch ms: one clock for every tick, whatever host runs it. */
   time(): Promise<number>;
   ping(): Promise<void>;
+}
+
+/** What one process holds open to tenants' Redis nodes, as it reported it. */
+export interface ConnectionReport {
+  /** The reporting process (a container's lifetime id). */
+  process: string;
+  /** When it reported (epoch ms). */
+  at: number;
+  /** Node address (`host:port`) → connections held. */
+  byNode: Record<string, number>;
 }

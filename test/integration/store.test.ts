@@ -346,6 +346,34 @@ describe('documents, claims and tenants', () => {
   });
 });
 
+describe('the connection census', () => {
+  it("keeps each process's latest report until it expires, and drops an unreadable entry", async () => {
+    const store = createStateStore(redis, { keyPrefix: 'census-test:' });
+    await store.reportConnections({ process: 'p1', at: T0, byNode: { 'a:1': 3, 'b:2': 1 } }, 60_000);
+    await store.reportConnections({ process: 'p2', at: T0, byNode: { 'a:1': 2 } }, 10_000);
+    // A process's next report replaces its last.
+    await store.reportConnections({ process: 'p1', at: T0 + 5_000, byNode: { 'a:1': 4 } }, 60_000);
+    await redis.hset('census-test:census:connections', 'p3', 'not json');
+
+    expect(await store.connectionReports(T0 + 9_000)).toEqual([
+      { process: 'p1', at: T0 + 5_000, byNode: { 'a:1': 4 } },
+      { process: 'p2', at: T0, byNode: { 'a:1': 2 } },
+    ]);
+    expect(await redis.hexists('census-test:census:connections', 'p3')).toBe(0);
+    // p2's report is past its TTL: gone from the census and from the store.
+    expect((await store.connectionReports(T0 + 10_000)).map((r) => r.process)).toEqual(['p1']);
+    expect(await redis.hkeys('census-test:census:connections')).toEqual(['p1']);
+  });
+
+  it('refuses a report with a count that is not a non-negative integer, naming the node', async () => {
+    const store = createStateStore(redis, { keyPrefix: 'census-test2:' });
+    await expect(
+      store.reportConnections({ process: 'p1', at: T0, byNode: { 'a:1': -1 } }, 60_000),
+    ).rejects.toThrow(/byNode\.a:1/);
+    expect(await store.connectionReports(T0)).toEqual([]);
+  });
+});
+
 describe('checkEpoch', () => {
   it('creates one identity on a first start, even for 10 processes racing, and keeps it', async () => {
     const prefix = 'epoch-first:';

@@ -38,6 +38,8 @@ export interface RoundFigures {
   connectionsPerNode: Record<string, number>;
   /** Peak resident memory, MB: the offline process group (fan-out), this process (in-process). */
   rssMb: number;
+  /** The connection census the dispatcher read after its dispatch (fan-out only): the rounds before. */
+  census?: { processes: number; maxPerNode: number; total: number };
 }
 
 export interface FleetResult {
@@ -244,11 +246,11 @@ export async function runFleetScale(opts: {
       });
       const stop = watchPeaks(admins, () => groupRssMb(pgid));
       const t0 = performance.now();
-      const dispatched = await offline?.invoke<{ dispatched?: number; failed?: unknown[] }>(
-        'tick',
-        { now: round },
-        60_000,
-      );
+      const dispatched = await offline?.invoke<{
+        dispatched?: number;
+        failed?: unknown[];
+        connections?: { processes: number; maxPerNode: number; total: number };
+      }>('tick', { now: round }, 60_000);
       const dispatchMs = performance.now() - t0;
       if (dispatched?.functionError || dispatched?.payload?.dispatched !== n) {
         unsubscribe?.();
@@ -265,9 +267,19 @@ export async function runFleetScale(opts: {
       if (full) appendFileSync(full, `--- round ${round}: ${seen.size}/${n} tenants done ---\n${text}\n`);
       if (seen.size < n) log(`round incomplete; offline output (tail):\n${text.slice(-4_000)}`);
       const ticked = done.filter((d) => d.outcome === 'ticked');
+      const census = dispatched.payload?.connections;
       return {
         wallMs,
         dispatchMs,
+        ...(census
+          ? {
+              census: {
+                processes: census.processes,
+                maxPerNode: census.maxPerNode,
+                total: census.total,
+              },
+            }
+          : {}),
         judged: new Set(done.filter((d) => d.judged).map((d) => d.tenant)).size,
         stale: done.filter((d) => d.outcome === 'stale').length,
         tickMs: {
@@ -336,6 +348,11 @@ export function formatFleet(r: FleetResult): string {
         : []),
       `    peak RSS ${f(x.rssMb)} MB${x === base ? ' (this process)' : `${ratio(x.rssMb, base.rssMb)} (offline's process group)`}`,
       `    peak soakwatch connections per node: ${conns(x)}`,
+      ...(x.census
+        ? [
+            `    census read by the dispatcher (the containers' reports of the rounds before): ${x.census.processes} processes, max ${x.census.maxPerNode} per node, ${x.census.total} in all`,
+          ]
+        : []),
     ].join('\n');
   return [
     `fleet of ${r.tenants} tenants (${r.nodes.legacy.length} legacy standalones, a 3-master cluster target, one state store); offline started in ${r.offlineStartupMs} ms; × = over the in-process loop of this run`,

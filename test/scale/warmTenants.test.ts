@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/index.js';
 import { CONNECTION_NAME } from '../../src/redis/options.js';
-import { runTenantTask } from '../../src/runtime/fanout.js';
+import { runRound, runTenantTask } from '../../src/runtime/fanout.js';
 import { openTickRuntime } from '../../src/runtime/tick.js';
 import { roundTasks } from '../../src/tick/fanout.js';
 import { useStandalone } from '../support/topologies.js';
@@ -26,18 +26,24 @@ async function soakwatchClients(url: string): Promise<number> {
   }
 }
 
+/** `count` tenants `<name>0…` on the shared legacy and target, one legacy db each, and their config. */
+function fleetOf(name: string, count: number, fleet: Record<string, number>) {
+  const tenants = Array.from({ length: count }, (_, i) => ({
+    id: `${name}${i}`,
+    legacy: { url: legacy().node.url, dbs: [i], heartbeat: { enabled: false } },
+    target: { url: target().node.url, dbMap: { [String(i)]: `${name}${i}:` } },
+  }));
+  const config = configSchema.parse({
+    stateStore: { url: state().node.url, keyPrefix: `soakwatch-${name}:` },
+    fleet,
+    tenants,
+  });
+  return { tenants, config };
+}
+
 describe('a warm per-tenant container', () => {
   it('keeps the connections of its fleet.warmTenants most recent tenants and closes the others', async () => {
-    const tenants = Array.from({ length: 6 }, (_, i) => ({
-      id: `w${i}`,
-      legacy: { url: legacy().node.url, dbs: [i], heartbeat: { enabled: false } },
-      target: { url: target().node.url, dbMap: { [String(i)]: `w${i}:` } },
-    }));
-    const config = configSchema.parse({
-      stateStore: { url: state().node.url, keyPrefix: 'soakwatch-warm:' },
-      fleet: { warmTenants: 2 },
-      tenants,
-    });
+    const { tenants, config } = fleetOf('w', 6, { warmTenants: 2 });
     const rt = await openTickRuntime(config, { log: quiet, aws: false });
     const counted: number[] = [];
     const metrics = {
@@ -88,6 +94,84 @@ describe('a warm per-tenant container', () => {
       }
     } finally {
       await rt.close();
+    }
+  });
+});
+
+describe('the connection census', () => {
+  it("sums every container's report per node to what the nodes' CLIENT LIST shows, and flags a node above the bound", async () => {
+    const { config } = fleetOf('c', 4, { warmTenants: 2, fanOutFrom: 100, maxConnectionsPerNode: 5 });
+    // Two containers: one ticks two tenants as per-tenant tasks, the other a whole round in process.
+    const [a, b] = await Promise.all([
+      openTickRuntime(config, { log: quiet, aws: false }),
+      openTickRuntime(config, { log: quiet, aws: false }),
+    ]);
+    const seen: Record<string, number[]> = {};
+    const metrics = {
+      addMetric(name: string, _unit: 'Count', value: number) {
+        seen[name] = [...(seen[name] ?? []), value];
+      },
+    };
+    const warned: unknown[] = [];
+    const log = { ...quiet, warn: (_m: string, extra?: unknown) => warned.push(extra) };
+    try {
+      const now = Date.now();
+      for (const task of roundTasks(['c0', 'c1'], now, 60_000))
+        await runTenantTask({ deps: a.deps, metrics, pool: a.clients.pool, warmTenants: 2 }, task, {
+          clock: Date.now,
+          remainingMs: 30_000,
+        });
+      const round = await runRound(
+        config,
+        { now: now + 1_000 },
+        {
+          local: async () => ({ deps: { ...b.deps, log }, metrics, pool: b.clients.pool }),
+          metrics,
+          clock: Date.now,
+          remainingMs: () => 30_000,
+        },
+      );
+      const census = round.connections;
+      expect(census?.processes).toBe(2);
+      const legacyAddress = `127.0.0.1:${legacy().node.port}`;
+      const targetAddress = `127.0.0.1:${target().node.port}`;
+      const countOf = (node: string) => census?.busiest.find((n) => n.node === node)?.connections;
+      // Exactly what the nodes see of soakwatch: both containers' connections, not one container's.
+      expect(countOf(legacyAddress)).toBe(await soakwatchClients(legacy().node.url));
+      expect(countOf(targetAddress)).toBe(await soakwatchClients(target().node.url));
+      expect(countOf(legacyAddress)).toBe(
+        (a.clients.pool.openConnectionsByNode().get(legacyAddress) ?? 0) +
+          (b.clients.pool.openConnectionsByNode().get(legacyAddress) ?? 0),
+      );
+      expect(census?.maxPerNode).toBeGreaterThan(5);
+      expect(census?.overBound.map((n) => n.node).sort()).toEqual([legacyAddress, targetAddress].sort());
+      expect(seen.RedisNodesOverConnectionBound?.at(-1)).toBe(2);
+      expect(seen.RedisConnectionsPerNodeMax?.at(-1)).toBe(census?.maxPerNode);
+      expect(warned).toContainEqual(expect.objectContaining({ bound: 5 }));
+
+      // A container that closed its connections reports so; the next census no longer counts them.
+      await a.clients.pool.closeAll();
+      const [again] = roundTasks(['c0'], now + 2_000, 60_000);
+      if (!again) throw new Error('no task');
+      await runTenantTask({ deps: a.deps, metrics, pool: a.clients.pool, warmTenants: 2 }, again, {
+        clock: Date.now,
+        remainingMs: 30_000,
+      });
+      const later = await runRound(
+        config,
+        { now: now + 3_000 },
+        {
+          local: async () => ({ deps: b.deps, metrics, pool: b.clients.pool }),
+          metrics,
+          clock: Date.now,
+          remainingMs: () => 30_000,
+        },
+      );
+      expect(later.connections?.busiest.find((n) => n.node === legacyAddress)?.connections).toBe(
+        await soakwatchClients(legacy().node.url),
+      );
+    } finally {
+      await Promise.all([a.close(), b.close()]);
     }
   });
 });

@@ -1,6 +1,7 @@
 import type {
   AuditEntry,
   CasResult,
+  ConnectionReport,
   Lock,
   OutboxEntry,
   StateStore,
@@ -50,6 +51,7 @@ export function memoryStore(opts: { now?: number } = {}): MemoryStore {
   const docs = new Map<string, unknown>();
   const locks = new Set<string>();
   const outboxes = new Map<string, Map<string, OutboxEntry>>();
+  const census = new Map<string, { report: ConnectionReport; expiresAt: number }>();
   const outboxOf = (tenant: string) => {
     const box = outboxes.get(tenant) ?? new Map<string, OutboxEntry>();
     outboxes.set(tenant, box);
@@ -233,6 +235,19 @@ export function memoryStore(opts: { now?: number } = {}): MemoryStore {
         if (claims.has(key)) return false;
         claims.add(key);
         return true;
+      });
+    },
+    reportConnections(report, ttlMs) {
+      return run(() => {
+        enter('reportConnections');
+        census.set(report.process, { report: copy(report), expiresAt: report.at + ttlMs });
+      });
+    },
+    connectionReports(now) {
+      return run(() => {
+        enter('connectionReports');
+        for (const [p, e] of census) if (e.expiresAt <= now) census.delete(p);
+        return [...census.values()].map((e) => copy(e.report));
       });
     },
     tenants() {

@@ -93,6 +93,50 @@ describe('the dispatcher', () => {
     send.destroy();
   });
 
+  it('reads the connection census after the dispatch; a census it cannot read never fails the round', async () => {
+    lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
+    const config = unitConfig(Array.from({ length: 20 }, (_, i) => tenantInput(`t${i}`)));
+    const store = memoryStore({ now: T0 });
+    await store.reportConnections({ process: 'c1', at: T0, byNode: { 'n:1': 700, 'n:2': 3 } }, 900_000);
+    await store.reportConnections({ process: 'c2', at: T0, byNode: { 'n:1': 400 } }, 900_000);
+    const send = lambdaTaskSender('fn', { maxSockets: config.fleet.dispatchConcurrency });
+    const metrics = countingMetrics();
+    const warned: string[] = [];
+    const how = {
+      send,
+      local: () => Promise.reject(new Error('not in-process')),
+      census: async () => store,
+      log: { warn: (message: string) => warned.push(message) },
+      metrics,
+      clock: () => T0 + 1_000,
+      remainingMs: () => 55_000,
+    };
+    const report = await runRound(config, { now: T0 }, how);
+    expect(report).toMatchObject({
+      dispatched: 20,
+      connections: { processes: 2, maxPerNode: 1_100, overBound: [{ node: 'n:1', connections: 1_100 }] },
+    });
+    expect(metrics.counts.get('RedisNodesOverConnectionBound')).toBe(1);
+    expect(warned).toEqual(['connection census: nodes above fleet.maxConnectionsPerNode']);
+
+    store.fail('connectionReports');
+    const blind = await runRound(config, { now: T0 + 60_000 }, how);
+    expect(blind).toMatchObject({ dispatched: 20 });
+    expect(blind.connections).toBeUndefined();
+    expect(warned.at(-1)).toBe('connection census: not read');
+    const unopened = await runRound(
+      config,
+      { now: T0 + 120_000 },
+      {
+        ...how,
+        census: () => Promise.reject(new Error('the state store is unreachable')),
+      },
+    );
+    expect(unopened).toMatchObject({ dispatched: 20 });
+    expect(unopened.connections).toBeUndefined();
+    send.destroy();
+  });
+
   it('below fleet.fanOutFrom runs every tenant here through the same per-tenant task, at the round time', async () => {
     const config = unitConfig([tenantInput('acme'), tenantInput('beta'), tenantInput('gamma')]);
     const store = memoryStore({ now: T0 });
