@@ -114,16 +114,18 @@ describe('the connection census', () => {
     };
     const warned: unknown[] = [];
     const log = { ...quiet, warn: (_m: string, extra?: unknown) => warned.push(extra) };
-    try {
-      const now = Date.now();
-      for (const task of roundTasks(['c0', 'c1'], now, 60_000))
+    // Container a: per-tenant tasks; container b: a whole round in process, then the census.
+    const tasksOnA = async (ids: string[], at: number) => {
+      for (const task of roundTasks(ids, at, 60_000))
         await runTenantTask({ deps: a.deps, metrics, pool: a.clients.pool, warmTenants: 2 }, task, {
           clock: Date.now,
           remainingMs: 30_000,
         });
-      const round = await runRound(
+    };
+    const roundOnB = (at: number) =>
+      runRound(
         config,
-        { now: now + 1_000 },
+        { now: at },
         {
           local: async () => ({ deps: { ...b.deps, log }, metrics, pool: b.clients.pool }),
           metrics,
@@ -131,6 +133,10 @@ describe('the connection census', () => {
           remainingMs: () => 30_000,
         },
       );
+    try {
+      const now = Date.now();
+      await tasksOnA(['c0', 'c1'], now);
+      const round = await roundOnB(now + 1_000);
       const census = round.connections;
       expect(census?.processes).toBe(2);
       const legacyAddress = `127.0.0.1:${legacy().node.port}`;
@@ -151,22 +157,8 @@ describe('the connection census', () => {
 
       // A container that closed its connections reports so; the next census no longer counts them.
       await a.clients.pool.closeAll();
-      const [again] = roundTasks(['c0'], now + 2_000, 60_000);
-      if (!again) throw new Error('no task');
-      await runTenantTask({ deps: a.deps, metrics, pool: a.clients.pool, warmTenants: 2 }, again, {
-        clock: Date.now,
-        remainingMs: 30_000,
-      });
-      const later = await runRound(
-        config,
-        { now: now + 3_000 },
-        {
-          local: async () => ({ deps: b.deps, metrics, pool: b.clients.pool }),
-          metrics,
-          clock: Date.now,
-          remainingMs: () => 30_000,
-        },
-      );
+      await tasksOnA(['c0'], now + 2_000);
+      const later = await roundOnB(now + 3_000);
       expect(later.connections?.busiest.find((n) => n.node === legacyAddress)?.connections).toBe(
         await soakwatchClients(legacy().node.url),
       );
