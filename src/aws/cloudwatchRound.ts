@@ -1,4 +1,5 @@
 import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { isThrottlingError } from '@smithy/core/retry';
 import {
   type CloudWatchQuery,
   combinePlanned,
@@ -101,8 +102,14 @@ export interface RoundMetrics {
   values: Map<string, Record<string, number | null>>;
   /** Tenants left without values because a call of theirs failed: they read for themselves. */
   failedTenants: Set<string>;
+  /**
+   * Tenants a call of which was throttled (after the SDK's own retries): they get no values and read
+   * none of their own this round — their metrics are no data, this cause — so that throttling sheds
+   * load instead of turning one refused call into one call per tenant.
+   */
+  throttledTenants: Map<string, string>;
   calls: number;
-  failedCalls: { queries: number; error: string }[];
+  failedCalls: { queries: number; error: string; throttled: boolean }[];
 }
 
 /**
@@ -117,6 +124,7 @@ export async function readCloudWatchRound(
 ): Promise<RoundMetrics> {
   const latest: LatestDatapoints = new Map();
   const failedTenants = new Set<string>();
+  const throttledTenants = new Map<string, string>();
   const failedCalls: RoundMetrics['failedCalls'] = [];
   let next = 0;
   const worker = async () => {
@@ -124,17 +132,22 @@ export async function readCloudWatchRound(
       try {
         await readLatestDatapoints(client, call.queries, call, latest);
       } catch (error) {
-        for (const t of call.tenants) failedTenants.add(t);
-        failedCalls.push({
-          queries: call.queries.length,
-          error: error instanceof Error ? error.message : String(error),
-        });
+        const message = error instanceof Error ? error.message : String(error);
+        const throttled =
+          error instanceof Error && isThrottlingError(error as Parameters<typeof isThrottlingError>[0]);
+        for (const t of call.tenants)
+          if (throttled) throttledTenants.set(t, `GetMetricData throttled for the round: ${message}`);
+          else failedTenants.add(t);
+        failedCalls.push({ queries: call.queries.length, error: message, throttled });
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
+  // A tenant with a throttled call sheds its own read even when another of its calls failed otherwise.
+  for (const t of throttledTenants.keys()) failedTenants.delete(t);
   const values = new Map<string, Record<string, number | null>>();
   for (const [tenant, planned] of plan.tenants)
-    if (!failedTenants.has(tenant)) values.set(tenant, combinePlanned(planned, latest));
-  return { values, failedTenants, calls: plan.calls.length, failedCalls };
+    if (!failedTenants.has(tenant) && !throttledTenants.has(tenant))
+      values.set(tenant, combinePlanned(planned, latest));
+  return { values, failedTenants, throttledTenants, calls: plan.calls.length, failedCalls };
 }

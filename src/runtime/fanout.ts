@@ -218,15 +218,18 @@ export type RoundReads = (
 
 /** What the round's shared reads did, in the round's report (and the dispatcher's log line). */
 export interface RoundReadReport {
-  /** GetMetricData calls of the round (each ≤ 500 queries), and how many failed. */
+  /** GetMetricData calls of the round (each ≤ 500 queries), how many failed, and of those how many were throttled. */
   getMetricDataCalls: number;
   failedGetMetricDataCalls: number;
+  throttledGetMetricDataCalls: number;
   /**
    * Tenants whose task carries GetMetricData values; tenants with `cloudwatch:` criteria left to read
    * their own (a failed call, or their group's members not known in time).
    */
   tenantsWithMetrics: number;
   tenantsReadingOwnMetrics: number;
+  /** Tenants whose metrics are no data this round (a throttled call), reading none of their own. */
+  tenantsThrottled: number;
   /** Whether DescribeEvents was read for the round, and how many tasks carry their tenant's events. */
   eventsRead: boolean;
   tenantsWithEvents: number;

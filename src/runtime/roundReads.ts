@@ -79,7 +79,9 @@ function emptyReport(): RoundReadReport {
   return {
     getMetricDataCalls: 0,
     failedGetMetricDataCalls: 0,
+    throttledGetMetricDataCalls: 0,
     tenantsWithMetrics: 0,
+    tenantsThrottled: 0,
     tenantsReadingOwnMetrics: 0,
     eventsRead: false,
     tenantsWithEvents: 0,
@@ -145,12 +147,23 @@ function readRound(deps: RoundReaderDeps): RoundReads {
         return undefined;
       }),
     ]);
-    if (metrics.failedCalls.length > 0)
+    const failed = metrics.failedCalls.filter((c) => !c.throttled);
+    const throttled = metrics.failedCalls.filter((c) => c.throttled);
+    if (failed.length > 0)
       deps.log.warn('some of the round’s GetMetricData calls failed: their tenants read their own', {
-        failedCalls: metrics.failedCalls.length,
+        failedCalls: failed.length,
         tenants: metrics.failedTenants.size,
-        error: metrics.failedCalls[0]?.error,
+        error: failed[0]?.error,
       });
+    if (throttled.length > 0)
+      deps.log.warn(
+        'some of the round’s GetMetricData calls were throttled: their tenants’ metrics are no data this round',
+        {
+          throttledCalls: throttled.length,
+          tenants: metrics.throttledTenants.size,
+          error: throttled[0]?.error,
+        },
+      );
 
     const eventsByGroup = described ? await groupEvents(described, known, members, deps.members) : undefined;
     const byId = new Map(known.map((t) => [t.id, t]));
@@ -158,16 +171,22 @@ function readRound(deps: RoundReaderDeps): RoundReads {
       const group = byId.get(task.tenantId)?.target.replicationGroupId;
       const items = group ? eventsByGroup?.get(group) : undefined;
       const values = metrics.values.get(task.tenantId);
+      const unavailable = metrics.throttledTenants.get(task.tenantId);
       return withRoundReads(task, {
         ...(values ? { metrics: values } : {}),
+        ...(unavailable ? { metricsUnavailable: unavailable } : {}),
         ...(items ? { events: { ...window, items } } : {}),
       });
     });
     report.getMetricDataCalls = metrics.calls;
     report.failedGetMetricDataCalls = metrics.failedCalls.length;
-    report.tenantsWithMetrics = out.filter((t) => t.cloudwatch).length;
+    report.throttledGetMetricDataCalls = throttled.length;
+    report.tenantsWithMetrics = out.filter((t) => t.cloudwatch && !t.cloudwatch.unavailable).length;
+    report.tenantsThrottled = out.filter((t) => t.cloudwatch?.unavailable).length;
     report.tenantsReadingOwnMetrics =
-      tenants.filter((t) => cloudWatchCriteriaOf(t).length > 0).length - report.tenantsWithMetrics;
+      tenants.filter((t) => cloudWatchCriteriaOf(t).length > 0).length -
+      report.tenantsWithMetrics -
+      report.tenantsThrottled;
     report.eventsRead = described !== undefined;
     report.tenantsWithEvents = out.filter((t) => t.events).length;
     report.durationMs = deps.clock() - started;

@@ -23,6 +23,8 @@ export const taskMetricsSchema = z.strictObject({
     .refine((v) => Object.keys(v).length <= MAX_TASK_METRICS, {
       message: `at most ${MAX_TASK_METRICS} metrics`,
     }),
+  /** Why the round has no values for this tenant (its call was throttled): its metrics are no data, this cause. */
+  unavailable: z.string().min(1).max(500).optional(),
 });
 
 /** One ElastiCache event of the round's DescribeEvents, as `describeElastiCacheEvents` normalizes it. */

@@ -68,12 +68,18 @@ export function withRoundReads(
   task: TenantTask,
   reads: {
     metrics?: Record<string, number | null>;
+    /** No values this round, and why (a throttled call): the tenant then reads none of its own. */
+    metricsUnavailable?: string;
     events?: { since: number; until: number; items: readonly SoakEvent[] };
   },
 ): TenantTask {
   const out: TenantTask = { ...task };
-  if (reads.metrics) {
-    const parsed = taskMetricsSchema.safeParse({ readAt: task.now, values: reads.metrics });
+  if (reads.metrics || reads.metricsUnavailable) {
+    const parsed = taskMetricsSchema.safeParse({
+      readAt: task.now,
+      values: reads.metrics ?? {},
+      ...(reads.metricsUnavailable ? { unavailable: reads.metricsUnavailable.slice(0, 500) } : {}),
+    });
     if (parsed.success) out.cloudwatch = parsed.data;
   }
   if (reads.events) {

@@ -182,7 +182,11 @@ async function addCloudWatchMetrics(
   // Read by the round for this very time: no GetMetricData call of this tick's own. A metric the round
   // has no value for stays no data; values read for another time are not used.
   if (given && given.readAt === now) {
-    for (const c of criteria) sample.derived[c.metric] = given.values[c.metric] ?? null;
+    for (const c of criteria) {
+      const value = given.values[c.metric] ?? null;
+      sample.derived[c.metric] = value;
+      if (value === null && given.unavailable) sample.notes[c.metric] = given.unavailable;
+    }
     return;
   }
   try {
@@ -190,6 +194,8 @@ async function addCloudWatchMetrics(
     Object.assign(sample.derived, await deps.cloudwatch(tenant, criteria, now - window, now));
   } catch (error) {
     deps.log.warn('could not read CloudWatch metrics', { tenant: tenant.id, error: String(error) });
+    const cause = `CloudWatch could not be read: ${error instanceof Error ? error.message : String(error)}`;
+    for (const c of criteria) sample.notes[c.metric] = cause.slice(0, 500);
   }
 }
 

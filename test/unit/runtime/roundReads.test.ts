@@ -161,20 +161,17 @@ describe("the round's GetMetricData", () => {
   it('a failed call leaves its tenants without values (they read their own), the others keep theirs', async () => {
     let n = 0;
     cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
-      // The second call of the round is throttled (the SDK's own retries already spent).
-      if (n++ === 1) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      // The second call of the round fails (a service fault, the SDK's own retries already spent).
+      if (n++ === 1)
+        throw Object.assign(new Error('Internal service error'), {
+          name: 'InternalServiceFault',
+          $metadata: { httpStatusCode: 500 },
+        });
       return answer(input);
     });
     ec.on(DescribeEventsCommand).resolves({ Events: [] });
     const config = fleet(100); // 1,200 queries: 500 + 500 + 200
-    const { tasks, report } = await reader()(
-      config,
-      roundTasks(
-        config.tenants.map((t) => t.id),
-        T0,
-        ROUND,
-      ),
-    );
+    const { tasks, report } = await readRound(100);
     const without = tasks.filter((t) => !t.cloudwatch).map((t) => t.tenantId);
     // Call 2 held queries 500–999: tenants 41 (its last 8) to 83 (its first 4).
     expect(without).toEqual(Array.from({ length: 43 }, (_, k) => `t${41 + k}`));
@@ -213,6 +210,58 @@ describe("the round's GetMetricData", () => {
       );
     }
     expect(own).toEqual(['t50']);
+  });
+
+  it('a throttled call sheds load: its tenants read none of their own, their metrics no data with the cause', async () => {
+    let n = 0;
+    cw.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
+      // The second call of the round is throttled (the SDK's own retries already spent).
+      if (n++ === 1) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      return answer(input);
+    });
+    ec.on(DescribeEventsCommand).resolves({ Events: [] });
+    const config = fleet(100); // 1,200 queries: 500 + 500 + 200
+    const { tasks, report } = await readRound(100);
+    const shed = tasks.filter((t) => t.cloudwatch?.unavailable).map((t) => t.tenantId);
+    // Call 2 held queries 500–999: tenants 41 (its last 8) to 83 (its first 4).
+    expect(shed).toEqual(Array.from({ length: 43 }, (_, k) => `t${41 + k}`));
+    expect(tasks.every((t) => t.cloudwatch)).toBe(true);
+    tasks.forEach((t, i) => {
+      if (t.cloudwatch?.unavailable) expect(t.cloudwatch.values).toEqual({});
+      else expect(t.cloudwatch?.values).toEqual(expected(i));
+    });
+    expect(report).toMatchObject({
+      getMetricDataCalls: 3,
+      failedGetMetricDataCalls: 1,
+      throttledGetMetricDataCalls: 1,
+      tenantsWithMetrics: 57,
+      tenantsThrottled: 43,
+      tenantsReadingOwnMetrics: 0,
+    });
+    // The shed tenant's tick makes no GetMetricData call of its own; its metrics are no data, and why.
+    const task = tasks[50] as TenantTask;
+    const roundTrip = parseTenantTask(JSON.parse(JSON.stringify(task)));
+    const own: string[] = [];
+    const store = memoryStore({ now: T0 });
+    const { deps } = unitTickDeps(config, store, {
+      cloudwatch: (tenant) => {
+        own.push(tenant.id);
+        return Promise.resolve({});
+      },
+    });
+    await runTenantTask({ deps, metrics: { addMetric: () => undefined } }, roundTrip, {
+      clock: () => T0 + 1_000,
+      remainingMs: 30_000,
+    });
+    expect(own).toEqual([]);
+    const sample = await store.latestSample<{
+      derived: Record<string, unknown>;
+      notes: Record<string, string>;
+    }>(task.tenantId);
+    expect(sample?.derived['cloudwatch:EngineCPUUtilization']).toBeNull();
+    expect(sample?.notes['cloudwatch:EngineCPUUtilization']).toMatch(
+      /^GetMetricData throttled for the round: Rate exceeded/,
+    );
   });
 
   it('a metric without a datapoint is no data in the task and in the sample, never 0', async () => {

@@ -236,6 +236,11 @@ describe('runTick with cloudwatch: criteria', () => {
     expect(log.lines).toContainEqual({ level: 'warn', message: 'could not read CloudWatch metrics' });
     const [judged] = await store.history<{ derived: Record<string, unknown> }>('acme', 0, T0);
     expect(judged?.derived['cloudwatch:EngineCPUUtilization']).toBeNull();
+    // No data with its cause, never a bare "no data".
+    const sample = await store.latestSample<{ notes: Record<string, string> }>('acme');
+    expect(sample?.notes['cloudwatch:EngineCPUUtilization']).toBe(
+      'CloudWatch could not be read: AccessDenied',
+    );
   });
 });
 
