@@ -230,6 +230,8 @@ export interface RoundReadReport {
   tenantsReadingOwnMetrics: number;
   /** Tenants whose metrics are no data this round (a throttled call), reading none of their own. */
   tenantsThrottled: number;
+  /** Tenants of a large fleet whose group's members the round did not know yet: no data, no read of their own. */
+  tenantsAwaitingMembers: number;
   /** Whether DescribeEvents was read for the round, and how many tasks carry their tenant's events. */
   eventsRead: boolean;
   tenantsWithEvents: number;

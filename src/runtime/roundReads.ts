@@ -46,8 +46,11 @@ export const ROUND_METRIC_CALLS_IN_FLIGHT = 8;
 const MEMBER_READS_IN_FLIGHT = 16;
 /**
  * How long the round waits for its groups' member lists (cached 10 min; a cold dispatcher of thousands
- * of groups needs longer): groups not known by then are left to their tenants' own reads this round.
- * The reads go on, so a later round has them.
+ * of groups needs longer). The reads go on, so a later round has them. Groups not known by then: below
+ * LIST_MEMBERS_FROM groups their tenants read their own this round; from it on (a fleet whose own reads
+ * would be thousands of calls at once, against the account's shared quotas) they shed — their
+ * `cloudwatch:` metrics are no data this round with the cause, their events come from the round's
+ * DescribeEvents matched by ElastiCache's node naming, and their ticks make neither call.
  */
 export const ROUND_MEMBERS_BUDGET_MS = 3_000;
 
@@ -82,6 +85,7 @@ function emptyReport(): RoundReadReport {
     throttledGetMetricDataCalls: 0,
     tenantsWithMetrics: 0,
     tenantsThrottled: 0,
+    tenantsAwaitingMembers: 0,
     tenantsReadingOwnMetrics: 0,
     eventsRead: false,
     tenantsWithEvents: 0,
@@ -134,6 +138,10 @@ function readRound(deps: RoundReaderDeps): RoundReads {
       listAll(groups.length),
     );
     const known = tenants.filter((t) => members.has(t.target.replicationGroupId as string));
+    // A large fleet sheds what the round could not plan (see ROUND_MEMBERS_BUDGET_MS).
+    const shed = groups.length >= LIST_MEMBERS_FROM;
+    const awaiting = shed ? tenants.filter((t) => !members.has(t.target.replicationGroupId as string)) : [];
+    const covered = shed ? tenants : known;
     const plans = roundMetricsPlans(known, now, (group) => members.get(group));
     const window = roundEventsWindow(now, config.fleet.roundMs);
     const [metrics, described] = await Promise.all([
@@ -165,13 +173,29 @@ function readRound(deps: RoundReaderDeps): RoundReads {
         },
       );
 
-    const eventsByGroup = described ? await groupEvents(described, known, members, deps.members) : undefined;
-    const byId = new Map(known.map((t) => [t.id, t]));
+    const eventsByGroup = described
+      ? await groupEvents(described, covered, members, deps.members)
+      : undefined;
+    const byId = new Map(covered.map((t) => [t.id, t]));
+    const unplanned = new Map(
+      awaiting.map((t) => [
+        t.id,
+        `the members of replication group ${t.target.replicationGroupId} are not known yet this round (the dispatcher is still listing the groups)`,
+      ]),
+    );
+    if (awaiting.length > 0)
+      deps.log.warn(
+        'the round does not know some groups’ members yet: their tenants’ metrics are no data this round',
+        {
+          tenants: awaiting.length,
+          groups: new Set(awaiting.map((t) => t.target.replicationGroupId)).size,
+        },
+      );
     const out = tasks.map((task) => {
       const group = byId.get(task.tenantId)?.target.replicationGroupId;
       const items = group ? eventsByGroup?.get(group) : undefined;
       const values = metrics.values.get(task.tenantId);
-      const unavailable = metrics.throttledTenants.get(task.tenantId);
+      const unavailable = metrics.throttledTenants.get(task.tenantId) ?? unplanned.get(task.tenantId);
       return withRoundReads(task, {
         ...(values ? { metrics: values } : {}),
         ...(unavailable ? { metricsUnavailable: unavailable } : {}),
@@ -182,11 +206,11 @@ function readRound(deps: RoundReaderDeps): RoundReads {
     report.failedGetMetricDataCalls = metrics.failedCalls.length;
     report.throttledGetMetricDataCalls = throttled.length;
     report.tenantsWithMetrics = out.filter((t) => t.cloudwatch && !t.cloudwatch.unavailable).length;
-    report.tenantsThrottled = out.filter((t) => t.cloudwatch?.unavailable).length;
+    report.tenantsThrottled = metrics.throttledTenants.size;
+    report.tenantsAwaitingMembers = awaiting.filter((t) => cloudWatchCriteriaOf(t).length > 0).length;
     report.tenantsReadingOwnMetrics =
       tenants.filter((t) => cloudWatchCriteriaOf(t).length > 0).length -
-      report.tenantsWithMetrics -
-      report.tenantsThrottled;
+      out.filter((t) => t.cloudwatch).length;
     report.eventsRead = described !== undefined;
     report.tenantsWithEvents = out.filter((t) => t.events).length;
     report.durationMs = deps.clock() - started;

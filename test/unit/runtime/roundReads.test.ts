@@ -132,6 +132,58 @@ function readRound(tenants: number) {
   );
 }
 
+/**
+ * A fleet of `groups` replication groups (a tenant each) whose member lists come from ElastiCache's
+ * paged listing (DescribeReplicationGroups stubbed; every answer waits for `gate.hold` while it is set),
+ * and a round reader over it with its clock at `clock.now`.
+ */
+function listedFleet(groups: number, membersBudgetMs: number) {
+  const names = Array.from({ length: groups }, (_, i) => `t${i}-rg`);
+  const gate: { hold: Promise<void> | undefined } = { hold: undefined };
+  ec.on(DescribeReplicationGroupsCommand).callsFake(async (input: DescribeReplicationGroupsCommandInput) => {
+    await gate.hold;
+    if (input.ReplicationGroupId)
+      return {
+        ReplicationGroups: [
+          { ReplicationGroupId: input.ReplicationGroupId, MemberClusters: nodesOf(input.ReplicationGroupId) },
+        ],
+      };
+    const from = Number(input.Marker ?? 0);
+    const page = names.slice(from, from + (input.MaxRecords ?? 100));
+    return {
+      ReplicationGroups: page.map((g) => ({ ReplicationGroupId: g, MemberClusters: nodesOf(g) })),
+      ...(from + page.length < names.length ? { Marker: String(from + page.length) } : {}),
+    };
+  });
+  const clock = { now: T0 };
+  const elasticache = new ElastiCacheClient({});
+  const read = createRoundReader({
+    cloudwatch: new CloudWatchClient({}),
+    elasticache,
+    members: createMemberCache({
+      describe: async (g) => (await describeReplicationGroup(elasticache, g)).memberClusters,
+      log: quietLog,
+      clock: () => clock.now,
+    }),
+    listMembers: () => listMemberClusters(elasticache),
+    log: quietLog,
+    clock: () => clock.now,
+    membersBudgetMs,
+  });
+  const config = fleet(groups);
+  const round = () =>
+    read(
+      config,
+      roundTasks(
+        config.tenants.map((t) => t.id),
+        clock.now,
+        ROUND,
+      ),
+    );
+  const describes = () => ec.commandCalls(DescribeReplicationGroupsCommand).map((c) => c.args[0].input);
+  return { gate, clock, round, describes };
+}
+
 describe("the round's GetMetricData", () => {
   it('reads 1,200 tenants × 12 queries in ≤500-query calls, ids unique across tenants, each tenant exactly its values', async () => {
     cw.on(GetMetricDataCommand).callsFake(answer);
@@ -336,87 +388,62 @@ describe("the round's GetMetricData", () => {
   it("lists every group's members in pages of 100 from 20 groups on, never one read per group, and again only when the lists age", async () => {
     cw.on(GetMetricDataCommand).callsFake(answer);
     ec.on(DescribeEventsCommand).resolves({ Events: [] });
-    const groups = Array.from({ length: 1_000 }, (_, i) => `t${i}-rg`);
-    let hold: Promise<void> | undefined;
-    ec.on(DescribeReplicationGroupsCommand).callsFake(
-      async (input: DescribeReplicationGroupsCommandInput) => {
-        await hold;
-        if (input.ReplicationGroupId)
-          return {
-            ReplicationGroups: [
-              {
-                ReplicationGroupId: input.ReplicationGroupId,
-                MemberClusters: nodesOf(input.ReplicationGroupId),
-              },
-            ],
-          };
-        const from = Number(input.Marker ?? 0);
-        const page = groups.slice(from, from + (input.MaxRecords ?? 100));
-        return {
-          ReplicationGroups: page.map((g) => ({ ReplicationGroupId: g, MemberClusters: nodesOf(g) })),
-          ...(from + page.length < groups.length ? { Marker: String(from + page.length) } : {}),
-        };
-      },
-    );
-    let now = T0;
-    const elasticache = new ElastiCacheClient({});
-    const read = createRoundReader({
-      cloudwatch: new CloudWatchClient({}),
-      elasticache,
-      members: createMemberCache({
-        describe: async (g) => (await describeReplicationGroup(elasticache, g)).memberClusters,
-        log: quietLog,
-        clock: () => now,
-      }),
-      listMembers: () => listMemberClusters(elasticache),
-      log: quietLog,
-      clock: () => now,
-      membersBudgetMs: 200,
-    });
-    const config = fleet(1_000);
-    const describes = () => ec.commandCalls(DescribeReplicationGroupsCommand).map((c) => c.args[0].input);
-    const first = await read(
-      config,
-      roundTasks(
-        config.tenants.map((t) => t.id),
-        now,
-        ROUND,
-      ),
-    );
+    const { gate, clock, round, describes } = listedFleet(1_000, 200);
+    const first = await round();
     expect(describes()).toHaveLength(10);
     expect(describes().every((d) => d.ReplicationGroupId === undefined)).toBe(true);
     expect(first.report.tenantsWithMetrics).toBe(1_000);
     // Next rounds: the lists are fresh, nothing is read; 8 min later the listing is redone, once.
-    now += ROUND;
-    await read(
-      config,
-      roundTasks(
-        config.tenants.map((t) => t.id),
-        now,
-        ROUND,
-      ),
-    );
+    clock.now += ROUND;
+    await round();
     expect(describes()).toHaveLength(10);
-    now = T0 + 8 * 60_000;
+    clock.now = T0 + 8 * 60_000;
     // A listing slower than the round's budget: the round uses the lists it has, reads none per group.
     let release: () => void = () => undefined;
-    hold = new Promise((resolve) => {
+    gate.hold = new Promise((resolve) => {
       release = resolve;
     });
-    const slow = await read(
-      config,
-      roundTasks(
-        config.tenants.map((t) => t.id),
-        now,
-        ROUND,
-      ),
-    );
+    const slow = await round();
     expect(slow.report.tenantsWithMetrics).toBe(1_000);
     expect(describes().filter((d) => d.ReplicationGroupId !== undefined)).toEqual([]);
     release();
-    hold = undefined;
+    gate.hold = undefined;
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(describes()).toHaveLength(20);
+  });
+
+  it('a cold dispatcher of 1,000 groups whose first listing outlasts the round sheds: no data with the cause, no read of their own', async () => {
+    cw.on(GetMetricDataCommand).callsFake(answer);
+    ec.on(DescribeEventsCommand).resolves({ Events: [] });
+    const { gate, clock, round, describes } = listedFleet(1_000, 50);
+    let release: () => void = () => undefined;
+    gate.hold = new Promise((resolve) => {
+      release = resolve;
+    });
+    const cold = await round();
+    // Before: 1,000 ticks would each have read their group and their metrics — 2,000 calls at once.
+    expect(cold.report).toMatchObject({
+      getMetricDataCalls: 0,
+      tenantsWithMetrics: 0,
+      tenantsAwaitingMembers: 1_000,
+      tenantsReadingOwnMetrics: 0,
+      eventsRead: true,
+      tenantsWithEvents: 1_000,
+    });
+    expect(cold.tasks[7]?.cloudwatch).toEqual({
+      readAt: T0,
+      values: {},
+      unavailable:
+        'the members of replication group t7-rg are not known yet this round (the dispatcher is still listing the groups)',
+    });
+    expect(describes().every((d) => !d.ReplicationGroupId)).toBe(true);
+    // The listing done, the next round has every tenant's values.
+    release();
+    gate.hold = undefined;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    clock.now += ROUND;
+    const warm = await round();
+    expect(warm.report).toMatchObject({ tenantsWithMetrics: 1_000, tenantsAwaitingMembers: 0 });
   });
 
   it('never loses the round to its reads: anything unforeseen sends the tasks as they were', async () => {
