@@ -224,7 +224,8 @@ export interface RoundReadReport {
   throttledGetMetricDataCalls: number;
   /**
    * Tenants whose task carries GetMetricData values; tenants with `cloudwatch:` criteria left to read
-   * their own (a failed call, or their group's members not known in time).
+   * their own (a call that failed other than by throttling, or, below 20 groups, their group's members
+   * not known in time).
    */
   tenantsWithMetrics: number;
   tenantsReadingOwnMetrics: number;
