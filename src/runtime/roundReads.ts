@@ -140,7 +140,10 @@ function readRound(deps: RoundReaderDeps): RoundReads {
     const known = tenants.filter((t) => members.has(t.target.replicationGroupId as string));
     // A large fleet sheds what the round could not plan (see ROUND_MEMBERS_BUDGET_MS).
     const shed = groups.length >= LIST_MEMBERS_FROM;
-    const awaiting = shed ? tenants.filter((t) => !members.has(t.target.replicationGroupId as string)) : [];
+    const watched = new Set(tenants.filter((t) => cloudWatchCriteriaOf(t).length > 0).map((t) => t.id));
+    const awaiting = shed
+      ? tenants.filter((t) => watched.has(t.id) && !members.has(t.target.replicationGroupId as string))
+      : [];
     const covered = shed ? tenants : known;
     const plans = roundMetricsPlans(known, now, (group) => members.get(group));
     const window = roundEventsWindow(now, config.fleet.roundMs);
@@ -207,10 +210,8 @@ function readRound(deps: RoundReaderDeps): RoundReads {
     report.throttledGetMetricDataCalls = throttled.length;
     report.tenantsWithMetrics = out.filter((t) => t.cloudwatch && !t.cloudwatch.unavailable).length;
     report.tenantsThrottled = metrics.throttledTenants.size;
-    report.tenantsAwaitingMembers = awaiting.filter((t) => cloudWatchCriteriaOf(t).length > 0).length;
-    report.tenantsReadingOwnMetrics =
-      tenants.filter((t) => cloudWatchCriteriaOf(t).length > 0).length -
-      out.filter((t) => t.cloudwatch).length;
+    report.tenantsAwaitingMembers = awaiting.length;
+    report.tenantsReadingOwnMetrics = out.filter((t) => watched.has(t.tenantId) && !t.cloudwatch).length;
     report.eventsRead = described !== undefined;
     report.tenantsWithEvents = out.filter((t) => t.events).length;
     report.durationMs = deps.clock() - started;

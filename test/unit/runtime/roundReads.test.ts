@@ -137,7 +137,7 @@ function readRound(tenants: number) {
  * paged listing (DescribeReplicationGroups stubbed; every answer waits for `gate.hold` while it is set),
  * and a round reader over it with its clock at `clock.now`.
  */
-function listedFleet(groups: number, membersBudgetMs: number) {
+function listedFleet(groups: number, membersBudgetMs: number, opts: { unwatchedEvery?: number } = {}) {
   const names = Array.from({ length: groups }, (_, i) => `t${i}-rg`);
   const gate: { hold: Promise<void> | undefined } = { hold: undefined };
   ec.on(DescribeReplicationGroupsCommand).callsFake(async (input: DescribeReplicationGroupsCommandInput) => {
@@ -170,7 +170,15 @@ function listedFleet(groups: number, membersBudgetMs: number) {
     clock: () => clock.now,
     membersBudgetMs,
   });
-  const config = fleet(groups);
+  // Every `unwatchedEvery`th tenant has a replication group but no `cloudwatch:` criterion.
+  const every = opts.unwatchedEvery;
+  const config = unitConfig(
+    Array.from({ length: groups }, (_, i) =>
+      every && i % every === 0
+        ? tenantInput(`t${i}`, { target: { url: 'redis://127.0.0.1:2', replicationGroupId: `t${i}-rg` } })
+        : watchedTenant(`t${i}`),
+    ),
+  );
   const round = () =>
     read(
       config,
@@ -415,7 +423,7 @@ describe("the round's GetMetricData", () => {
   it('a cold dispatcher of 1,000 groups whose first listing outlasts the round sheds: no data with the cause, no read of their own', async () => {
     cw.on(GetMetricDataCommand).callsFake(answer);
     ec.on(DescribeEventsCommand).resolves({ Events: [] });
-    const { gate, clock, round, describes } = listedFleet(1_000, 50);
+    const { gate, clock, round, describes } = listedFleet(1_000, 50, { unwatchedEvery: 4 });
     let release: () => void = () => undefined;
     gate.hold = new Promise((resolve) => {
       release = resolve;
@@ -425,11 +433,13 @@ describe("the round's GetMetricData", () => {
     expect(cold.report).toMatchObject({
       getMetricDataCalls: 0,
       tenantsWithMetrics: 0,
-      tenantsAwaitingMembers: 1_000,
+      tenantsAwaitingMembers: 750,
       tenantsReadingOwnMetrics: 0,
       eventsRead: true,
       tenantsWithEvents: 1_000,
     });
+    // A tenant without `cloudwatch:` criteria gets its events, nothing about metrics.
+    expect(cold.tasks[4]?.cloudwatch).toBeUndefined();
     expect(cold.tasks[7]?.cloudwatch).toEqual({
       readAt: T0,
       values: {},
@@ -443,7 +453,11 @@ describe("the round's GetMetricData", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     clock.now += ROUND;
     const warm = await round();
-    expect(warm.report).toMatchObject({ tenantsWithMetrics: 1_000, tenantsAwaitingMembers: 0 });
+    expect(warm.report).toMatchObject({
+      tenantsWithMetrics: 750,
+      tenantsAwaitingMembers: 0,
+      tenantsReadingOwnMetrics: 0,
+    });
   });
 
   it('never loses the round to its reads: anything unforeseen sends the tasks as they were', async () => {
